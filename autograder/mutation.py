@@ -1,0 +1,130 @@
+"""Mutation testing of an assignment's tests: wrong answers must lose points, other correct ones must not.
+
+A mutation is a set of answer cells (grade_id -> the whole cell as a student would hand it in). It is put
+into the release notebook, the locked cells (hidden tests included) are restored from the source notebook as
+`nbgrader autograde` does with OverwriteCells, the notebook runs in a fresh kernel with NBGRADER_EXECUTION set,
+and each test cell is scored with nbgrader's own rule (nbgrader.utils.determine_grade).
+"""
+from __future__ import annotations
+
+import copy
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from .course import CourseError, release_notebook, source_notebook
+from .twins import grade_id
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """A wrong answer: every test grade_id in `breaks` must lose points."""
+    name: str
+    breaks: frozenset[str]
+    cells: dict[str, str]
+
+    def __post_init__(self):
+        object.__setattr__(self, "breaks", frozenset(self.breaks))
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Another correct answer: it must keep full marks."""
+    name: str
+    cells: dict[str, str]
+
+
+@dataclass(frozen=True)
+class TestScore:
+    grade_id: str
+    points: float
+    max_points: float
+    error: str  # the test's error message, empty when it passed
+
+
+def mutations_file(root: Path, assignment: str) -> Path:
+    return root / "tests" / "mutations" / f"{assignment}.py"
+
+
+def load_mutations(root: Path, assignment: str) -> tuple[list[Mutant], list[Variant]]:
+    """MUTANTS and VARIANTS from tests/mutations/<assignment>.py."""
+    path = mutations_file(root, assignment)
+    if not path.is_file():
+        raise CourseError(f"{path}: no mutation file for {assignment}")
+    spec = importlib.util.spec_from_file_location(f"mutations_{assignment}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.MUTANTS), list(module.VARIANTS)
+
+
+def inject(nb, answers: dict[str, str], where: str = "notebook"):
+    """A copy of `nb` with the answer cells named in `answers` replaced. Unknown grade_ids are an error."""
+    nb = copy.deepcopy(nb)
+    cells = {grade_id(c): c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    unknown = sorted(set(answers) - set(cells))
+    if unknown:
+        raise CourseError(f"{where}: no answer cell with grade_id {', '.join(unknown)} (answer cells: {sorted(cells)})")
+    for gid, source in answers.items():
+        cells[gid].source = source
+    return nb
+
+
+def restore_locked(nb, source_nb):
+    """A copy of `nb` whose locked cells (tests with their hidden part, provided code) come from `source_nb`."""
+    nb = copy.deepcopy(nb)
+    originals = {grade_id(c): c for c in source_nb.cells if grade_id(c)}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if grade_id(cell) in originals and (meta.get("locked") or (meta.get("grade") and not meta.get("solution"))):
+            cell.source = originals[grade_id(cell)].source
+    return nb
+
+
+def submission(root: Path, assignment: str, answers: dict[str, str]):
+    """The release notebook with `answers` filled in: what a student hands in."""
+    release = nbformat.read(release_notebook(root, assignment), as_version=4)
+    return inject(release, answers, where=str(release_notebook(root, assignment)))
+
+
+def run_and_score(nb, *, workdir: Path, timeout: int = 300) -> dict[str, TestScore]:
+    """Execute `nb` in a fresh kernel in `workdir` as nbgrader does when grading, and score its test cells."""
+    from nbclient import NotebookClient
+    from nbgrader.utils import determine_grade
+
+    nb = copy.deepcopy(nb)
+    env = dict(os.environ, NBGRADER_EXECUTION="autograde")
+    NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3",
+                   resources={"metadata": {"path": str(workdir)}}).execute(env=env)
+    scores = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            points, max_points = determine_grade(cell)
+            error = "; ".join(f"{o.get('ename')}: {o.get('evalue')}" if o.output_type == "error" else o.get("text", "")
+                              for o in cell.outputs if o.output_type == "error" or o.get("name") == "stderr")
+            scores[meta["grade_id"]] = TestScore(meta["grade_id"], points, max_points, error[:500])
+    return scores
+
+
+def grade_answers(root: Path, assignment: str, answers: dict[str, str], *, workdir: Path,
+                  timeout: int = 300) -> dict[str, TestScore]:
+    """Score `answers` the way autograding would: injected into the release, locked cells restored from source."""
+    source = nbformat.read(source_notebook(root, assignment), as_version=4)
+    return run_and_score(restore_locked(submission(root, assignment, answers), source), workdir=workdir, timeout=timeout)
+
+
+def solution_answers(source_nb) -> dict[str, str]:
+    """Every code answer cell of the source notebook with its solution: what a student with full marks hands in."""
+    markers = ("### BEGIN SOLUTION", "### END SOLUTION")
+    return {grade_id(c): "\n".join(l for l in c.source.splitlines() if l.strip() not in markers)
+            for c in source_nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def grade_mutation(root: Path, assignment: str, cells: dict[str, str], *, workdir: Path,
+                   timeout: int = 300) -> dict[str, TestScore]:
+    """Score a mutant or variant: the solution everywhere except the answer cells it replaces."""
+    source = nbformat.read(source_notebook(root, assignment), as_version=4)
+    return grade_answers(root, assignment, {**solution_answers(source), **cells}, workdir=workdir, timeout=timeout)

@@ -1,0 +1,414 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# # Lab 7, part 2: backpropagation in a toy model
+#
+# **Goal.** Compute the eight derivatives of a least-squares loss through a chain of `sin`, `exp` and `cos`
+# by hand, with the forward pass / backward pass recipe that every neural network library uses, and check
+# them against finite differences.
+#
+# **How this notebook works.** Run the cells from top to bottom. Where you see **TODO**, replace
+# `raise NotImplementedError()` with your code. After each answer there is a self-check that prints your
+# values beside the expected ones, then a locked test cell worth points. The test cells you see are not
+# all the tests: when your notebook is graded, the same functions are also run on parameters and inputs
+# you have not seen, so compute the values; do not type them in.
+#
+# **Rules.** Keep the function names and signatures: the tests call them.
+#
+# **Time.** About 40 minutes.
+#
+# | Question | Task | Points |
+# | --- | --- | --- |
+# | Q7 | forward pass: `forward_pass` | 6 |
+# | Q8 | backward pass: `backward_pass` | 8 |
+# | Q9 | derivatives of the parameters: `parameter_derivatives` | 6 |
+# | | **total** | **20** |
+#
+# Part 1 of the lab (gradient descent, SGD, momentum, Adam) is the notebook `lab7_optimizers`.
+
+# %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import numpy as np
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "model_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Backpropagation in a toy model
+#
+# We want the derivatives of a function in which one operation is composed with another, which is composed
+# with a third, and so on. Consider the model
+#
+# $$f[x, \phi] = \beta_3 + \omega_3 \cdot \cos\left[\beta_2 + \omega_2 \cdot \exp\left[\beta_1 + \omega_1 \cdot \sin[\beta_0 + \omega_0 x]\right]\right], \tag{4}$$
+#
+# with parameters $\phi = \{\beta_0, \omega_0, \beta_1, \omega_1, \beta_2, \omega_2, \beta_3, \omega_3\}$.
+#
+# It composes $\cos[\bullet]$, $\exp[\bullet]$ and $\sin[\bullet]$, chosen because their derivatives are familiar:
+#
+# $$\frac{\partial \cos[z]}{\partial z} = -\sin[z], \qquad \frac{\partial \exp[z]}{\partial z} = \exp[z], \qquad \frac{\partial \sin[z]}{\partial z} = \cos[z]. \tag{5}$$
+#
+# Take the least-squares loss of one training pair $(x_i, y_i)$:
+#
+# $$\ell_i = (f[x_i, \phi] - y_i)^2.$$
+#
+# Given the current values of $\beta_0, \beta_1, \beta_2, \beta_3, \omega_0, \omega_1, \omega_2, \omega_3$, $x_i$ and $y_i$
+# we can compute $\ell_i$. We also want to know how $\ell_i$ changes when we change any one parameter a little,
+# that is, the eight derivatives
+#
+# $$\frac{\partial \ell_i}{\partial \beta_0}, \quad \frac{\partial \ell_i}{\partial \beta_1}, \quad \frac{\partial \ell_i}{\partial \beta_2}, \quad \frac{\partial \ell_i}{\partial \beta_3}, \quad \frac{\partial \ell_i}{\partial \omega_0}, \quad \frac{\partial \ell_i}{\partial \omega_1}, \quad \frac{\partial \ell_i}{\partial \omega_2}, \quad \text{and} \quad \frac{\partial \ell_i}{\partial \omega_3}. \tag{6}$$
+#
+# First, the function and the loss:
+
+# %% nbgrader={"grade": false, "grade_id": "fn_and_loss", "locked": true, "schema_version": 3, "solution": false, "task": false}
+def fn(x, beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega3):
+    """The toy model f[x, phi] of equation (4). All arguments are floats (or arrays of one shape)."""
+    return beta3 + omega3 * np.cos(beta2 + omega2 * np.exp(beta1 + omega1 * np.sin(beta0 + omega0 * x)))
+
+
+def loss(x, y, beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega3):
+    """The least-squares loss (f[x, phi] - y)^2 of one pair (x, y)."""
+    diff = fn(x, beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega3) - y
+    return diff * diff
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "values_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Now choose values for the betas, the omegas, $x$ and $y$, and compute the loss:
+
+# %% nbgrader={"grade": false, "grade_id": "values", "locked": true, "schema_version": 3, "solution": false, "task": false}
+beta0 = 1.0; beta1 = 2.0; beta2 = -3.0; beta3 = 0.4
+omega0 = 0.1; omega1 = -0.4; omega2 = 2.0; omega3 = 3.0
+x = 2.3; y = 2.0
+l_i_func = loss(x, y, beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega3)
+print('l_i=%3.3f' % l_i_func)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "by_hand_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Computing derivatives by hand
+#
+# We could work out an expression for each derivative and code it directly, but even for this small model
+# some are long. For example:
+#
+# $$\frac{\partial \ell_i}{\partial \omega_0} = -2 \left(\beta_3 + \omega_3 \cdot \cos\left[\beta_2 + \omega_2 \cdot \exp\left[\beta_1 + \omega_1 \cdot \sin\left[\beta_0 + \omega_0 x_i\right]\right]\right] - y_i\right) \cdot \omega_1 \omega_2 \omega_3 \cdot x_i \cdot \cos\left[\beta_0 + \omega_0 x_i\right] \cdot \exp\left[\beta_1 + \omega_1 \cdot \sin\left[\beta_0 + \omega_0 x_i\right]\right] \cdot \sin\left[\beta_2 + \omega_2 \cdot \exp\left[\beta_1 + \omega_1 \cdot \sin\left[\beta_0 + \omega_0 x_i\right]\right]\right]. \tag{7}$$
+
+# %% nbgrader={"grade": false, "grade_id": "closed_form", "locked": true, "schema_version": 3, "solution": false, "task": false}
+dldbeta3_func = 2 * (beta3 + omega3 * np.cos(beta2 + omega2 * np.exp(beta1 + omega1 * np.sin(beta0 + omega0 * x))) - y)
+dldomega0_func = -2 * (beta3 + omega3 * np.cos(beta2 + omega2 * np.exp(beta1 + omega1 * np.sin(beta0 + omega0 * x))) - y) * \
+    omega1 * omega2 * omega3 * x * np.cos(beta0 + omega0 * x) * np.exp(beta1 + omega1 * np.sin(beta0 + omega0 * x)) * \
+    np.sin(beta2 + omega2 * np.exp(beta1 + omega1 * np.sin(beta0 + omega0 * x)))
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "closed_form_check_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Let's make sure this is correct with a finite difference: change $\omega_0$ by a small amount $h$ and divide
+# the change in the loss by $h$.
+
+# %% nbgrader={"grade": false, "grade_id": "closed_form_check", "locked": true, "schema_version": 3, "solution": false, "task": false}
+dldomega0_fd = (loss(x, y, beta0, beta1, beta2, beta3, omega0 + 0.00001, omega1, omega2, omega3)
+                - loss(x, y, beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega3)) / 0.00001
+
+print('dydomega0: Function value = %3.3f, Finite difference value = %3.3f' % (dldomega0_func, dldomega0_fd))
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "forward_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# The code for $\partial \ell_i / \partial \omega_0$ is a nightmare: it is easy to get wrong, and parts of it
+# (the $\sin[\bullet]$ term, for example) are computed again and again, a sign of redundant work. We will
+# compute all the derivatives in a much simpler way, in three steps.
+#
+# **Step 1: the forward pass.** Write the original equation as a series of intermediate calculations,
+#
+# $$\begin{aligned} f_0 &= \beta_0 + \omega_0 x_i \\ h_1 &= \sin[f_0] \\ f_1 &= \beta_1 + \omega_1 h_1 \\ h_2 &= \exp[f_1] \\ f_2 &= \beta_2 + \omega_2 h_2 \\ h_3 &= \cos[f_2] \\ f_3 &= \beta_3 + \omega_3 h_3 \\ \ell_i &= (f_3 - y_i)^2 \end{aligned} \tag{8}$$
+#
+# and compute and store every intermediate value: the backward pass needs them.
+#
+# ### Q7: TODO [6 points]
+#
+# Complete `forward_pass`: compute all the $f_k$ and $h_k$ terms of equations (8) and the loss `l_i`.
+
+# %% nbgrader={"grade": false, "grade_id": "forward_pass", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def forward_pass(x, y, beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega3):
+    """Forward pass of the toy model, equations (8).
+
+    Parameters
+    ----------
+    x, y : float                      the input x_i and the target y_i
+    beta0, beta1, beta2, beta3 : float
+    omega0, omega1, omega2, omega3 : float
+
+    Returns
+    -------
+    f0, h1, f1, h2, f2, h3, f3, l_i : float
+        the intermediate values of equations (8), in that order, and the loss l_i = (f3 - y)^2
+    """
+    # TODO: compute f0, h1, f1, h2, f2, h3, f3 and l_i, one line each, in the order of equations (8).
+    ### BEGIN SOLUTION
+    f0 = beta0 + omega0 * x
+    h1 = np.sin(f0)
+    f1 = beta1 + omega1 * h1
+    h2 = np.exp(f1)
+    f2 = beta2 + omega2 * h2
+    h3 = np.cos(f2)
+    f3 = beta3 + omega3 * h3
+    l_i = (f3 - y) ** 2
+    ### END SOLUTION
+    return f0, h1, f1, h2, f2, h3, f3, l_i
+
+
+# %% nbgrader={"grade": false, "grade_id": "forward_pass_check", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Self-check: run your forward pass on the values above.
+f0, h1, f1, h2, f2, h3, f3, l_i = forward_pass(x, y, beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega3)
+print("f0: true value = %3.3f, your value = %3.3f" % (1.230, f0))
+print("h1: true value = %3.3f, your value = %3.3f" % (0.942, h1))
+print("f1: true value = %3.3f, your value = %3.3f" % (1.623, f1))
+print("h2: true value = %3.3f, your value = %3.3f" % (5.068, h2))
+print("f2: true value = %3.3f, your value = %3.3f" % (7.137, f2))
+print("h3: true value = %3.3f, your value = %3.3f" % (0.657, h3))
+print("f3: true value = %3.3f, your value = %3.3f" % (2.372, f3))
+print("l_i original = %3.3f, l_i from forward pass = %3.3f" % (l_i_func, l_i))
+
+# %% nbgrader={"grade": true, "grade_id": "test_forward_pass", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
+# Do not edit: tests for Q7.
+assert np.round(f0, 3) == 1.230, "f0 is incorrect"
+assert np.round(h1, 3) == 0.942, "h1 is incorrect"
+assert np.round(f1, 3) == 1.623, "f1 is incorrect"
+assert np.round(h2, 3) == 5.068, "h2 is incorrect"
+assert np.round(f2, 3) == 7.137, "f2 is incorrect"
+assert np.round(h3, 3) == 0.657, "h3 is incorrect"
+assert np.round(f3, 3) == 2.372, "f3 is incorrect"
+assert np.round(l_i, 3) == np.round(l_i_func, 3), "l_i is incorrect"
+### BEGIN HIDDEN TESTS
+def _reference_forward(x, y, b0, b1, b2, b3, w0, w1, w2, w3):
+    f0 = b0 + w0 * x
+    h1 = np.sin(f0)
+    f1 = b1 + w1 * h1
+    h2 = np.exp(f1)
+    f2 = b2 + w2 * h2
+    h3 = np.cos(f2)
+    f3 = b3 + w3 * h3
+    return f0, h1, f1, h2, f2, h3, f3, (f3 - y) ** 2
+
+
+_rng = np.random.default_rng(70217)
+for _args in [(-1.7, 0.5, -0.7, 0.3, 1.1, -0.2, 1.3, 0.8, -1.5, 0.6)] + [tuple(_rng.uniform(-1.5, 1.5, 10)) for _ in range(4)]:
+    _got = forward_pass(*_args)
+    assert len(_got) == 8, "forward_pass must return f0, h1, f1, h2, f2, h3, f3, l_i"
+    for _name, _value, _expected in zip("f0 h1 f1 h2 f2 h3 f3 l_i".split(), _got, _reference_forward(*_args)):
+        assert np.allclose(_value, _expected, rtol=1e-9, atol=1e-12), \
+            f"{_name} is incorrect for other parameters and inputs: compute it from the arguments, following (8)"
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "backward_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **Step 2: the backward pass.** Compute the derivatives of $\ell_i$ with respect to the intermediate quantities,
+# in reverse order:
+#
+# $$\frac{\partial \ell_i}{\partial f_3}, \quad \frac{\partial \ell_i}{\partial h_3}, \quad \frac{\partial \ell_i}{\partial f_2}, \quad \frac{\partial \ell_i}{\partial h_2}, \quad \frac{\partial \ell_i}{\partial f_1}, \quad \frac{\partial \ell_i}{\partial h_1}, \quad \text{and} \quad \frac{\partial \ell_i}{\partial f_0}. \tag{9}$$
+#
+# The first of these is straightforward:
+#
+# $$\frac{\partial \ell_i}{\partial f_3} = 2(f_3 - y_i). \tag{10}$$
+#
+# The second follows from the chain rule:
+#
+# $$\frac{\partial \ell_i}{\partial h_3} = \frac{\partial f_3}{\partial h_3} \frac{\partial \ell_i}{\partial f_3}. \tag{11}$$
+#
+# The left-hand side asks how $\ell_i$ changes when $h_3$ changes. The right-hand side splits this into how $f_3$
+# changes when $h_3$ changes, and how $\ell_i$ changes when $f_3$ changes: a chain of events, $h_3$ changes $f_3$,
+# which changes $\ell_i$. We already computed $\partial \ell_i / \partial f_3 = 2(f_3 - y_i)$, and the derivative of
+# $\beta_3 + \omega_3 h_3$ with respect to $h_3$ is simply $\omega_3$.
+#
+# Continuing in the same way:
+#
+# $$\begin{aligned} \frac{\partial \ell_i}{\partial f_2} &= \frac{\partial h_3}{\partial f_2} \left(\frac{\partial f_3}{\partial h_3} \frac{\partial \ell_i}{\partial f_3}\right) \\ \frac{\partial \ell_i}{\partial h_2} &= \frac{\partial f_2}{\partial h_2} \left(\frac{\partial h_3}{\partial f_2} \frac{\partial f_3}{\partial h_3} \frac{\partial \ell_i}{\partial f_3}\right) \\ \frac{\partial \ell_i}{\partial f_1} &= \frac{\partial h_2}{\partial f_1} \left(\frac{\partial f_2}{\partial h_2} \frac{\partial h_3}{\partial f_2} \frac{\partial f_3}{\partial h_3} \frac{\partial \ell_i}{\partial f_3}\right) \\ \frac{\partial \ell_i}{\partial h_1} &= \frac{\partial f_1}{\partial h_1} \left(\frac{\partial h_2}{\partial f_1} \frac{\partial f_2}{\partial h_2} \frac{\partial h_3}{\partial f_2} \frac{\partial f_3}{\partial h_3} \frac{\partial \ell_i}{\partial f_3}\right) \\ \frac{\partial \ell_i}{\partial f_0} &= \frac{\partial h_1}{\partial f_0} \left(\frac{\partial f_1}{\partial h_1} \frac{\partial h_2}{\partial f_1} \frac{\partial f_2}{\partial h_2} \frac{\partial h_3}{\partial f_2} \frac{\partial f_3}{\partial h_3} \frac{\partial \ell_i}{\partial f_3}\right). \end{aligned} \tag{12}$$
+#
+# In each line the bracket is the derivative computed on the line before, and the one new factor is the
+# derivative of a single step of (8), which is easy to write down with (5).
+#
+# ### Q8: TODO [8 points]
+#
+# Complete `backward_pass`. The first two derivatives are done; compute the remaining five.
+
+# %% nbgrader={"grade": false, "grade_id": "backward_pass", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def backward_pass(y, f0, h1, f1, h2, f2, h3, f3, omega1, omega2, omega3):
+    """Backward pass of the toy model, equations (10)-(12).
+
+    Parameters
+    ----------
+    y : float                                   the target y_i
+    f0, h1, f1, h2, f2, h3, f3 : float          the intermediate values from forward_pass
+    omega1, omega2, omega3 : float
+
+    Returns
+    -------
+    dldf3, dldh3, dldf2, dldh2, dldf1, dldh1, dldf0 : float
+        the derivative of l_i with respect to each intermediate value, in that order
+    """
+    dldf3 = 2 * (f3 - y)
+    dldh3 = omega3 * dldf3
+    # TODO: compute dldf2, dldh2, dldf1, dldh1 and dldf0 with equations (12): each one is the derivative
+    # you computed just before it, times the derivative of one step of (8) (use (5) for cos, exp and sin).
+    ### BEGIN SOLUTION
+    dldf2 = -np.sin(f2) * dldh3
+    dldh2 = omega2 * dldf2
+    dldf1 = np.exp(f1) * dldh2
+    dldh1 = omega1 * dldf1
+    dldf0 = np.cos(f0) * dldh1
+    ### END SOLUTION
+    return dldf3, dldh3, dldf2, dldh2, dldf1, dldh1, dldf0
+
+
+# %% nbgrader={"grade": false, "grade_id": "backward_pass_check", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Self-check: run your backward pass on the forward-pass values above.
+dldf3, dldh3, dldf2, dldh2, dldf1, dldh1, dldf0 = backward_pass(y, f0, h1, f1, h2, f2, h3, f3, omega1, omega2, omega3)
+print("dldf3: true value = %3.3f, your value = %3.3f" % (0.745, dldf3))
+print("dldh3: true value = %3.3f, your value = %3.3f" % (2.234, dldh3))
+print("dldf2: true value = %3.3f, your value = %3.3f" % (-1.683, dldf2))
+print("dldh2: true value = %3.3f, your value = %3.3f" % (-3.366, dldh2))
+print("dldf1: true value = %3.3f, your value = %3.3f" % (-17.060, dldf1))
+print("dldh1: true value = %3.3f, your value = %3.3f" % (6.824, dldh1))
+print("dldf0: true value = %3.3f, your value = %3.3f" % (2.281, dldf0))
+
+# %% nbgrader={"grade": true, "grade_id": "test_backward_pass", "locked": true, "points": 8, "schema_version": 3, "solution": false, "task": false}
+# Do not edit: tests for Q8.
+assert np.round(dldf3, 3) == 0.745, "dldf3 is incorrect"
+assert np.round(dldh3, 3) == 2.234, "dldh3 is incorrect"
+assert np.round(dldf2, 3) == -1.683, "dldf2 is incorrect"
+assert np.round(dldh2, 3) == -3.366, "dldh2 is incorrect"
+assert np.round(dldf1, 3) == -17.060, "dldf1 is incorrect"
+assert np.round(dldh1, 3) == 6.824, "dldh1 is incorrect"
+assert np.round(dldf0, 3) == 2.281, "dldf0 is incorrect"
+### BEGIN HIDDEN TESTS
+def _downstream_loss(k, value, y, b1, b2, b3, w1, w2, w3):
+    """The loss computed onward from intermediate number k (0: f0, 1: h1, 2: f1, ... 6: f3) set to value."""
+    steps = [np.sin, lambda h: b1 + w1 * h, np.exp, lambda h: b2 + w2 * h, np.cos, lambda h: b3 + w3 * h]
+    for step in steps[k:]:
+        value = step(value)
+    return (value - y) ** 2
+
+
+_rng = np.random.default_rng(81123)
+_names = ["dldf0", "dldh1", "dldf1", "dldh2", "dldf2", "dldh3", "dldf3"]
+for _args in [(-1.7, 0.5, -0.7, 0.3, 1.1, -0.2, 1.3, 0.8, -1.5, 0.6)] + [tuple(_rng.uniform(-1.5, 1.5, 10)) for _ in range(4)]:
+    _x, _y, _b0, _b1, _b2, _b3, _w0, _w1, _w2, _w3 = _args
+    _f0 = _b0 + _w0 * _x
+    _h1 = np.sin(_f0); _f1 = _b1 + _w1 * _h1; _h2 = np.exp(_f1); _f2 = _b2 + _w2 * _h2
+    _h3 = np.cos(_f2); _f3 = _b3 + _w3 * _h3
+    _values = [_f0, _h1, _f1, _h2, _f2, _h3, _f3]
+    _got = backward_pass(_y, _f0, _h1, _f1, _h2, _f2, _h3, _f3, _w1, _w2, _w3)
+    assert len(_got) == 7, "backward_pass must return dldf3, dldh3, dldf2, dldh2, dldf1, dldh1, dldf0"
+    for _k, (_name, _value) in enumerate(zip(_names, _got[::-1])):
+        _eps = 1e-6
+        _numeric = (_downstream_loss(_k, _values[_k] + _eps, _y, _b1, _b2, _b3, _w1, _w2, _w3)
+                    - _downstream_loss(_k, _values[_k] - _eps, _y, _b1, _b2, _b3, _w1, _w2, _w3)) / (2 * _eps)
+        assert np.isclose(_value, _numeric, rtol=1e-5, atol=1e-7), \
+            f"{_name} disagrees with a finite difference for other parameters: check its sign and chain factor"
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "parameters_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **Step 3: the derivatives of the parameters.** Each $\beta_k$ and $\omega_k$ enters (8) in exactly one line,
+# $f_k = \beta_k + \omega_k h_k$ (with $h_0 = x_i$), so by the chain rule
+#
+# $$\frac{\partial \ell_i}{\partial \beta_k} = \frac{\partial f_k}{\partial \beta_k}\frac{\partial \ell_i}{\partial f_k} = \frac{\partial \ell_i}{\partial f_k}, \qquad \frac{\partial \ell_i}{\partial \omega_k} = \frac{\partial f_k}{\partial \omega_k}\frac{\partial \ell_i}{\partial f_k} = h_k \frac{\partial \ell_i}{\partial f_k}. \tag{13}$$
+#
+# ### Q9: TODO [6 points]
+#
+# Complete `parameter_derivatives`: the derivatives of the loss with respect to the beta and omega terms,
+# returned in a dictionary keyed by the parameters' names.
+
+# %% nbgrader={"grade": false, "grade_id": "parameter_derivatives", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def parameter_derivatives(x, h1, h2, h3, dldf0, dldf1, dldf2, dldf3):
+    """Derivatives of l_i with respect to the eight parameters, equation (13).
+
+    Parameters
+    ----------
+    x : float                              the input x_i (it plays the part of h_0)
+    h1, h2, h3 : float                     from forward_pass
+    dldf0, dldf1, dldf2, dldf3 : float     from backward_pass
+
+    Returns
+    -------
+    grads : dict
+        keys 'beta0', 'omega0', 'beta1', 'omega1', 'beta2', 'omega2', 'beta3', 'omega3';
+        grads['beta1'] is dl_i/dbeta_1, and so on
+    """
+    # TODO: fill a dict with the eight derivatives of equation (13), keyed by the parameter names.
+    ### BEGIN SOLUTION
+    grads = {
+        'beta3': dldf3, 'omega3': h3 * dldf3,
+        'beta2': dldf2, 'omega2': h2 * dldf2,
+        'beta1': dldf1, 'omega1': h1 * dldf1,
+        'beta0': dldf0, 'omega0': x * dldf0,
+    }
+    ### END SOLUTION
+    return grads
+
+
+# %% nbgrader={"grade": false, "grade_id": "parameter_derivatives_check", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Self-check: your derivatives for the values above.
+grads = parameter_derivatives(x, h1, h2, h3, dldf0, dldf1, dldf2, dldf3)
+dldbeta3, dldomega3 = grads['beta3'], grads['omega3']
+dldbeta2, dldomega2 = grads['beta2'], grads['omega2']
+dldbeta1, dldomega1 = grads['beta1'], grads['omega1']
+dldbeta0, dldomega0 = grads['beta0'], grads['omega0']
+print('dldbeta3: Your value = %3.3f, True value = %3.3f' % (dldbeta3, 0.745))
+print('dldomega3: Your value = %3.3f, True value = %3.3f' % (dldomega3, 0.489))
+print('dldbeta2: Your value = %3.3f, True value = %3.3f' % (dldbeta2, -1.683))
+print('dldomega2: Your value = %3.3f, True value = %3.3f' % (dldomega2, -8.530))
+print('dldbeta1: Your value = %3.3f, True value = %3.3f' % (dldbeta1, -17.060))
+print('dldomega1: Your value = %3.3f, True value = %3.3f' % (dldomega1, -16.079))
+print('dldbeta0: Your value = %3.3f, True value = %3.3f' % (dldbeta0, 2.281))
+print('dldomega0: Your value = %3.3f, Function value = %3.3f, Finite difference value = %3.3f'
+      % (dldomega0, dldomega0_func, dldomega0_fd))
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "fd_check_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **Check all eight against finite differences.** The central difference
+# $\big(\ell_i(\theta + h) - \ell_i(\theta - h)\big) / 2h$ approximates the derivative with respect to one parameter
+# $\theta$ with an error of order $h^2$. If your three passes are right, every row agrees to about six digits.
+
+# %% nbgrader={"grade": false, "grade_id": "fd_check", "locked": true, "schema_version": 3, "solution": false, "task": false}
+params = dict(beta0=beta0, beta1=beta1, beta2=beta2, beta3=beta3, omega0=omega0, omega1=omega1, omega2=omega2, omega3=omega3)
+step = 1e-6
+print("%-8s %12s %12s" % ("param", "backprop", "finite diff"))
+for name in ['beta0', 'omega0', 'beta1', 'omega1', 'beta2', 'omega2', 'beta3', 'omega3']:
+    up, down = dict(params), dict(params)
+    up[name] += step
+    down[name] -= step
+    numeric = (loss(x, y, **up) - loss(x, y, **down)) / (2 * step)
+    print("%-8s %12.6f %12.6f %s" % (name, grads[name], numeric, "ok" if np.isclose(grads[name], numeric, rtol=1e-5) else "DIFFERENT"))
+
+# %% nbgrader={"grade": true, "grade_id": "test_parameter_derivatives", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
+# Do not edit: tests for Q9.
+assert np.round(dldbeta3, 3) == 0.745, "dldbeta3 is incorrect"
+assert np.round(dldomega3, 3) == 0.489, "dldomega3 is incorrect"
+assert np.round(dldbeta2, 3) == -1.683, "dldbeta2 is incorrect"
+assert np.round(dldomega2, 3) == -8.530, "dldomega2 is incorrect"
+assert np.round(dldbeta1, 3) == -17.060, "dldbeta1 is incorrect"
+assert np.round(dldomega1, 3) == -16.079, "dldomega1 is incorrect"
+assert np.round(dldbeta0, 3) == 2.281, "dldbeta0 is incorrect"
+assert np.round(dldomega0, 3) == np.round(dldomega0_func, 3), "dldomega0 is incorrect"
+### BEGIN HIDDEN TESTS
+def _loss(x, y, b0, b1, b2, b3, w0, w1, w2, w3):
+    return (b3 + w3 * np.cos(b2 + w2 * np.exp(b1 + w1 * np.sin(b0 + w0 * x))) - y) ** 2
+
+
+_rng = np.random.default_rng(90412)
+_order = ['beta0', 'beta1', 'beta2', 'beta3', 'omega0', 'omega1', 'omega2', 'omega3']
+for _args in [(-1.7, 0.5, -0.7, 0.3, 1.1, -0.2, 1.3, 0.8, -1.5, 0.6)] + [tuple(_rng.uniform(-1.5, 1.5, 10)) for _ in range(4)]:
+    _x, _y, _b0, _b1, _b2, _b3, _w0, _w1, _w2, _w3 = _args
+    _f0 = _b0 + _w0 * _x
+    _h1 = np.sin(_f0); _f1 = _b1 + _w1 * _h1; _h2 = np.exp(_f1); _f2 = _b2 + _w2 * _h2
+    _h3 = np.cos(_f2); _f3 = _b3 + _w3 * _h3
+    _d3 = 2 * (_f3 - _y); _d2 = -np.sin(_f2) * _w3 * _d3; _d1 = np.exp(_f1) * _w2 * _d2; _d0 = np.cos(_f0) * _w1 * _d1
+    _got = parameter_derivatives(_x, _h1, _h2, _h3, _d0, _d1, _d2, _d3)
+    assert sorted(_got) == sorted(_order), f"parameter_derivatives must return a dict with keys {_order}"
+    for _i, _name in enumerate(_order):
+        _up, _down = list(_args[2:]), list(_args[2:])
+        _up[_i] += 1e-6
+        _down[_i] -= 1e-6
+        _numeric = (_loss(_x, _y, *_up) - _loss(_x, _y, *_down)) / 2e-6
+        assert np.isclose(_got[_name], _numeric, rtol=1e-5, atol=1e-7), \
+            f"the derivative for {_name} disagrees with a finite difference for other parameters"
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "closing", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# With the forward pass stored, every derivative took one multiplication: no long expressions, and no part of
+# the computation repeated. The next lab applies exactly this method to a deep neural network, where the
+# $f_k$ and $h_k$ become vectors and the multiplications become matrix products.

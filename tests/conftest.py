@@ -1,0 +1,27 @@
+"""Shared fixtures: the course root, the assignments present in source/, and where the data is."""
+import os
+from pathlib import Path
+
+import pytest
+
+from autograder.course import assignments
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENTS = assignments(ROOT)
+REFERENCE = "toy_chain_backprop"  # the assignment the machinery's own tests use
+
+if not os.environ.get("COURSE_DATA_DIR") and (ROOT.parent / "shared" / "data").is_dir():
+    os.environ["COURSE_DATA_DIR"] = str(ROOT.parent / "shared" / "data")
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+def per_assignment(function):
+    """Parametrize a test over every assignment in source/."""
+    return pytest.mark.parametrize("assignment", ASSIGNMENTS)(function)
+
+# Fixture notebooks are inputs of the tests, not notebooks for nbval to run.
+collect_ignore_glob = ["fixtures/*", "fixtures/**/*"]

@@ -1,0 +1,60 @@
+"""Do the hidden tests catch wrong work (mutants) and accept other correct work (variants)?
+
+Each mutation replaces some answer cells of an otherwise fully correct submission, so a lost point is the
+mutation's doing and not a stub elsewhere.
+"""
+import pytest
+
+from autograder.course import CourseError
+from autograder.mutation import grade_mutation, load_mutations, mutations_file
+from conftest import ASSIGNMENTS, REFERENCE, ROOT
+
+MINIMUM = {"toy_chain_backprop": (6, 3), "lab7_optimizers": (8, 4), "wine_mlp_backprop": (10, 4),
+           "rosenbrock_gd_momentum": (8, 3), "moons_tanh_net": (6, 3), "mnist_two_layer_net": (8, 3)}
+
+
+
+def _load(assignment):
+    try:
+        return load_mutations(ROOT, assignment)
+    except CourseError:
+        return [], []  # test_enough_mutations reports it
+
+
+MUTATIONS = {a: _load(a) for a in ASSIGNMENTS}
+MUTANTS = [(a, m) for a in ASSIGNMENTS for m in MUTATIONS[a][0]]
+VARIANTS = [(a, v) for a in ASSIGNMENTS for v in MUTATIONS[a][1]]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_enough_mutations(assignment):
+    """Does the assignment have at least its required number of mutants and variants, with unique names?"""
+    assert mutations_file(ROOT, assignment).is_file(), f"{mutations_file(ROOT, assignment)} is missing"
+    mutants, variants = MUTATIONS[assignment]
+    least_mutants, least_variants = MINIMUM[assignment]
+    assert len(mutants) >= least_mutants and len(variants) >= least_variants
+    names = [m.name for m in mutants] + [v.name for v in variants]
+    assert len(set(names)) == len(names)
+
+
+def test_a_solution_passes_as_a_variant(tmp_path):
+    """Does the solution itself, graded the mutation way, keep full marks (so a mutant's loss is its own)?"""
+    scores = grade_mutation(ROOT, REFERENCE, {}, workdir=tmp_path)
+    assert scores and all(s.points == s.max_points for s in scores.values()), scores
+
+
+@pytest.mark.parametrize("assignment,mutant", MUTANTS, ids=[f"{a}-{m.name}" for a, m in MUTANTS])
+def test_mutant_loses_points(assignment, mutant, tmp_path):
+    """Does this wrong answer lose points in every question it breaks?"""
+    scores = grade_mutation(ROOT, assignment, mutant.cells, workdir=tmp_path)
+    assert mutant.breaks <= set(scores), f"breaks names unknown tests: {sorted(mutant.breaks - set(scores))}"
+    kept = [gid for gid in sorted(mutant.breaks) if scores[gid].points >= scores[gid].max_points]
+    assert not kept, f"{mutant.name} keeps full marks in {kept}"
+
+
+@pytest.mark.parametrize("assignment,variant", VARIANTS, ids=[f"{a}-{v.name}" for a, v in VARIANTS])
+def test_variant_keeps_full_marks(assignment, variant, tmp_path):
+    """Does this other correct answer keep every point?"""
+    scores = grade_mutation(ROOT, assignment, variant.cells, workdir=tmp_path)
+    lost = {gid: s.error for gid, s in scores.items() if s.points < s.max_points}
+    assert not lost, f"{variant.name} loses points: {lost}"
