@@ -25,3 +25,4 @@ def per_assignment(function):
 
 # Fixture notebooks are inputs of the tests, not notebooks for nbval to run.
 collect_ignore_glob = ["fixtures/*", "fixtures/**/*"]
+

@@ -1,7 +1,8 @@
-"""Do the source notebooks pass their own tests, with the points and grade ids the course expects?
+"""Do the source notebooks run, pass their own tests, and carry the points and grade ids the course expects?"""
+import os
+import subprocess
+import sys
 
-(The top-to-bottom run of each source notebook in a fresh kernel is nbval's: `pytest --nbval-lax source`.)
-"""
 import nbformat
 
 from autograder.course import source_notebook
@@ -11,6 +12,16 @@ from conftest import ROOT, per_assignment
 
 TOTAL_POINTS = {"lab7_optimizers": 80, "toy_chain_backprop": 20, "wine_mlp_backprop": 100,
                 "rosenbrock_gd_momentum": 100, "moons_tanh_net": 100, "mnist_two_layer_net": 100}
+
+
+@per_assignment
+def test_runs_top_to_bottom(assignment):
+    """Does the source notebook run top to bottom in a fresh kernel (nbval), every cell without error?"""
+    notebook = source_notebook(ROOT, assignment)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:cacheprovider",
+                           "--nbval-lax", "--nbval-cell-timeout=300", "-o", "addopts=", str(notebook)],
+                          cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-4000:]
 
 
 @per_assignment

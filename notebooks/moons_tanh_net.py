@@ -1,0 +1,661 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# # Backpropagation in a two-hidden-layer tanh network
+#
+# **Goal.** Derive the gradients of the binary cross-entropy loss of a small network with two `tanh` hidden
+# layers and a sigmoid output, implement them as a backward pass in numpy, check them against finite
+# differences, and train the network with gradient descent to separate the two interleaved half-moons of
+# scikit-learn's `make_moons`.
+#
+# **How this notebook works.** Run the cells from top to bottom. Where you see **TODO**, replace
+# `raise NotImplementedError()` with your code (code questions), or "YOUR ANSWER HERE" with your derivation
+# or explanation in Markdown and LaTeX (written questions, graded by your instructor). After each code answer
+# there is a self-check that prints your values beside the expected ones, then a locked test cell worth
+# points. The test cells you see are not all the tests: when your notebook is graded, your functions are
+# also run on other networks and data that you have not seen, so compute the values; do not type them in.
+#
+# **Rules.** Keep the function names and signatures: the tests call them. Use vectorized numpy (no Python
+# loop over the examples).
+#
+# **Time.** About 90 minutes.
+#
+# | Question | Task | Points |
+# | --- | --- | --- |
+# | Q1 | theory: gradients of $E$ with respect to $\theta$ and $b_4$ (written) | 10 |
+# | Q2 | theory: gradients of $E$ with respect to $W_1, W_2, b_1, b_2$ (written) | 15 |
+# | Q3 | the backward pass: `backward` | 40 |
+# | Q4 | gradient-descent training: `train` | 25 |
+# | Q5 | the spikes in the loss curve (written) | 10 |
+# | | **total** | **100** |
+
+# %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import numpy as np
+import matplotlib.pyplot as plt
+from sklearn.datasets import make_moons
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "model_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## The network
+#
+# An input $x \in \mathbb{R}^{D}$ (here $D = 2$) with a target $t \in \{0, 1\}$ goes through two hidden layers
+# of $H_1$ and $H_2$ `tanh` units and one sigmoid output unit:
+#
+# $$
+# \begin{aligned}
+# z^{(1)} &= W_1^T x + b_1, & h^{(1)} &= \tanh\left(z^{(1)}\right) \in \mathbb{R}^{H_1}, \\
+# z^{(2)} &= W_2^T h^{(1)} + b_2, & h^{(2)} &= \tanh\left(z^{(2)}\right) \in \mathbb{R}^{H_2}, \\
+# a &= \theta^T h^{(2)} + b_4, & \hat{t} &= \sigma(a) = \frac{1}{1 + e^{-a}} \in (0, 1),
+# \end{aligned}
+# \tag{1}
+# $$
+#
+# with $W_1 \in \mathbb{R}^{D \times H_1}$, $b_1 \in \mathbb{R}^{H_1}$, $W_2 \in \mathbb{R}^{H_1 \times H_2}$,
+# $b_2 \in \mathbb{R}^{H_2}$, $\theta \in \mathbb{R}^{H_2}$ and $b_4 \in \mathbb{R}$. The prediction
+# $\hat{t}$ is the probability that $x$ belongs to class 1, and the loss of one example is the binary
+# cross-entropy
+#
+# $$E(x, t) = -\left(t \log \hat{t} + (1 - t) \log (1 - \hat{t})\right). \tag{2}$$
+#
+# Two derivatives you will need:
+#
+# $$\sigma'(a) = \sigma(a)\,(1 - \sigma(a)), \qquad \tanh'(z) = 1 - \tanh^2(z). \tag{3}$$
+#
+# In the code the parameters live in a dictionary `W`:
+#
+# | math | code | shape |
+# | --- | --- | --- |
+# | $W_1$ | `W['W_input_h1']` | (D, H1) |
+# | $b_1$ | `W['b_input_h1']` | (H1,) |
+# | $W_2$ | `W['W_h1_h2']` | (H1, H2) |
+# | $b_2$ | `W['b_h1_h2']` | (H2,) |
+# | $\theta$ | `W['W_h2_output']` | (H2, 1) |
+# | $b_4$ | `W['b_h2_output']` | (1,) |
+#
+# The code processes $N$ examples at once, one per row of `X` (shape (N, D)), so a layer is
+# `X @ W['W_input_h1'] + W['b_input_h1']`: the same equations as (1), written for row vectors.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "theory_output_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Q1: TODO [10 points, written]
+#
+# Derive $\nabla_{\theta} E(x, t)$ and $\dfrac{\partial E(x, t)}{\partial b_4}$. Go through the output
+# pre-activation $a$: compute $\dfrac{\partial E}{\partial \hat{t}}$, $\dfrac{d \hat{t}}{d a}$, and call their
+# product
+#
+# $$\delta^{(3)} = \frac{\partial E}{\partial a}.$$
+#
+# Simplify $\delta^{(3)}$ as far as you can; the result is short. Write your derivation in the cell below.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "theory_output_grads", "locked": false, "points": 10, "schema_version": 3, "solution": true, "task": false}
+# With $a = \theta^T h^{(2)} + b_4$ and $\hat{t} = \sigma(a)$:
+#
+# $$\frac{\partial E}{\partial \hat{t}} = -\frac{t}{\hat{t}} + \frac{1 - t}{1 - \hat{t}} = \frac{\hat{t} - t}{\hat{t}(1 - \hat{t})}, \qquad \frac{d \hat{t}}{d a} = \sigma'(a) = \hat{t}(1 - \hat{t}),$$
+#
+# so the sigmoid's derivative cancels the denominator:
+#
+# $$\delta^{(3)} = \frac{\partial E}{\partial a} = \frac{\hat{t} - t}{\hat{t}(1 - \hat{t})}\,\hat{t}(1 - \hat{t}) = \hat{t} - t.$$
+#
+# Since $\dfrac{\partial a}{\partial \theta_i} = h^{(2)}_i$ and $\dfrac{\partial a}{\partial b_4} = 1$:
+#
+# $$\frac{\partial E}{\partial \theta_i} = (\hat{t} - t)\, h^{(2)}_i, \quad\text{that is}\quad \nabla_{\theta} E(x, t) = (\hat{t} - t)\, h^{(2)}, \qquad \frac{\partial E}{\partial b_4} = \hat{t} - t.$$
+#
+# *Grading:* 4 points for $\partial E / \partial \hat{t}$ and $d\hat{t}/da$ with correct signs (note
+# $\dfrac{d\hat{t}}{d\theta_i} = +h^{(2)}_i\,\hat{t}(1-\hat{t})$), 3 for the simplification to $\hat{t} - t$,
+# 3 for the two final gradients.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "theory_hidden_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Q2: TODO [15 points, written]
+#
+# Derive $\nabla_{W_1} E$, $\nabla_{W_2} E$, $\nabla_{b_1} E$ and $\nabla_{b_2} E$. Work backwards from
+# $\delta^{(3)}$ of Q1 through the two `tanh` layers, naming the derivatives with respect to the
+# pre-activations
+#
+# $$\delta^{(2)}_j = \frac{\partial E}{\partial z^{(2)}_j}, \qquad \delta^{(1)}_i = \frac{\partial E}{\partial z^{(1)}_i}.$$
+#
+# Write each of them in terms of the one before it, then each gradient in terms of a $\delta$. Take care with
+# the indices: $h^{(1)}_i$ feeds *every* unit $j$ of the second layer. Give the gradients both element by
+# element and as vectors and matrices.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "theory_hidden_grads", "locked": false, "points": 15, "schema_version": 3, "solution": true, "task": false}
+# **Second layer.** $a = \sum_j \theta_j h^{(2)}_j + b_4$, so $\dfrac{\partial E}{\partial h^{(2)}_j} = \delta^{(3)} \theta_j$,
+# and with $h^{(2)}_j = \tanh(z^{(2)}_j)$ and (3):
+#
+# $$\delta^{(2)}_j = \frac{\partial E}{\partial z^{(2)}_j} = (\hat{t} - t)\,\theta_j\,\left(1 - (h^{(2)}_j)^2\right), \qquad \delta^{(2)} = \delta^{(3)}\,\theta \odot \left(1 - h^{(2)} \odot h^{(2)}\right).$$
+#
+# Since $z^{(2)}_j = \sum_i (W_2)_{ij} h^{(1)}_i + (b_2)_j$:
+#
+# $$\frac{\partial E}{\partial (W_2)_{ij}} = h^{(1)}_i\,\delta^{(2)}_j, \quad \frac{\partial E}{\partial (b_2)_j} = \delta^{(2)}_j, \qquad\text{so}\qquad \nabla_{W_2} E = h^{(1)} \left(\delta^{(2)}\right)^T \in \mathbb{R}^{H_1 \times H_2}, \quad \nabla_{b_2} E = \delta^{(2)}.$$
+#
+# **First layer.** $h^{(1)}_i$ enters every $z^{(2)}_j$, so its derivative is a sum over $j$:
+#
+# $$\frac{\partial E}{\partial h^{(1)}_i} = \sum_{j} (W_2)_{ij}\,\delta^{(2)}_j, \qquad \delta^{(1)}_i = \frac{\partial E}{\partial z^{(1)}_i} = \left(1 - (h^{(1)}_i)^2\right) \sum_{j} (W_2)_{ij}\,\delta^{(2)}_j, \qquad \delta^{(1)} = \left(1 - h^{(1)} \odot h^{(1)}\right) \odot \left(W_2\,\delta^{(2)}\right).$$
+#
+# Since $z^{(1)}_i = \sum_k (W_1)_{ki} x_k + (b_1)_i$:
+#
+# $$\frac{\partial E}{\partial (W_1)_{ki}} = x_k\,\delta^{(1)}_i, \quad \frac{\partial E}{\partial (b_1)_i} = \delta^{(1)}_i, \qquad\text{so}\qquad \nabla_{W_1} E = x \left(\delta^{(1)}\right)^T \in \mathbb{R}^{D \times H_1}, \quad \nabla_{b_1} E = \delta^{(1)}.$$
+#
+# Fully expanded, for example
+#
+# $$\frac{\partial E}{\partial (b_1)_i} = (\hat{t} - t)\left(1 - (h^{(1)}_i)^2\right) \sum_{j} (W_2)_{ij}\,\theta_j \left(1 - (h^{(2)}_j)^2\right), \qquad \frac{\partial E}{\partial (W_1)_{ki}} = x_k\,\frac{\partial E}{\partial (b_1)_i}.$$
+#
+# *Grading:* 4 points for $\delta^{(2)}$ (the factor $1 - (h^{(2)}_j)^2$, not $1 - (h^{(1)})^2$), 3 for
+# $\nabla_{W_2} E$ and $\nabla_{b_2} E$, 5 for $\delta^{(1)}$ with the sum over $j$ (or $W_2 \delta^{(2)}$),
+# 3 for $\nabla_{W_1} E$ and $\nabla_{b_1} E$.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "data_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## The data
+#
+# Two hundred points in the plane, in two interleaved half-moons with some noise. `make_moons` draws from
+# numpy's global random generator, so seeding it first makes the data (and the initial weights drawn after it)
+# the same on every run. Do not change the order of the random draws in this notebook.
+
+# %% nbgrader={"grade": false, "grade_id": "data", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Generate a toy dataset and plot it
+np.random.seed(0)
+X, y = make_moons(200, noise=0.20)
+print("X:", X.shape, " y:", y.shape, " class counts:", np.bincount(y))
+
+plt.figure(figsize=(6, 4))
+for label in (0, 1):
+    plt.scatter(X[y == label, 0], X[y == label, 1], s=40, color=plt.cm.Spectral(float(label)),
+                edgecolors="k", linewidths=0.3, label=f"class {label}")
+plt.title("make_moons(200, noise=0.20)")
+plt.xlabel("$x_1$")
+plt.ylabel("$x_2$")
+plt.legend()
+plt.show()
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "helpers_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Provided functions
+#
+# `forward` computes (1) for a batch and keeps the intermediate values in a `cache` for the backward pass.
+# `predict` thresholds $\hat{t}$ at 0.5, `cross_entropy_loss` is (2) **summed** over the examples, and
+# `plot_decision_boundary` colours the plane by the predicted class.
+
+# %% nbgrader={"grade": false, "grade_id": "helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
+def forward(W, X):
+    """Forward pass of the network, equations (1), for a batch.
+
+    Parameters
+    ----------
+    W : dict of ndarray, the parameters (shapes in the table above)
+    X : ndarray, shape (N, D), one example per row
+
+    Returns
+    -------
+    probs : ndarray, shape (N,), the predicted probabilities t_hat
+    cache : dict with the intermediate values
+        'z_h1' (N, H1), 'a_h1' (N, H1), 'z_h2' (N, H2), 'a_h2' (N, H2), 'output' (N, 1), 'probs' (N,)
+        where z_* are pre-activations and a_* = tanh(z_*) the activations.
+    """
+    z_h1 = np.dot(X, W['W_input_h1']) + W['b_input_h1']
+    a_h1 = np.tanh(z_h1)
+
+    z_h2 = np.dot(a_h1, W['W_h1_h2']) + W['b_h1_h2']
+    a_h2 = np.tanh(z_h2)
+    output = np.dot(a_h2, W['W_h2_output']) + W['b_h2_output']
+
+    probs = sigmoid(output)
+    probs = probs.squeeze(axis=1)
+    cache = {'z_h1': z_h1, 'a_h1': a_h1, 'z_h2': z_h2, 'a_h2': a_h2, 'output': output, 'probs': probs}
+    return probs, cache
+
+
+def predict(W, X):
+    """Predicted classes, shape (N,), with values 0.0 or 1.0, for X of shape (N, D)."""
+    # Forward pass
+    z_h1 = np.dot(X, W['W_input_h1']) + W['b_input_h1']
+    a_h1 = np.tanh(z_h1)
+
+    z_h2 = np.dot(a_h1, W['W_h1_h2']) + W['b_h1_h2']
+    a_h2 = np.tanh(z_h2)
+    output = np.dot(a_h2, W['W_h2_output']) + W['b_h2_output']
+
+    probs = sigmoid(output)
+    probs = probs.squeeze()
+
+    predictions = np.zeros(probs.shape[0])
+    predictions[probs > 0.5] = 1
+
+    return predictions
+
+
+def cross_entropy_loss(t_hat, t):
+    """Binary cross-entropy (2) summed over the examples; t_hat and t have shape (N,)."""
+    return np.sum(-(t * np.log(t_hat) + (1 - t) * np.log(1 - t_hat)))
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def sigmoid_grad(x):
+    """The derivative of the sigmoid at x (x is the pre-activation, not sigmoid(x))."""
+    return sigmoid(x) * (1 - sigmoid(x))
+
+
+def tanh_grad(x):
+    """The derivative of tanh at x (x is the pre-activation, not tanh(x))."""
+    return 1 - np.tanh(x) ** 2
+
+
+def plot_decision_boundary(W):
+    """Colour the plane by predict(W, .) and draw the training points X, y on top."""
+    # Set min and max values and give it some padding
+    x_min, x_max = X[:, 0].min() - .5, X[:, 0].max() + .5
+    y_min, y_max = X[:, 1].min() - .5, X[:, 1].max() + .5
+    h = 0.01
+    # Generate a grid of points with distance h between them
+    xx, yy = np.meshgrid(np.arange(x_min, x_max, h), np.arange(y_min, y_max, h))
+    # Predict the function value for the whole grid
+    Z = predict(W, np.c_[xx.ravel(), yy.ravel()])
+    Z = Z.reshape(xx.shape)
+    # Plot the contour and training examples
+    plt.contourf(xx, yy, Z, cmap=plt.cm.Spectral, alpha=0.6)
+    plt.scatter(X[:, 0], X[:, 1], c=y, cmap=plt.cm.Spectral, edgecolors="k", linewidths=0.3)
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "architecture_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## The architecture
+#
+# A 2-3-3-1 network: $D = 2$ inputs, $H_1 = 3$ and $H_2 = 3$ hidden units, one output. The weights are
+# drawn uniformly from $[0, 1)$ with the global generator seeded above.
+
+# %% nbgrader={"grade": false, "grade_id": "architecture", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Create the model architecture
+input_dim = 2
+nodes_hidden_1 = 3
+nodes_hidden_2 = 3
+output_dim = 1
+
+W = {
+    'W_input_h1': np.random.rand(input_dim, nodes_hidden_1),
+    'b_input_h1': np.random.rand(nodes_hidden_1),
+
+    'W_h1_h2': np.random.rand(nodes_hidden_1, nodes_hidden_2),
+    'b_h1_h2': np.random.rand(nodes_hidden_2),
+
+    'W_h2_output': np.random.rand(nodes_hidden_2, output_dim),
+    'b_h2_output': np.random.rand(output_dim)
+}
+for name, value in W.items():
+    print(f"{name:12s} shape {value.shape}")
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "backward_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## The backward pass
+#
+# The loss of a batch is the **sum** $E = \sum_{n=1}^{N} E(x_n, t_n)$ (what `cross_entropy_loss` computes),
+# so each gradient is the sum over the examples of the per-example gradients of Q1 and Q2. Stack the
+# per-example $\delta$'s as rows: `delta3` of shape (N, 1), `delta2` of shape (N, H2) and `delta1` of shape
+# (N, H1), where row $n$ holds $\delta^{(3)}$, $\delta^{(2)}$ and $\delta^{(1)}$ of example $n$. Two facts turn
+# the per-example formulas into matrix products:
+#
+# - a per-example product such as $\theta\,\delta^{(3)}$ or $W_2\,\delta^{(2)}$ becomes, for all rows at once,
+#   a product with the transposed weights on the right: `delta3 @ W['W_h2_output'].T`;
+# - a sum over examples of outer products, $\sum_n h_n \delta_n^T$, is the matrix product `A.T @ Delta` of the
+#   stacked activations and deltas; a sum over examples of $\delta_n$ is a sum of `Delta` over axis 0.
+#
+# The `tanh` derivative (3) is $1 - \tanh^2(z) = 1 - a^2$: you can compute it from the stored activations
+# `a_h1`, `a_h2` (or apply `tanh_grad` to the pre-activations `z_h1`, `z_h2`). The sigmoid's derivative is
+# already inside $\delta^{(3)}$ (Q1).
+#
+# ### Q3: TODO [40 points]
+#
+# Complete `backward`. It returns the six gradients under the names `dW1`, `db1`, `dW2`, `db2`, `dWout`,
+# `dbout`.
+
+# %% nbgrader={"grade": false, "grade_id": "backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def backward(W, X, y, cache):
+    """Backward pass: the gradients of the summed loss E = sum_n E(x_n, t_n) with respect to every parameter.
+
+    Parameters
+    ----------
+    W : dict of ndarray, the parameters: 'W_input_h1' (D, H1), 'b_input_h1' (H1,), 'W_h1_h2' (H1, H2),
+        'b_h1_h2' (H2,), 'W_h2_output' (H2, 1), 'b_h2_output' (1,). Not modified.
+    X : ndarray, shape (N, D), the inputs, one per row
+    y : ndarray, shape (N,), the targets t_n in {0, 1}
+    cache : dict, the second value returned by forward(W, X): 'z_h1', 'a_h1' (N, H1), 'z_h2', 'a_h2' (N, H2),
+        'output' (N, 1), 'probs' (N,)
+
+    Returns
+    -------
+    grads : dict of ndarray
+        'dW1' (D, H1), 'db1' (H1,), 'dW2' (H1, H2), 'db2' (H2,), 'dWout' (H2, 1), 'dbout' (1,):
+        the gradient of E with respect to W['W_input_h1'], W['b_input_h1'], W['W_h1_h2'], W['b_h1_h2'],
+        W['W_h2_output'] and W['b_h2_output'], each with the shape of its parameter.
+    """
+    a_h1, a_h2, probs = cache['a_h1'], cache['a_h2'], cache['probs']
+    # TODO: backpropagate, one row per example (no loop over the examples):
+    #   1. delta3, shape (N, 1): delta^(3) of Q1 for every example, as a column.
+    #   2. delta2, shape (N, H2): delta^(2) of Q2, i.e. delta3 sent back through W['W_h2_output'] and
+    #      multiplied elementwise by the tanh derivative of the second layer.
+    #   3. delta1, shape (N, H1): delta^(1) of Q2, i.e. delta2 sent back through W['W_h1_h2'] and multiplied
+    #      elementwise by the tanh derivative of the first layer.
+    #   4. dWout, dW2, dW1: (the layer's input).T @ (its delta), the inputs being a_h2, a_h1 and X;
+    #      dbout, db2, db1: the deltas summed over the examples (axis 0), with shapes (1,), (H2,), (H1,).
+    # Sum over the examples, do not average. Do not hard-code N = 200 or the layer sizes: the tests use
+    # other networks and data.
+    ### BEGIN SOLUTION
+    delta3 = (probs - y).reshape(-1, 1)
+    delta2 = delta3 @ W['W_h2_output'].T * (1 - np.power(a_h2, 2))
+    delta1 = delta2 @ W['W_h1_h2'].T * (1 - np.power(a_h1, 2))
+
+    dWout = a_h2.T @ delta3
+    dbout = np.sum(delta3, axis=0)
+    dW2 = a_h1.T @ delta2
+    db2 = np.sum(delta2, axis=0)
+    dW1 = X.T @ delta1
+    db1 = np.sum(delta1, axis=0)
+    ### END SOLUTION
+    grads = {'dW1': dW1, 'db1': db1, 'dW2': dW2, 'db2': db2, 'dWout': dWout, 'dbout': dbout}
+    return grads
+
+
+# %% nbgrader={"grade": false, "grade_id": "backward_check", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Self-check: compare your gradients at the initial weights with central finite differences of the loss.
+GRAD_NAMES = {'dW1': 'W_input_h1', 'db1': 'b_input_h1', 'dW2': 'W_h1_h2', 'db2': 'b_h1_h2',
+              'dWout': 'W_h2_output', 'dbout': 'b_h2_output'}
+
+
+def numerical_gradients(W, X, y, eps=1e-6):
+    """Central finite differences of cross_entropy_loss(forward(W, X)[0], y) for every parameter; W is unchanged."""
+    num = {}
+    for gname, pname in GRAD_NAMES.items():
+        param = W[pname]
+        num[gname] = np.zeros_like(param)
+        for idx in np.ndindex(param.shape):
+            old = param[idx]
+            param[idx] = old + eps
+            loss_plus = cross_entropy_loss(forward(W, X)[0], y)
+            param[idx] = old - eps
+            loss_minus = cross_entropy_loss(forward(W, X)[0], y)
+            param[idx] = old
+            num[gname][idx] = (loss_plus - loss_minus) / (2 * eps)
+    return num
+
+
+probs0, cache0 = forward(W, X)
+grads = backward(W, X, y, cache0)
+num_grads = numerical_gradients(W, X, y)
+for gname, pname in GRAD_NAMES.items():
+    mine = np.asarray(grads[gname])
+    if mine.shape != W[pname].shape:
+        print(f"{gname:6s} shape {mine.shape}: WRONG, it must be {W[pname].shape} like W['{pname}']")
+        continue
+    rel = np.max(np.abs(mine - num_grads[gname])) / max(np.max(np.abs(num_grads[gname])), 1e-12)
+    print(f"{gname:6s} shape {mine.shape}  relative error vs finite differences = {rel:.1e}  (expected < 1e-6)")
+print("dWout: finite differences", num_grads['dWout'].ravel().round(5), " yours", np.asarray(grads['dWout']).ravel().round(5))
+
+# %% nbgrader={"grade": true, "grade_id": "test_backward", "locked": true, "points": 40, "schema_version": 3, "solution": false, "task": false}
+# Do not edit: tests for Q3.
+assert isinstance(grads, dict), "backward must return a dict of gradients"
+for _gname, _pname in GRAD_NAMES.items():
+    assert _gname in grads, f"backward must return the key '{_gname}'"
+    assert np.shape(grads[_gname]) == W[_pname].shape, f"{_gname} must have the shape of W['{_pname}']"
+    assert np.allclose(grads[_gname], num_grads[_gname], rtol=1e-5, atol=1e-6), \
+        f"{_gname} disagrees with the finite-difference gradient"
+### BEGIN HIDDEN TESTS
+def _fwd(P, A):
+    z1 = A @ P['W_input_h1'] + P['b_input_h1']
+    a1 = np.tanh(z1)
+    z2 = a1 @ P['W_h1_h2'] + P['b_h1_h2']
+    a2 = np.tanh(z2)
+    out = a2 @ P['W_h2_output'] + P['b_h2_output']
+    p = 1.0 / (1.0 + np.exp(-out[:, 0]))
+    return p, {'z_h1': z1, 'a_h1': a1, 'z_h2': z2, 'a_h2': a2, 'output': out, 'probs': p}
+
+
+def _loss(P, A, t):
+    p = _fwd(P, A)[0]
+    return np.sum(-(t * np.log(p) + (1 - t) * np.log(1 - p)))
+
+
+_pairs = [('dWout', 'W_h2_output'), ('dbout', 'b_h2_output'), ('dW2', 'W_h1_h2'), ('db2', 'b_h1_h2'),
+          ('dW1', 'W_input_h1'), ('db1', 'b_input_h1')]
+_hints = {
+    'dWout': "check delta3 = dE/da (Q1) and that dWout = a_h2.T @ delta3",
+    'dbout': "check delta3 = dE/da (Q1) and that dbout sums it over the examples",
+    'dW2': "check delta2: delta3 back through W['W_h2_output'], times the tanh derivative of layer 2 (Q2)",
+    'db2': "check delta2 and that db2 sums it over the examples (axis 0)",
+    'dW1': "check delta1: delta2 back through W['W_h1_h2'], times the tanh derivative of layer 1 (Q2)",
+    'db1': "check delta1 and that db1 sums it over the examples (axis 0)",
+}
+_rng = np.random.default_rng(60617)
+for (_D, _H1, _H2, _N) in [(2, 3, 3, 6), (3, 4, 5, 7), (2, 5, 2, 9)]:
+    _P = {'W_input_h1': _rng.normal(0.0, 0.9, (_D, _H1)), 'b_input_h1': _rng.normal(0.0, 0.5, _H1),
+          'W_h1_h2': _rng.normal(0.0, 0.9, (_H1, _H2)), 'b_h1_h2': _rng.normal(0.0, 0.5, _H2),
+          'W_h2_output': _rng.normal(0.0, 0.9, (_H2, 1)), 'b_h2_output': _rng.normal(0.0, 0.5, 1)}
+    _A = _rng.normal(0.0, 1.0, (_N, _D))
+    _t = np.arange(_N) % 2
+    _rng.shuffle(_t)
+    _before = {_k: _v.copy() for _k, _v in _P.items()}
+    _p, _cache = _fwd(_P, _A)
+    _g = backward(_P, _A, _t, _cache)
+    assert isinstance(_g, dict), "backward must return a dict of gradients"
+    for _k in _P:
+        assert np.array_equal(_P[_k], _before[_k]), \
+            "backward changed W: it must only compute the gradients (the update belongs in train)"
+    _net = f"a {_D}-{_H1}-{_H2}-1 network on {_N} examples"
+    for _gname, _pname in _pairs:
+        assert _gname in _g, f"backward must return the key '{_gname}'"
+        _G = np.asarray(_g[_gname], dtype=float)
+        assert _G.shape == _P[_pname].shape, \
+            f"for {_net}, {_gname} has shape {_G.shape} instead of the shape of W['{_pname}']: " \
+            f"do not hard-code N or the layer sizes, and sum the bias gradients over axis 0 only"
+        _num = np.zeros(_P[_pname].shape)
+        for _i in np.ndindex(_num.shape):
+            _old = _P[_pname][_i]
+            _P[_pname][_i] = _old + 1e-6
+            _lp = _loss(_P, _A, _t)
+            _P[_pname][_i] = _old - 1e-6
+            _lm = _loss(_P, _A, _t)
+            _P[_pname][_i] = _old
+            _num[_i] = (_lp - _lm) / 2e-6
+        assert np.allclose(_G, _num, rtol=1e-5, atol=1e-6), \
+            f"for {_net}, {_gname} disagrees with the finite-difference gradient: {_hints[_gname]}"
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "train_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Training with gradient descent
+#
+# Each epoch runs the forward pass on the whole training set, the backward pass, and one gradient-descent step
+# on every parameter,
+#
+# $$W \leftarrow W - \eta\,\nabla_W E, \tag{4}$$
+#
+# with learning rate $\eta$. The loss recorded for an epoch is the loss of the forward pass of that epoch,
+# that is, of the weights *before* its update.
+#
+# ### Q4: TODO [25 points]
+#
+# Complete the update in `train`. The forward pass, the call to `backward`, and the loss bookkeeping are
+# written for you.
+
+# %% nbgrader={"grade": false, "grade_id": "train", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def train(W, X, y, learning_rate=0.01, epochs=2000, print_every=100):
+    """Full-batch gradient descent on the summed cross-entropy loss.
+
+    Parameters
+    ----------
+    W : dict of ndarray, the parameters (shapes as in `backward`); its arrays are updated in place, so the
+        caller's dictionary holds the trained weights afterwards
+    X : ndarray, shape (N, D), the inputs
+    y : ndarray, shape (N,), the targets in {0, 1}
+    learning_rate : float, the step size eta of (4)
+    epochs : int, the number of gradient-descent steps
+    print_every : int, print the loss every print_every epochs (0: never print)
+
+    Returns
+    -------
+    losses : list of float, length epochs; losses[k] is the loss at the start of epoch k (before its update)
+    """
+    losses = []
+    for epoch in range(epochs):
+        # Forward pass
+        probs, cache = forward(W, X)
+        # Backward pass
+        grads = backward(W, X, y, cache)
+
+        # TODO: gradient descent (4): update each of the six arrays of W with its gradient from grads
+        # (dW1 -> 'W_input_h1', db1 -> 'b_input_h1', dW2 -> 'W_h1_h2', db2 -> 'b_h1_h2',
+        # dWout -> 'W_h2_output', dbout -> 'b_h2_output'), stepping by learning_rate against the gradient.
+        # Update W itself (for example W['W_input_h1'] -= ...), not a copy of it.
+        ### BEGIN SOLUTION
+        W['W_input_h1'] -= learning_rate * grads['dW1']
+        W['b_input_h1'] -= learning_rate * grads['db1']
+        W['W_h1_h2'] -= learning_rate * grads['dW2']
+        W['b_h1_h2'] -= learning_rate * grads['db2']
+        W['W_h2_output'] -= learning_rate * grads['dWout']
+        W['b_h2_output'] -= learning_rate * grads['dbout']
+        ### END SOLUTION
+
+        loss = cross_entropy_loss(probs, y)
+        losses.append(float(loss))
+        if print_every and epoch % print_every == 0:
+            print(f"Loss after epoch {epoch:4d} : {loss:.10f}")
+    return losses
+
+
+# %% nbgrader={"grade": false, "grade_id": "train_run", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Train using gradient descent
+learning_rate = 0.01
+no_epochs = 2000
+losses = train(W, X, y, learning_rate, no_epochs)
+
+# %% nbgrader={"grade": false, "grade_id": "train_check", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Self-check: the first epochs are reproducible to many digits; later ones are not (see Q5).
+for epoch, expected in [(0, 157.625124238), (100, 58.0230836875), (200, 47.8963790291), (300, 14.3334810612)]:
+    print(f"epoch {epoch:3d}: expected loss {expected:.10f}, yours {losses[epoch]:.10f}")
+print(f"final loss {losses[-1]:.4f} (expected below 20)")
+print(f"training accuracy {np.mean(predict(W, X) == y):.3f} (expected above 0.9)")
+
+# %% nbgrader={"grade": true, "grade_id": "test_train", "locked": true, "points": 25, "schema_version": 3, "solution": false, "task": false}
+# Do not edit: tests for Q4.
+assert len(losses) == 2000, "train must return one loss per epoch"
+for _epoch, _expected in [(0, 157.625124238), (100, 58.0230836875), (200, 47.8963790291), (300, 14.3334810612)]:
+    assert np.isclose(losses[_epoch], _expected, rtol=1e-6, atol=0.0), \
+        f"the loss at epoch {_epoch} is not the expected one: check the update and the backward pass"
+### BEGIN HIDDEN TESTS
+def _fwd(P, A):
+    z1 = A @ P['W_input_h1'] + P['b_input_h1']
+    a1 = np.tanh(z1)
+    z2 = a1 @ P['W_h1_h2'] + P['b_h1_h2']
+    a2 = np.tanh(z2)
+    out = a2 @ P['W_h2_output'] + P['b_h2_output']
+    return 1.0 / (1.0 + np.exp(-out[:, 0])), a1, a2
+
+
+def _loss(p, t):
+    return np.sum(-(t * np.log(p) + (1 - t) * np.log(1 - p)))
+
+
+def _train(P, A, t, lr, epochs):
+    hist = []
+    for _ in range(epochs):
+        p, a1, a2 = _fwd(P, A)
+        d3 = (p - t)[:, None]
+        d2 = (d3 @ P['W_h2_output'].T) * (1 - a2 ** 2)
+        d1 = (d2 @ P['W_h1_h2'].T) * (1 - a1 ** 2)
+        g = {'W_h2_output': a2.T @ d3, 'b_h2_output': d3.sum(axis=0), 'W_h1_h2': a1.T @ d2,
+             'b_h1_h2': d2.sum(axis=0), 'W_input_h1': A.T @ d1, 'b_input_h1': d1.sum(axis=0)}
+        for k in g:
+            P[k] = P[k] - lr * g[k]
+        hist.append(_loss(p, t))
+    return hist
+
+
+_rng = np.random.default_rng(90211)
+for (_D, _H1, _H2, _N, _lr, _epochs) in [(2, 4, 5, 11, 0.05, 1), (2, 3, 3, 8, 0.02, 3), (3, 2, 4, 10, 0.1, 2)]:
+    _P = {'W_input_h1': _rng.normal(0.0, 0.9, (_D, _H1)), 'b_input_h1': _rng.normal(0.0, 0.5, _H1),
+          'W_h1_h2': _rng.normal(0.0, 0.9, (_H1, _H2)), 'b_h1_h2': _rng.normal(0.0, 0.5, _H2),
+          'W_h2_output': _rng.normal(0.0, 0.9, (_H2, 1)), 'b_h2_output': _rng.normal(0.0, 0.5, 1)}
+    _A = _rng.normal(0.0, 1.0, (_N, _D))
+    _t = np.arange(_N) % 2
+    _rng.shuffle(_t)
+    _Q = {_k: _v.copy() for _k, _v in _P.items()}
+    _hist = train(_P, _A, _t, learning_rate=_lr, epochs=_epochs, print_every=0)
+    _ref = _train(_Q, _A, _t, _lr, _epochs)
+    _what = f"train(..., learning_rate={_lr}, epochs={_epochs}) on another network and data"
+    assert len(_hist) == _epochs, f"{_what} must return {_epochs} losses"
+    for _k in _Q:
+        assert np.shape(_P[_k]) == _Q[_k].shape and np.allclose(_P[_k], _Q[_k], rtol=1e-9, atol=1e-12), \
+            f"after {_what}, W['{_k}'] is not what gradient descent (4) gives: step against the gradient, " \
+            f"by learning_rate, and update the caller's W"
+    assert np.allclose(np.asarray(_hist, dtype=float), _ref, rtol=1e-9, atol=1e-12), \
+        f"{_what} returns the wrong loss history: it must hold the loss of each epoch's forward pass"
+_p_final = _fwd(W, X)[0]
+_accuracy = np.mean((_p_final > 0.5) == y)
+assert _accuracy > 0.9, "after training, the accuracy on the training set is not above 0.9"
+_final_loss = min(_loss(_p_final, y), float(np.min(np.asarray(losses[-20:], dtype=float))))
+assert _final_loss < 20, "after training, the loss is not below 20"
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "results_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Results
+#
+# The loss curve, on a log scale over all epochs and on a linear scale after epoch 300, and the decision
+# boundary of the trained network.
+
+# %% nbgrader={"grade": false, "grade_id": "loss_plot", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Plot the loss curve
+epochs_axis = np.arange(len(losses))
+fig, (ax_all, ax_late) = plt.subplots(1, 2, figsize=(12, 4))
+ax_all.semilogy(epochs_axis, losses, label="training loss")
+ax_all.set_title("Cross-entropy loss (summed over 200 points)")
+ax_all.set_xlabel("epoch")
+ax_all.set_ylabel("loss (log scale)")
+ax_all.legend()
+ax_late.plot(epochs_axis[300:], losses[300:], color="tab:orange", label="training loss, epochs 300+")
+ax_late.set_title("The same loss after epoch 300")
+ax_late.set_xlabel("epoch")
+ax_late.set_ylabel("loss")
+ax_late.legend()
+plt.tight_layout()
+plt.show()
+
+# %% nbgrader={"grade": false, "grade_id": "boundary_plot", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Plot the decision boundary
+plt.figure(figsize=(6, 4))
+plot_decision_boundary(W)
+plt.title(f"Decision boundary after {len(losses)} epochs (training accuracy {np.mean(predict(W, X) == y):.3f})")
+plt.xlabel("$x_1$")
+plt.ylabel("$x_2$")
+plt.show()
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "spikes_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ### Q5: TODO [10 points, written]
+#
+# After about epoch 300 the loss no longer decreases steadily: it jumps up every few hundred epochs and then
+# comes back down. Gradient descent steps along the negative gradient, so why can the loss go *up*?
+# Explain what happens in these spikes, relating it to the learning rate and to the loss being a *sum* over
+# the 200 examples, and propose two changes that would remove them. (Changing the weights by $10^{-15}$ moves
+# where the spikes occur: what does that say about this phase of training?)
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "loss_spikes", "locked": false, "points": 10, "schema_version": 3, "solution": true, "task": false}
+# A gradient step only guarantees a decrease when it is small compared with the curvature of the loss: to
+# second order $E(W - \eta g) \approx E(W) - \eta \|g\|^2 + \tfrac{\eta^2}{2} g^T H g$, which *increases* when
+# $\eta$ is larger than about $2/\lambda$ along a direction of high curvature $\lambda$. Here the step is
+# large: the loss is a sum over 200 examples, so its gradient and Hessian are 200 times those of the mean
+# loss, and $\eta = 0.01$ on the sum is a step of $2$ on the mean. Once the network separates most points,
+# the weights grow, the sigmoid and the `tanh` units become sharp, and the loss surface gets steep, narrow
+# valleys (a few points near the boundary dominate). A step then overshoots across the valley: a few points
+# near the boundary flip to the wrong side with a confident prediction, whose cross-entropy is large, and the
+# loss jumps; during a spike it often alternates up and down from one epoch to the next, the signature of
+# steps bouncing between the walls of a valley. The next steps have a large gradient on those points and bring the loss back down, until it
+# overshoots again. This phase of training is unstable (chaotic): tiny changes in the weights change when the
+# spikes happen, so only the early epochs are reproducible.
+#
+# Remedies (any two): a smaller learning rate, or one that decays over the epochs; the mean loss instead of
+# the sum (equivalently $\eta / N$); momentum or an adaptive method (Adam, RMSProp) with a modest step;
+# gradient clipping; a line search that rejects steps that increase the loss.
+#
+# *Grading:* 4 points for "the step is too large for the local curvature, so it overshoots", 2 for the link
+# with the summed loss (gradient scales with $N$), 2 for the recovery / chaotic sensitivity, 2 for two valid
+# remedies.
