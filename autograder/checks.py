@@ -15,38 +15,44 @@ REGIONS = {"solution": ("### BEGIN SOLUTION", "### END SOLUTION"),
 MIN_SECRET_CHARS = 6  # shorter lines ("else:", "pass") say nothing about the answer
 
 
-def _regions(lines, begin, end):
-    inside, found = False, []
+def _inside(lines, begin, end) -> list[bool]:
+    """For each line, whether it lies strictly between a `begin` and an `end` marker line."""
+    inside, flags = False, []
     for line in lines:
         if begin in line:
             inside = True
+            flags.append(False)
         elif end in line:
             inside = False
-        elif inside:
-            found.append(line)
-    return found
+            flags.append(False)
+        else:
+            flags.append(inside)
+    return flags
 
 
 def secret_lines(nb) -> dict[str, str]:
     """Lines of the source notebook that students must never see, mapped to what they are.
 
     A line counts when it is in a solution region (or a whole solution cell without markers) or a hidden-test
-    region, and does not also appear in the public part of the notebook.
+    region, and does not also appear in the public part of the notebook (anywhere outside those regions).
     """
     secret, public = {}, set()
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         lines = cell.source.splitlines()
-        hidden = []
+        kind = [None] * len(lines)
         if meta.get("solution"):
-            marked = any(REGIONS["solution"][0] in line for line in lines)
-            hidden += [(l, "solution") for l in (_regions(lines, *REGIONS["solution"]) if marked else lines)]
-        if meta.get("grade") and not meta.get("solution"):
-            hidden += [(l, "hidden test") for l in _regions(lines, *REGIONS["hidden test"])]
-        hidden_set = {l for l, _ in hidden}
-        public.update(l.strip() for l in lines if l not in hidden_set)
-        for line, kind in hidden:
-            secret.setdefault(line.strip(), f"{kind} line of cell {meta.get('grade_id')!r}")
+            if any(REGIONS["solution"][0] in line for line in lines):
+                kind = ["solution" if f else None for f in _inside(lines, *REGIONS["solution"])]
+            else:
+                kind = ["solution"] * len(lines)
+        elif meta.get("grade"):
+            kind = ["hidden test" if f else None for f in _inside(lines, *REGIONS["hidden test"])]
+        for line, what in zip(lines, kind):
+            if what is None:
+                public.add(line.strip())
+            else:
+                secret.setdefault(line.strip(), f"{what} line of cell {meta.get('grade_id')!r}")
     return {line: what for line, what in secret.items()
             if len(line) >= MIN_SECRET_CHARS and re.search(r"\w", line) and line not in public}
 

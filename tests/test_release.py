@@ -80,3 +80,15 @@ def test_release_marks_no_answer_as_done(assignment):
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("solution") and cell.cell_type == "code":
             assert "raise NotImplementedError()" in cell.source, f"{meta['grade_id']}: no stub in the release"
+
+
+def test_a_line_both_visible_and_hidden_is_not_secret():
+    """Is a line that a test cell shows in its visible part free to appear in the release, even if hidden tests repeat it?"""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    test = new_code_cell("assert f(1) == 2\n### BEGIN HIDDEN TESTS\nassert f(1) == 2\nassert f(5) == 6\n### END HIDDEN TESTS")
+    test.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "grade_id": "test_f", "points": 1}
+    answer = new_code_cell("def f(x):\n    ### BEGIN SOLUTION\n    return x + 1\n    ### END SOLUTION")
+    answer.metadata["nbgrader"] = {"grade": False, "solution": True, "locked": False, "grade_id": "f"}
+    secret = secret_lines(new_notebook(cells=[answer, test]))
+    assert set(secret) == {"assert f(5) == 6", "return x + 1"}

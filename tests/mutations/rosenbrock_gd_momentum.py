@@ -1,0 +1,306 @@
+"""Wrong and other-correct answers for rosenbrock_gd_momentum (see docs/AUTHORING.md)."""
+from autograder.mutation import Mutant, Variant
+
+# ---------------------------------------------------------------------------------------------------------
+# Templates: the whole answer cell as a student hands it in; the {placeholders} are where mutants differ.
+
+FF = '''def softmax(A):
+    {softmax_body}
+
+
+def ff_nn_2_ReLu(x, w_1, w_2, v, b_1, b_2, c, return_hidden=False):
+    a_1 = x @ w_1 + b_1
+    h_1 = np.maximum(0, a_1)
+    a_2 = h_1 @ w_2 + b_2
+    h_2 = np.maximum(0, a_2)
+    y = {output}
+    if return_hidden:
+        return h_1, h_2, y
+    return y
+'''
+STABLE_SOFTMAX = '''A = A - np.max(A, axis=1, keepdims=True)
+    e = np.exp(A)
+    return e / e.sum(axis=1, keepdims=True)'''
+
+
+def ff(softmax_body=STABLE_SOFTMAX, output="softmax(h_2 @ v + c)"):
+    return {"ff_nn_2_relu": FF.format(softmax_body=softmax_body, output=output)}
+
+
+ROSEN_GRAD = '''def grad_f(vector):
+    x, y = vector
+    df_dx = {dx}
+    df_dy = {dy}
+    return np.array([df_dx, df_dy])
+'''
+
+
+def rosen_grad(dx="-2 * (1 - x) - 400 * x * (y - x**2)", dy="200 * (y - x**2)"):
+    return {"grad_f_rosenbrock": ROSEN_GRAD.format(dx=dx, dy=dy)}
+
+
+CONTOURS = '''def rosenbrock(x, y):
+    return (1 - x) ** 2 + 100 * (y - x ** 2) ** 2
+
+
+def plot_rosenbrock_contours(ax, xlim=(-1.5, 1.5), ylim=(-1.0, 3.0), n_levels=20):
+    X, Y = np.meshgrid(np.linspace(*xlim, 200), np.linspace(*ylim, 200))
+    Z = rosenbrock(X, Y)
+    levels = {levels}
+    cs = ax.contour(X, Y, Z, levels=levels, norm=LogNorm())
+    ax.set_title("Rosenbrock contours")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    return cs
+'''
+
+
+def contours(levels="np.logspace(-1, np.log10(Z.max()), n_levels)"):
+    return {"rosenbrock_contours": CONTOURS.format(levels=levels)}
+
+
+GD = '''def grad_descent(starting_point=None, iterations=5, learning_rate=1):
+    {start}
+    trajectory = [point]
+    for i in range(iterations):
+        grad = grad_f(point)
+        {step}
+        trajectory.append(point)
+    return np.array(trajectory)
+'''
+GOOD_START = '''if starting_point is None:
+        point = np.random.uniform(-1, 1.5, size=2)
+    else:
+        point = np.array(starting_point, dtype=float)'''
+
+
+def gd(start=GOOD_START, step="point = point - learning_rate * grad"):
+    return {"grad_descent": GD.format(start=start, step=step)}
+
+
+MOMENTUM = '''def grad_descent_with_momentum(starting_point=None, iterations=10, alpha=.0009, epsilon=10):
+    if starting_point is None:
+        point = np.random.uniform(-10, 10, size=2)
+    else:
+        point = np.array(starting_point, dtype=float)
+    trajectory = [point]
+    v = np.zeros(point.size)
+    for i in range(iterations):
+        grad = grad_f(point)
+        {update}
+        trajectory.append(point)
+    return np.array(trajectory)
+'''
+
+
+def momentum(update="v = alpha * v + epsilon * grad\n        point = point - v"):
+    return {"grad_descent_with_momentum": MOMENTUM.format(update=update)}
+
+
+NET_GRAD = '''def cost(T, Y):
+    return {cost}
+
+
+def grad_f(data, T, Y, H1, H2, V, W2, W1, b1, b2):
+    delta_3 = {delta_3}
+    d_v = H2.T @ delta_3
+    d_v0 = {d_v0}
+    delta_2 = {delta_2}
+    d_w2 = H1.T @ delta_2
+    d_b2 = {d_b2}
+    delta_1 = {delta_1}
+    d_w1 = data.T @ delta_1
+    d_b1 = {d_b1}
+    return d_v, d_v0, d_w2, d_b2, d_w1, d_b1
+'''
+
+
+def net_grad(cost="float(-np.sum(T * np.log(Y)))", delta_3="Y - T", delta_2="(delta_3 @ V.T) * (H2 > 0)",
+             delta_1="(delta_2 @ W2.T) * (H1 > 0)", d_v0="delta_3.sum(axis=0)", d_b2="delta_2.sum(axis=0)",
+             d_b1="delta_1.sum(axis=0)"):
+    return {"grad_f_network": NET_GRAD.format(cost=cost, delta_3=delta_3, delta_2=delta_2, delta_1=delta_1,
+                                              d_v0=d_v0, d_b2=d_b2, d_b1=d_b1)}
+
+
+DATA = '''def generate_data(N=100, seed=123):
+    rng = np.random.RandomState(seed)
+    means = {means}
+    data = np.vstack([rng.multivariate_normal(mean, np.eye(2), size=N) for mean in means])
+    T = np.eye(3)[np.repeat(np.arange(3), N)]
+    return T, data
+'''
+
+
+def gen_data(means="[(-2, -2), (0, 2), (2, -2)]"):
+    return {"generate_data": DATA.format(means=means)}
+
+
+NET_GD = '''def gradient_descent(iterations=500, learning_rate=2e-4, *, data, T, seed=8):
+    V, v0, W2, b2, W1, b1 = init_weights(seed)
+    H1, H2, Y = ff_nn_2_ReLu(data, W1, W2, V, b1, b2, v0, return_hidden=True)
+    costs = [cost(T, Y)]
+    for i in range(iterations):
+        d_v, d_v0, d_w2, d_b2, d_w1, d_b1 = grad_f(data, T, Y, H1, H2, V, W2, W1, b1, b2)
+        V = V {op} learning_rate * d_v
+        v0 = v0 {op} learning_rate * d_v0
+        W2 = W2 {op} learning_rate * d_w2
+        b2 = b2 {op} learning_rate * d_b2
+        W1 = W1 {op} learning_rate * d_w1
+        b1 = b1 {op} learning_rate * d_b1
+        {forward}
+        costs.append(cost(T, Y))
+    return np.array(costs)
+'''
+
+
+def net_gd(op="-", forward="H1, H2, Y = ff_nn_2_ReLu(data, W1, W2, V, b1, b2, v0, return_hidden=True)"):
+    return {"gradient_descent": NET_GD.format(op=op, forward=forward)}
+
+
+NET_MOMENTUM = '''def gradient_descent_with_momentum(iterations=500, alpha=0.9, epsilon=0.001, *, data, T, seed=8):
+    params = list(init_weights(seed))
+    velocities = [np.zeros_like(p) for p in params]
+    V, v0, W2, b2, W1, b1 = params
+    H1, H2, Y = ff_nn_2_ReLu(data, W1, W2, V, b1, b2, v0, return_hidden=True)
+    costs = [cost(T, Y)]
+    for i in range(iterations):
+        grads = grad_f(data, T, Y, H1, H2, V, W2, W1, b1, b2)
+        for k in range(6):
+            {update}
+            params[k] = params[k] - velocities[k]
+        V, v0, W2, b2, W1, b1 = params
+        H1, H2, Y = ff_nn_2_ReLu(data, W1, W2, V, b1, b2, v0, return_hidden=True)
+        costs.append(cost(T, Y))
+    return np.array(costs)
+'''
+
+
+def net_momentum(update="velocities[k] = alpha * velocities[k] + epsilon * grads[k]"):
+    return {"gradient_descent_with_momentum": NET_MOMENTUM.format(update=update)}
+
+
+# ---------------------------------------------------------------------------------------------------------
+MUTANTS = [
+    # Part 1
+    Mutant("softmax_wrong_axis", {"test_ff_nn_2_relu", "test_class_probabilities"},
+           ff(softmax_body="e = np.exp(A - np.max(A))\n    return e / e.sum(axis=0)")),
+    Mutant("relu_on_output_layer", {"test_ff_nn_2_relu", "test_class_probabilities"},
+           ff(output="softmax(np.maximum(0, h_2 @ v + c))")),
+    Mutant("softmax_overflows", {"test_ff_nn_2_relu"},
+           ff(softmax_body="e = np.exp(A)\n    return e / e.sum(axis=1).reshape((-1, 1))")),
+    Mutant("predicted_class_wrong_axis", {"test_class_probabilities"}, {"class_probabilities": '''result = ff_nn_2_ReLu(x, w_1, w_2, v, b_1, b_2, c)
+predicted_class = np.argmax(result, axis=0)
+'''}),
+    # Part 2
+    Mutant("rosenbrock_dx_misses_inner_factor", {"test_grad_f_rosenbrock"},
+           rosen_grad(dx="-2 * (1 - x) - 200 * x * (y - x**2)")),
+    Mutant("rosenbrock_dy_wrong_term", {"test_grad_f_rosenbrock"}, rosen_grad(dy="200 * (y - x)")),
+    Mutant("contours_linear_levels", {"test_rosenbrock_contours"},
+           contours(levels="np.linspace(Z.min(), Z.max(), n_levels)")),
+    Mutant("grad_descent_truth_value_of_array", {"test_grad_descent"},
+           gd(start="if starting_point:\n        point = starting_point\n"
+                    "    else:\n        point = np.random.uniform(-1, 1.5, size=2)")),
+    Mutant("grad_descent_climbs", {"test_grad_descent"}, gd(step="point = point + learning_rate * grad")),
+    Mutant("grad_descent_in_place_step", {"test_grad_descent"}, gd(step="point -= learning_rate * grad")),
+    Mutant("momentum_forgets_previous_velocity", {"test_grad_descent_with_momentum"},
+           momentum(update="v = epsilon * grad\n        point = point - v")),
+    Mutant("momentum_steps_with_old_velocity", {"test_grad_descent_with_momentum"},
+           momentum(update="point = point - v\n        v = alpha * v + epsilon * grad")),
+    # Part 3
+    Mutant("network_gradient_wrong_sign", {"test_grad_f_network"}, net_grad(delta_3="T - Y")),
+    Mutant("network_relu_mask_of_wrong_layer", {"test_grad_f_network"},
+           net_grad(delta_1="(delta_2 @ W2.T) * (H2 > 0)")),
+    Mutant("network_missing_relu_mask", {"test_grad_f_network"}, net_grad(delta_2="delta_3 @ V.T")),
+    Mutant("bias_gradient_not_summed_over_samples", {"test_grad_f_network"},
+           net_grad(d_v0="delta_3", d_b2="delta_2", d_b1="delta_1")),
+    Mutant("bias_gradient_averaged", {"test_grad_f_network"},
+           net_grad(d_v0="delta_3.mean(axis=0)", d_b2="delta_2.mean(axis=0)", d_b1="delta_1.mean(axis=0)")),
+    Mutant("cost_without_minus", {"test_grad_f_network"}, net_grad(cost="float(np.sum(T * np.log(Y)))")),
+    Mutant("data_clusters_in_wrong_order", {"test_generate_data"}, gen_data(means="[(0, 2), (-2, -2), (2, -2)]")),
+    Mutant("training_hard_coded_33_51", {"test_gradient_descent"}, {"gradient_descent": '''def gradient_descent(iterations=500, learning_rate=2e-4, *, data, T, seed=8):
+    costs = np.linspace(232.49, 33.51, iterations + 1)
+    print("The loss dropped from initial 232.49 to finally: 33.51 after 30 iterations.")
+    return costs
+'''}),
+    Mutant("training_climbs", {"test_gradient_descent"}, net_gd(op="+")),
+    Mutant("training_never_recomputes_forward_pass", {"test_gradient_descent"}, net_gd(forward="pass")),
+    Mutant("training_momentum_forgets_velocity", {"test_gradient_descent_with_momentum"},
+           net_momentum(update="velocities[k] = epsilon * grads[k]")),
+]
+
+# ---------------------------------------------------------------------------------------------------------
+VARIANTS = [
+    Variant("forward_with_dot_and_logsumexp", {"ff_nn_2_relu": '''def softmax(A):
+    m = A.max(axis=1, keepdims=True)
+    log_z = m + np.log(np.exp(A - m).sum(axis=1, keepdims=True))
+    return np.exp(A - log_z)
+
+
+def ff_nn_2_ReLu(x, w_1, w_2, v, b_1, b_2, c, return_hidden=False):
+    h_1 = np.dot(x, w_1) + np.reshape(b_1, (1, -1))
+    h_1[h_1 < 0] = 0
+    h_2 = np.dot(h_1, w_2) + np.reshape(b_2, (1, -1))
+    h_2 = h_2 * (h_2 > 0)
+    y = softmax(np.dot(h_2, v) + np.reshape(c, (1, -1)))
+    if return_hidden:
+        return h_1, h_2, y
+    return y
+'''}),
+    Variant("rosenbrock_gradient_expanded", rosen_grad(dx="2 * (-1 + x + 200 * x**3 - 200 * x * y)",
+                                                       dy="200 * (-x**2 + y)")),
+    Variant("contours_geomspace", contours(levels="np.geomspace(0.01, Z.max(), n_levels)")),
+    Variant("grad_descent_preallocated", {"grad_descent": '''def grad_descent(starting_point=None, iterations=5, learning_rate=1):
+    trajectory = np.zeros((iterations + 1, 2))
+    if starting_point is None:
+        trajectory[0] = np.random.uniform(-1, 1.5, size=2)
+    else:
+        trajectory[0] = starting_point
+    for t in range(iterations):
+        trajectory[t + 1] = trajectory[t] - learning_rate * grad_f(trajectory[t])
+    return trajectory
+'''}),
+    Variant("momentum_in_place_velocity", momentum(update="v *= alpha\n        v += epsilon * grad\n"
+                                                          "        point = point - v")),
+    Variant("network_gradient_with_dot_and_keepdims", {"grad_f_network": '''def cost(T, Y):
+    return -(T * np.log(Y)).sum()
+
+
+def grad_f(data, T, Y, H1, H2, V, W2, W1, b1, b2):
+    d_a3 = Y - T
+    d_a2 = d_a3.dot(V.T) * (H2 > 0)
+    d_a1 = d_a2.dot(W2.T) * (H1 > 0)
+    d_v = H2.T.dot(d_a3)
+    d_v0 = d_a3.sum(axis=0, keepdims=True)
+    d_w2 = H1.T.dot(d_a2)
+    d_b2 = d_a2.sum(axis=0, keepdims=True)
+    d_w1 = data.T.dot(d_a1)
+    d_b1 = d_a1.sum(axis=0, keepdims=True)
+    return d_v, d_v0, d_w2, d_b2, d_w1, d_b1
+'''}),
+    Variant("data_with_global_seed_and_loop", {"generate_data": '''def generate_data(N=100, seed=123):
+    np.random.seed(seed)
+    c1 = np.random.multivariate_normal([-2, -2], np.eye(2), size=N)
+    c2 = np.random.multivariate_normal([0, 2], np.eye(2), size=N)
+    c3 = np.random.multivariate_normal([2, -2], np.eye(2), size=N)
+    data = np.vstack((c1, c2, c3))
+    classes = np.array([0] * N + [1] * N + [2] * N)
+    T = np.zeros((N * 3, 3))
+    for n in range(N * 3):
+        T[n, classes[n]] = 1
+    return T, data
+'''}),
+    Variant("training_over_a_parameter_list", {"gradient_descent": '''def gradient_descent(iterations=500, learning_rate=2e-4, *, data, T, seed=8):
+    params = list(init_weights(seed))
+    costs = np.zeros(iterations + 1)
+    for t in range(iterations + 1):
+        V, v0, W2, b2, W1, b1 = params
+        H1, H2, Y = ff_nn_2_ReLu(data, W1, W2, V, b1, b2, v0, return_hidden=True)
+        costs[t] = cost(T, Y)
+        if t == iterations:
+            break
+        grads = grad_f(data, T, Y, H1, H2, V, W2, W1, b1, b2)
+        params = [p - learning_rate * g for p, g in zip(params, grads)]
+    return costs
+'''}),
+    Variant("training_momentum_over_a_parameter_list", net_momentum()),
+]
