@@ -19,6 +19,9 @@ from .course import CourseError, release_notebook, source_notebook
 from .twins import grade_id
 
 
+KERNEL_START_ATTEMPTS = 3
+
+
 @dataclass(frozen=True)
 class Mutant:
     """A wrong answer: every test grade_id in `breaks` must lose points."""
@@ -94,10 +97,17 @@ def run_and_score(nb, *, workdir: Path, timeout: int = 300) -> dict[str, TestSco
     from nbclient import NotebookClient
     from nbgrader.utils import determine_grade
 
-    nb = copy.deepcopy(nb)
     env = dict(os.environ, NBGRADER_EXECUTION="autograde")
-    NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3",
-                   resources={"metadata": {"path": str(workdir)}}).execute(env=env)
+    for attempt in range(KERNEL_START_ATTEMPTS):
+        executed = copy.deepcopy(nb)
+        try:
+            NotebookClient(executed, timeout=timeout, allow_errors=True, kernel_name="python3",
+                           resources={"metadata": {"path": str(workdir)}}).execute(env=env)
+            break
+        except Exception as exc:  # two kernels starting at once can race for a TCP port
+            if "Address already in use" not in str(exc) or attempt == KERNEL_START_ATTEMPTS - 1:
+                raise
+    nb = executed
     scores = {}
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
