@@ -127,10 +127,11 @@ def grade_answers(root: Path, assignment: str, answers: dict[str, str], *, workd
 
 
 def solution_answers(source_nb) -> dict[str, str]:
-    """Every code answer cell of the source notebook with its solution: what a student with full marks hands in."""
+    """Every answer cell of the source notebook with its solution (code) or model answer (written): what a student
+    with full marks hands in."""
     markers = ("### BEGIN SOLUTION", "### END SOLUTION")
     return {grade_id(c): "\n".join(l for l in c.source.splitlines() if l.strip() not in markers)
-            for c in source_nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+            for c in source_nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
 
 
 def grade_mutation(root: Path, assignment: str, cells: dict[str, str], *, workdir: Path,

@@ -34,7 +34,7 @@ def test_real_autograde_scores_a_mutant_and_a_variant(assignment, tmp_path):
     nbgrader(course, "generate_assignment", assignment, "--force")
 
     release = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", as_version=4)
-    solution = solution_answers(nbformat.read(source_notebook(ROOT, assignment), as_version=4))
+    solution = solution_answers(nbformat.read(source_notebook(ROOT, assignment), as_version=4))  # written answers too
     students = {"mutant": mutants[0], "variant": variants[0]}
     for student, mutation in students.items():
         folder = course / "submitted" / student / assignment
@@ -44,9 +44,12 @@ def test_real_autograde_scores_a_mutant_and_a_variant(assignment, tmp_path):
 
     from nbgrader.api import Gradebook
 
+    source = nbformat.read(source_notebook(ROOT, assignment), as_version=4)
+    tests = {c.metadata["nbgrader"]["grade_id"] for c in source.cells if c.cell_type == "code"
+             and c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         scores = {student: {g.name: (g.auto_score, g.max_score) for g in
-                            gb.find_submission_notebook(assignment, assignment, student).grades if g.auto_score is not None}
+                            gb.find_submission_notebook(assignment, assignment, student).grades if g.name in tests}
                   for student in students}
     mutant = students["mutant"]
     kept = [gid for gid in mutant.breaks if scores["mutant"][gid][0] >= scores["mutant"][gid][1]]
