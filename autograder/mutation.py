@@ -92,12 +92,18 @@ def submission(root: Path, assignment: str, answers: dict[str, str]):
     return inject(release, answers, where=str(release_notebook(root, assignment)))
 
 
-def run_and_score(nb, *, workdir: Path, timeout: int = 300) -> dict[str, TestScore]:
-    """Execute `nb` in a fresh kernel in `workdir` as nbgrader does when grading, and score its test cells."""
+def run_and_score(nb, *, workdir: Path, timeout: int = 300, render_figures: bool = False) -> dict[str, TestScore]:
+    """Execute `nb` in a fresh kernel in `workdir` as nbgrader does when grading, and score its test cells.
+
+    Unless `render_figures`, matplotlib draws nothing (MPLBACKEND=agg): no verdict depends on rendered pixels,
+    and rendering is most of the run time of the figure-heavy notebooks.
+    """
     from nbclient import NotebookClient
     from nbgrader.utils import determine_grade
 
     env = dict(os.environ, NBGRADER_EXECUTION="autograde")
+    if not render_figures:
+        env["MPLBACKEND"] = "agg"
     for attempt in range(KERNEL_START_ATTEMPTS):
         executed = copy.deepcopy(nb)
         try:
