@@ -40,8 +40,9 @@
 #
 # 1. At the start of the lab, open this notebook in Google Colab and save a copy to your Drive
 #    (File → Save a copy in Drive). Work in your copy.
-# 2. Name your notebook `lab7_optimizers.ipynb` (Colab calls the copy "Copy of lab7_optimizers.ipynb": rename
-#    it). The grader finds your work by this name; a notebook submitted under another name is not graded.
+# 2. Rename your copy `Lab_7_<your student id>.ipynb`, for example `Lab_7_aa1234.ipynb` (Colab calls it
+#    "Copy of lab7_optimizers.ipynb"). The grader finds your work by this name; a notebook submitted under
+#    another name is not graded.
 # 3. Submit during your lab session. Until 11:59 PM on the day of your lab you may still submit, with a 30%
 #    penalty; nothing is accepted after that.
 # 4. At the end, download the notebook (File → Download → .ipynb) and upload that file. A link to the
