@@ -35,3 +35,39 @@ c.AddColabBadge.branch = "main"
 
 # Grading: per-cell timeout (seconds); the pipeline adds its own per-notebook limits on top.
 c.Execute.timeout = 120
+
+# ---- Grading pipeline: collect, grade, report (docs/GRADING.md) ----
+
+# Late policy (an nbgrader LateSubmissionPlugin): after the deadline but by 23:59 that day loses 30%; later scores 0.
+c.AssignLatePenalties.plugin_class = "autograder.late.LatePolicy"
+c.LatePolicy.timezone = "Europe/London"
+c.LatePolicy.same_day_penalty = 0.3
+c.LatePolicy.cutoff = "23:59"
+c.LatePolicy.deadlines = {
+    "lab7_optimizers": "2025-03-14 17:00",
+    "toy_chain_backprop": "2025-03-14 17:00",
+    "rosenbrock_gd_momentum": "2025-03-21 17:00",
+    "moons_tanh_net": "2025-03-28 17:00",
+    "wine_mlp_backprop": "2025-04-04 17:00",
+    "mnist_two_layer_net": "2025-04-11 17:00",
+}
+
+# Naming rule of submitted notebooks: "{assignment}_{student_id}.ipynb" unless listed here.
+c.CourseFileNames.student_id_regexp = r"[a-z]{2}[0-9]{4}"
+c.CourseFileNames.file_names = {"lab7_optimizers": "Lab_7_{student_id}"}
+c.ZipCollectApp.collector_plugin = "autograder.collect.CourseFileNames"  # `nbgrader zip_collect` reads names the same way
+
+# Grading limits; Execute.timeout above is the per-cell limit.
+c.GradeSubmissions.workers = 0  # 0: one per CPU core
+c.GradeSubmissions.notebook_time_limit = 600
+c.GradeSubmissions.memory_limit = 4096  # MiB of address space per kernel
+c.RepairCells.min_resemblance = 0.5
+
+# Feedback shows test names and messages, never hidden test code.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "autograder.preprocessors.hidetracebacks.HideTracebacks",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+c.ReportGrades.canvas_columns = {}  # e.g. {"lab7_optimizers": "Lab 7 (123456)"}: the column name Canvas exports

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .course import CourseError, course_root
 
@@ -42,6 +43,73 @@ def _figures(args, root):
         print(f"attached {name}")
 
 
+def _collect(args, root):
+    from .collect import collect
+
+    done = collect(root=root, assignment=args.assignment, paths=args.paths, times=args.times)
+    for c in done.collected:
+        when = c.submitted_at.strftime("%Y-%m-%d %H:%M:%S UTC") if c.submitted_at else "time unknown"
+        print(f"{'unchanged' if c.unchanged else 'collected'} {c.student}: {c.file} ({when}"
+              f"{', marked LATE' if c.late_mark else ''})")
+    for d in done.dropped:
+        print(f"dropped   {d.student}: {d.file} (older attempt; kept {d.kept})")
+    for r in done.rejected:
+        print(f"rejected  {r.file}: {r.reason}: {r.detail}")
+    for w in done.warnings:
+        print(f"warning   {w}")
+    print(f"{len(done.collected)} collected, {len(done.dropped)} dropped, {len(done.rejected)} rejected; "
+          f"log: {done.log.relative_to(root)}")
+
+
+def _grade(args, root):
+    from .grade import grade
+    from .report import score_table
+
+    run = grade(root=root, assignment=args.assignment, workers=args.workers, force=args.force,
+                students=args.students, progress=not args.no_progress)
+    if run.graded:
+        print(score_table(list(run.graded), f"{args.assignment}: graded {len(run.graded)} in {run.seconds:.1f} s "
+                                            f"with {run.workers} workers"))
+        for g in run.graded:
+            if g.status != "graded":
+                print(f"{g.student}: {g.status}: {g.detail}")
+            for repair in g.repairs:
+                print(f"{g.student}: repaired {repair}")
+    if run.skipped:
+        print(f"{len(run.skipped)} unchanged submissions already graded: {', '.join(run.skipped)} (--force regrades)")
+    return 1 if any(g.status == "failed" for g in run.graded) else 0
+
+
+def _report(args, root):
+    from .report import report
+
+    done = report(root=root, assignment=args.assignment, feedback=not args.no_feedback)
+    for path in (done.grades_csv, done.canvas_csv, done.repairs_csv, done.histograms):
+        print(f"wrote {path.relative_to(root)}")
+    if done.feedback:
+        print(f"wrote {len(done.feedback)} feedback pages in feedback/<student>/{args.assignment}/")
+
+
+def _demo(args, root):
+    from .demo import demo
+
+    return demo(root=root, assignments=args.assignments, workers=args.workers, out=print)
+
+
+def _examples(args, root):
+    from .course import assignments
+    from .examples import generate_examples
+
+    for assignment in args.assignments or assignments(root):
+        try:
+            for folder in generate_examples(root=root, assignments=[assignment]):
+                print(f"wrote {folder.relative_to(root)}")
+        except CourseError as exc:
+            if args.assignments:
+                raise
+            print(f"skipped {assignment}: {exc}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     stages = parser.add_subparsers(dest="stage", required=True)
@@ -63,6 +131,34 @@ def build_parser() -> argparse.ArgumentParser:
     p = stages.add_parser("figures", help="render the expected figures from the solution into the source notebook")
     p.add_argument("assignment")
     p.set_defaults(run=_figures)
+
+    p = stages.add_parser("collect", help="put LMS downloads (folders, notebooks, zips) into submitted/")
+    p.add_argument("assignment")
+    p.add_argument("paths", nargs="+", type=Path, help="downloaded folders, notebooks or zip files")
+    p.add_argument("--times", type=Path, help="CSV with columns file,submitted_at giving submission times")
+    p.set_defaults(run=_collect)
+
+    p = stages.add_parser("grade", help="autograde every collected submission into gradebook.db")
+    p.add_argument("assignment")
+    p.add_argument("--workers", type=int, help="worker processes (default: GradeSubmissions.workers, else cores)")
+    p.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    p.add_argument("--student", dest="students", action="append", help="grade only this student (repeatable)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=_grade)
+
+    p = stages.add_parser("report", help="grades CSV, Canvas CSV, feedback HTML and score histograms")
+    p.add_argument("assignment")
+    p.add_argument("--no-feedback", action="store_true", help="skip the per-student feedback pages")
+    p.set_defaults(run=_report)
+
+    p = stages.add_parser("demo", help="release, collect, grade and report the example submissions in examples/")
+    p.add_argument("assignments", nargs="*", help="assignment ids (default: all in source/)")
+    p.add_argument("--workers", type=int, help="worker processes (default: cores)")
+    p.set_defaults(run=_demo)
+
+    p = stages.add_parser("examples", help="generate examples/submissions/<a>/ from source/ and release/")
+    p.add_argument("assignments", nargs="*", help="assignment ids (default: all in source/)")
+    p.set_defaults(run=_examples)
     return parser
 
 

@@ -1,0 +1,254 @@
+"""report: the grades of an assignment as the TA hands them on, from gradebook.db and the autograded notebooks.
+
+Writes into reports/<assignment>/:
+  grades.csv      one row per student: each question's points, raw score, late penalty, total, status, repairs
+  canvas.csv      for Canvas's gradebook import (Student, ID, SIS User ID, SIS Login ID, Section, <column>)
+  repairs.csv     every repair made to a damaged submission before grading
+  histograms.png  per-question score histograms and the totals
+and per-student feedback with nbgrader's GenerateFeedback into feedback/<student>/<assignment>/ (hidden tests
+cleared by ClearHiddenTests, tracebacks reduced to messages by HideTracebacks; see nbgrader_config.py). The
+feedback is checked for hidden-test lines before the report returns.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from traitlets import Dict, Unicode
+from traitlets.config import LoggingConfigurable
+
+from .course import CourseError, check_assignment, source_notebook
+from .grade import Graded, collected_students, db_path, grading_record, scores
+from .nbconfig import load_config, nbgrader_api
+
+
+class ReportGrades(LoggingConfigurable):
+    """Settings of `python -m autograder report` (c.ReportGrades.* in nbgrader_config.py)."""
+
+    canvas_columns = Dict(
+        key_trait=Unicode(), value_trait=Unicode(), default_value={},
+        help="Canvas gradebook column of each assignment, as Canvas exports it: 'Name (canvas id)', e.g. "
+             "'Lab 7 (123456)'. Assignments not listed use their id.").tag(config=True)
+    folder = Unicode("reports", help="Folder of the course (relative to its root) the reports go into"
+                     ).tag(config=True)
+
+
+@dataclass(frozen=True)
+class Row:
+    student: str
+    questions: dict[str, float | None]   # grade_id -> points (None: not graded yet, e.g. a written answer)
+    raw_score: float
+    late_penalty: float
+    total: float
+    max_score: float
+    submitted_at: str
+    status: str
+    repairs: int
+    lms_user_id: str
+    lms_name: str
+
+
+@dataclass(frozen=True)
+class Report:
+    assignment: str
+    rows: tuple[Row, ...]
+    questions: tuple[str, ...]
+    max_points: dict[str, float]
+    grades_csv: Path
+    canvas_csv: Path
+    repairs_csv: Path
+    histograms: Path
+    feedback: tuple[Path, ...]
+
+
+def _rows(root: Path, assignment: str, config) -> tuple[list[Row], list[str], dict[str, float]]:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    order = [c.metadata["nbgrader"]["grade_id"] for c in nbformat.read(source_notebook(root, assignment), 4).cells
+             if c.metadata.get("nbgrader", {}).get("grade")]
+    rows = []
+    with Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id) as gb:
+        try:
+            gb.find_assignment(assignment)
+        except MissingEntry:
+            raise CourseError(f"{db_path(config)}: {assignment} is not in the gradebook; "
+                              f"run `python -m autograder release {assignment}` first") from None
+        max_points = {}
+        for submission in sorted(gb.assignment_submissions(assignment), key=lambda s: s.student.id):
+            questions = {}
+            for notebook in submission.notebooks:
+                for g in notebook.grades:
+                    questions[g.name] = None if g.auto_score is None and g.manual_score is None else float(g.score)
+                    max_points[g.name] = float(g.max_score)
+            record = grading_record(root, submission.student.id, assignment)
+            info_file = root / "submitted" / submission.student.id / assignment / "collect.json"
+            info = json.loads(info_file.read_text()) if info_file.is_file() else {}
+            penalty = float(submission.late_submission_penalty or 0.0)
+            rows.append(Row(submission.student.id, questions, float(submission.score), penalty,
+                            max(0.0, float(submission.score) - penalty), float(submission.max_score),
+                            submission.timestamp.strftime("%Y-%m-%d %H:%M:%S UTC") if submission.timestamp else "",
+                            record.get("status", "graded by nbgrader" if questions else "not graded"),
+                            len(record.get("repairs", [])), submission.student.lms_user_id or "",
+                            info.get("lms_name", "")))
+    names = [q for q in order if q in max_points] + sorted(set(max_points) - set(order))
+    return rows, names, max_points
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def write_grades(path: Path, rows: list[Row], questions: list[str]) -> Path:
+    with path.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["student", *questions, "raw_score", "late_penalty", "total", "max_score", "submitted_at",
+                      "status", "repairs"])
+        for r in rows:
+            out.writerow([r.student, *(_fmt(r.questions.get(q)) for q in questions), _fmt(r.raw_score),
+                          _fmt(r.late_penalty), _fmt(r.total), _fmt(r.max_score), r.submitted_at, r.status, r.repairs])
+    return path
+
+
+def write_canvas(path: Path, rows: list[Row], column: str, max_score: float) -> Path:
+    """Canvas's gradebook import format: students are matched on ID (the Canvas user id), else SIS Login ID."""
+    with path.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column])
+        out.writerow(["    Points Possible", "", "", "", "", _fmt(max_score)])
+        for r in rows:
+            login = "" if r.student == r.lms_user_id else r.student
+            out.writerow([r.lms_name or r.student, r.lms_user_id, "", login, "", _fmt(r.total)])
+    return path
+
+
+def write_repairs(path: Path, root: Path, assignment: str, students: list[str]) -> Path:
+    with path.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["student", "status", "repair"])
+        for student in students:
+            record = grading_record(root, student, assignment)
+            for repair in record.get("repairs", []):
+                out.writerow([student, record.get("status", ""), repair])
+    return path
+
+
+def plot_histograms(path: Path, rows: list[Row], questions: list[str], max_points: dict[str, float],
+                    assignment: str) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    panels = questions + ["total"]
+    columns = min(3, len(panels))
+    lines = -(-len(panels) // columns)
+    fig, axes = plt.subplots(lines, columns, figsize=(4.2 * columns, 3.2 * lines), squeeze=False)
+    for ax, name in zip(axes.flat, panels):
+        if name == "total":
+            values, top = [r.total for r in rows], max((r.max_score for r in rows), default=1.0)
+        else:
+            values, top = [r.questions[name] for r in rows if r.questions.get(name) is not None], max_points[name]
+        bins = np.linspace(0, top, min(int(top), 20) + 1 if top >= 1 else 11) if top > 0 else 10
+        ax.hist(values, bins=bins, color="tab:blue" if name != "total" else "tab:green", edgecolor="white",
+                label=f"{len(values)} students")
+        ax.set_title(name)
+        ax.set_xlabel(f"points (of {top:g})")
+        ax.set_ylabel("students")
+        ax.set_xlim(0, top if top > 0 else 1)
+        ax.legend(loc="upper left", fontsize="small")
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    fig.suptitle(f"{assignment}: scores of {len(rows)} submissions")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+HIDDEN = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+MIN_LINE = 6  # shorter lines ("else:", "pass") say nothing
+
+
+def hidden_test_lines(root: Path, assignment: str) -> set[str]:
+    """Lines of the source's hidden tests that appear nowhere in the public part of the notebook."""
+    nb = nbformat.read(source_notebook(root, assignment), as_version=4)
+    hidden, public = set(), set()
+    for cell in nb.cells:
+        inside = False
+        for line in cell.source.splitlines():
+            if HIDDEN[0] in line or HIDDEN[1] in line:
+                inside = HIDDEN[0] in line
+                continue
+            (hidden if inside and cell.metadata.get("nbgrader", {}).get("grade") else public).add(line.strip())
+    hidden = {line for line in hidden - public if len(line) >= MIN_LINE}
+    return {line for line in hidden if not any(line in shown for shown in public)}  # e.g. a shared message
+
+
+def page_text(html: str) -> str:
+    """The text of an HTML page as a reader sees it (highlighted code joined back into lines)."""
+    import html as entities
+    import re
+
+    return entities.unescape(re.sub(r"<[^>]+>", "", html))
+
+
+def generate_feedback(root: Path, assignment: str, config) -> list[Path]:
+    """nbgrader's GenerateFeedback for every autograded student; fails loudly if any shows a hidden test line."""
+    result = nbgrader_api(config).generate_feedback(assignment)
+    if not result.get("success"):
+        raise CourseError(f"nbgrader generate_feedback failed for {assignment}:\n"
+                          f"{result.get('log', '')}{result.get('error', '')}")
+    students = [s for s in collected_students(root, assignment)
+                if (root / "autograded" / s / assignment / f"{assignment}.ipynb").is_file()]
+    pages = [root / "feedback" / s / assignment / f"{assignment}.html" for s in students]
+    secret = hidden_test_lines(root, assignment)
+    for page in pages:
+        if not page.is_file():
+            raise CourseError(f"{page}: no feedback was generated for this autograded submission")
+        text = page_text(page.read_text())
+        shown = [line for line in secret if line in text]
+        if shown:
+            raise CourseError(f"{page}: feedback shows hidden test code: {shown[0][:80]!r}; check "
+                              "GenerateFeedback.preprocessors in nbgrader_config.py (ClearHiddenTests, HideTracebacks)")
+    return pages
+
+
+def report(*, root: Path, assignment: str, feedback: bool = True) -> Report:
+    """Write the grades CSV, the Canvas CSV, the repairs log, the histograms and the feedback of `assignment`."""
+    check_assignment(root, assignment)
+    config = load_config(root)
+    settings = ReportGrades(config=config)
+    if not db_path(config).is_file():
+        raise CourseError(f"{db_path(config)}: no gradebook; run `python -m autograder release {assignment}` first")
+    rows, questions, max_points = _rows(root, assignment, config)
+    if not rows:
+        raise CourseError(f"no graded submissions of {assignment}: run `python -m autograder grade {assignment}`")
+    folder = root / settings.folder / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    column = settings.canvas_columns.get(assignment, assignment)
+    pages = generate_feedback(root, assignment, config) if feedback else []
+    return Report(
+        assignment, tuple(rows), tuple(questions), max_points,
+        write_grades(folder / "grades.csv", rows, questions),
+        write_canvas(folder / "canvas.csv", rows, column, max(r.max_score for r in rows)),
+        write_repairs(folder / "repairs.csv", root, assignment, [r.student for r in rows]),
+        plot_histograms(folder / "histograms.png", rows, questions, max_points, assignment),
+        tuple(pages))
+
+
+def score_table(results: list[Graded], title: str = "") -> str:
+    """A plain-text table of graded students: status, points, late penalty, total, repairs."""
+    head = ("student", "status", "points", "late", "total", "repairs")
+    lines = [(g.student, g.status, f"{g.score:g}/{g.max_score:g}", f"-{g.late_penalty:g}" if g.late_penalty else "",
+              f"{g.total:g}", str(len(g.repairs)) if g.repairs else "") for g in results]
+    widths = [max(len(str(x)) for x in column) for column in zip(head, *lines)]
+    text = [title] if title else []
+    text += ["  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip() for row in [head, *lines]]
+    return "\n".join(text)
+
+
+__all__ = ["Report", "ReportGrades", "Row", "report", "score_table", "scores"]

@@ -1,0 +1,155 @@
+"""Grading throughput: plain `nbgrader autograde` against `python -m autograder grade`, in the same run.
+
+Builds a synthetic class in a temporary course folder (copies of nbgrader_config.py, source/<a> and release/<a>):
+N submissions cycling through full marks (the solution answers), partial (the first half of the answers) and
+blank (the release), all on time. Both graders start from the same gradebook and grade every submission; the
+script prints both wall times, their ratio, the scores' agreement, and the per-submission overhead beyond the
+notebook's own execution time.
+
+    .venv/bin/python benchmarks/grade_throughput.py [--assignment toy_chain_backprop] [--students 40]
+        [--workers N] [--execute nbgrader|configured]
+
+--execute nbgrader (default) runs both with nbgrader's own Execute step; `configured` keeps the course's
+Autograde.autograde_preprocessors (e.g. a sandboxed Execute) for both. Wall times include each command's start-up.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+NBGRADER_EXECUTE = '''
+# benchmark: nbgrader's own Execute step
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute", "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+'''
+
+
+def build_class(course: Path, assignment: str, students: int, execute: str) -> dict[str, str]:
+    """A course folder with a gradebook and `students` submissions; returns {student: kind}."""
+    import nbformat
+
+    from autograder.mutation import inject, solution_answers
+    from autograder.release import generate
+
+    course.mkdir(parents=True)
+    config = (ROOT / "nbgrader_config.py").read_text()
+    (course / "nbgrader_config.py").write_text(config + (NBGRADER_EXECUTE if execute == "nbgrader" else ""))
+    for folder in ("source", "release"):
+        shutil.copytree(ROOT / folder / assignment, course / folder / assignment)
+    generate(root=course, assignment=assignment)  # the gradebook, as `release` makes it
+    source = nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    release = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", as_version=4)
+    answers = solution_answers(source)
+    kinds = {"full": inject(release, answers),
+             "partial": inject(release, dict(list(answers.items())[:max(1, len(answers) // 2)])),
+             "blank": release}
+    names = list(kinds)
+    made = {}
+    for k in range(students):
+        student, kind = f"bb{k + 1:04d}", names[k % len(names)]
+        folder = course / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        nbformat.write(kinds[kind], folder / f"{assignment}.ipynb")
+        (folder / "timestamp.txt").write_text("2025-01-01 12:00:00.000000 UTC")
+        made[student] = kind
+    return made
+
+
+def timed(command: list[str], cwd: Path, env: dict) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode:
+        sys.exit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-3000:]}")
+    return seconds
+
+
+def scores(course: Path, assignment: str) -> dict[str, float]:
+    with sqlite3.connect(course / "gradebook.db") as db:
+        rows = db.execute("""SELECT sa.student_id, SUM(COALESCE(g.manual_score, g.auto_score, 0))
+                             FROM grade g JOIN submitted_notebook sn ON g.notebook_id = sn.id
+                             JOIN submitted_assignment sa ON sn.assignment_id = sa.id
+                             JOIN assignment a ON sa.assignment_id = a.id WHERE a.name = ?
+                             GROUP BY sa.student_id""", (assignment,)).fetchall()
+    return dict(rows)
+
+
+def execution_seconds(course: Path, assignment: str) -> list[float]:
+    found = []
+    for path in sorted((course / "autograded").glob(f"*/{assignment}/{assignment}.ipynb")):
+        meta = json.loads(path.read_text())["metadata"].get("autograder", {})
+        if meta.get("execute_seconds"):
+            found.append(meta["execute_seconds"])
+    return found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--assignment", default="toy_chain_backprop")
+    parser.add_argument("--students", type=int, default=40)
+    parser.add_argument("--workers", type=int, default=None, help="default: one per core")
+    parser.add_argument("--execute", choices=("nbgrader", "configured"), default="nbgrader")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary course folders")
+    args = parser.parse_args()
+
+    python = Path(sys.executable)
+    env = dict(os.environ, PATH=f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+               PYTHONPATH=f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    env.pop("COURSE_ROOT", None)
+    if not env.get("COURSE_DATA_DIR") and (ROOT.parent / "shared" / "data").is_dir():
+        env["COURSE_DATA_DIR"] = str(ROOT.parent / "shared" / "data")
+    workers = args.workers or len(os.sched_getaffinity(0))
+    tmp = Path(tempfile.mkdtemp(prefix="grade-throughput-"))
+    try:
+        print(f"building a class of {args.students} submissions of {args.assignment} in {tmp} ...", flush=True)
+        kinds = build_class(tmp / "plain", args.assignment, args.students, args.execute)
+        shutil.copytree(tmp / "plain", tmp / "ours")
+        print("grading with nbgrader autograde ...", flush=True)
+        plain = timed(["nbgrader", "autograde", args.assignment], tmp / "plain", env)
+        print(f"  {plain:.1f} s", flush=True)
+        print(f"grading with python -m autograder grade --workers {workers} ...", flush=True)
+        ours = timed([str(python), "-m", "autograder", "grade", args.assignment, "--workers", str(workers),
+                      "--no-progress"], tmp / "ours", env)
+        print(f"  {ours:.1f} s", flush=True)
+
+        a, b = scores(tmp / "plain", args.assignment), scores(tmp / "ours", args.assignment)
+        disagree = sorted(s for s in kinds if a.get(s) != b.get(s))
+        run = execution_seconds(tmp / "ours", args.assignment)
+        own = sum(run) / len(run) if run else float("nan")
+        n = args.students
+        print()
+        print(f"assignment            {args.assignment} ({n} submissions: "
+              + ", ".join(f"{sum(1 for k in kinds.values() if k == kind)} {kind}" for kind in ("full", "partial", "blank"))
+              + f"; Execute: {args.execute}; {os.cpu_count()} cores)")
+        print(f"nbgrader autograde    {plain:7.1f} s   {plain / n:6.2f} s per submission")
+        print(f"autograder grade      {ours:7.1f} s   {ours / n:6.2f} s per submission ({workers} workers)")
+        print(f"speed-up              {plain / ours:7.1f} x")
+        print(f"notebook execution    {own:7.2f} s per submission (mean time running its cells, measured by grade)")
+        print(f"overhead, nbgrader    {plain / n - own:7.2f} s per submission beyond execution")
+        print(f"overhead, grade       {ours * workers / n - own:7.2f} s per submission per worker beyond execution")
+        print(f"scores agree          {'yes' if not disagree else 'NO: ' + ', '.join(disagree)}")
+        return 1 if disagree else 0
+    finally:
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,71 @@
+"""Are the example submissions what their names say and current, and does the demo run the whole job on them?"""
+import csv
+import shutil
+
+import pytest
+
+from autograder.examples import KINDS, TIMES_FILE, _times, examples_folder, submissions
+from autograder.late import LatePolicy
+from autograder.nbconfig import load_config
+from autograder.twins import notebook_text
+from conftest import ASSIGNMENTS
+from fixtures.coursefolder import REFERENCE, ROOT, cli, make_course
+
+A = REFERENCE
+WITH_EXAMPLES = [a for a in ASSIGNMENTS if examples_folder(ROOT, a).is_dir()]
+
+
+def test_six_examples_of_the_right_kinds():
+    """Are there full, partial, blank, late, misnamed and damaged examples, named the way each kind is?"""
+    made = submissions(ROOT, A)
+    assert len(made) == 6
+    names = sorted(made)
+    assert sum(f"_{s}" in n for n in names for s in KINDS) == 5        # five named students, one misnamed
+    assert any(n.startswith("Copy of ") for n in names)                # Colab
+    assert sum("_LATE_" in n for n in names) == 1                      # Canvas late mark
+    assert any(n.endswith("-1.ipynb") for n in names)                  # Canvas resubmission
+    damaged = next(nb for n, nb in made.items() if "aa0005" in n)
+    assert not any("nbgrader" in c.metadata for c in damaged.cells)
+
+
+def test_the_late_example_is_late_that_day():
+    """Is the late example's time after the deadline but before the day's cut-off (a 30% penalty)?"""
+    policy = LatePolicy(config=load_config(ROOT))
+    rows = list(csv.DictReader(_times(ROOT, A, sorted(submissions(ROOT, A))).splitlines()))
+    late = [policy.parse_time(r["submitted_at"]) for r in rows if "_LATE_" in r["file"]]
+    others = [policy.parse_time(r["submitted_at"]) for r in rows if "_LATE_" not in r["file"]]
+    deadline = policy.deadline(A)
+    assert len(late) == 1 and policy.fraction(deadline, late[0]) == policy.same_day_penalty
+    assert all(t < deadline for t in others)
+
+
+@pytest.mark.parametrize("assignment", WITH_EXAMPLES)
+def test_committed_examples_are_current(assignment):
+    """Are the committed examples/submissions/<a>/ what `python -m autograder examples` makes now?"""
+    folder = examples_folder(ROOT, assignment)
+    made = submissions(ROOT, assignment)
+    stale = sorted(set(made) ^ {p.name for p in folder.glob("*.ipynb")})
+    stale += [name for name, nb in made.items()
+              if (folder / name).is_file() and (folder / name).read_text() != notebook_text(nb)]
+    if (folder / TIMES_FILE).read_text() != _times(ROOT, assignment, sorted(made)):
+        stale.append(TIMES_FILE)
+    assert not stale, f"stale examples {stale}: run `python -m autograder examples {assignment}`"
+
+
+@pytest.mark.slow
+def test_demo_runs_the_whole_job(tmp_path):
+    """On a fresh course folder, does the demo release, collect, grade and report the examples, print the score
+    table with every example's expected outcome, and skip everything on a second run?"""
+    course = make_course(tmp_path / "course")
+    (course / "notebooks").mkdir()
+    shutil.copy(ROOT / "notebooks" / f"{A}.py", course / "notebooks" / f"{A}.py")
+    if examples_folder(ROOT, A).is_dir():
+        shutil.copytree(examples_folder(ROOT, A), examples_folder(course, A))
+    done = cli(course, "demo", A)
+    assert done.returncode == 0, done.stdout + done.stderr
+    table = {line.split()[0]: line for line in done.stdout.splitlines() if line.startswith(("aa000", "-  "))}
+    assert sorted(table) == ["-", "aa0001", "aa0002", "aa0003", "aa0004", "aa0005"]
+    assert "20/20" in table["aa0001"] and "-6" in table["aa0004"] and "rejected" in table["-"]
+    assert (course / "gradebook.db").is_file() and (course / "reports" / A / "grades.csv").is_file()
+    again = cli(course, "demo", A)
+    assert again.returncode == 0 and "5 unchanged since the last run" in again.stdout

@@ -1,0 +1,151 @@
+"""Does report write the grades CSV, the Canvas import CSV, the repairs log, feedback that shows test names and
+messages but never hidden test code, and the score histograms?"""
+import csv
+import shutil
+
+import nbformat
+import pytest
+
+from autograder.grade import Graded
+from autograder.report import Row, hidden_test_lines, page_text, score_table, write_canvas
+from fixtures.coursefolder import REFERENCE, ROOT, SUBMISSIONS, cli, main, make_course, make_gradebook
+
+A = REFERENCE
+
+
+def test_score_table_shows_penalty_and_total():
+    """Does the printed table show each student's points, late penalty and total?"""
+    table = score_table([Graded("aa0001", "graded", 20, 20, 6, ("r1", "r2")), Graded("aa0002", "timed out", 0, 20, 0)])
+    lines = table.splitlines()
+    assert lines[0].split() == ["student", "status", "points", "late", "total", "repairs"]
+    assert lines[1].split() == ["aa0001", "graded", "20/20", "-6", "14", "2"]
+    assert lines[2].split() == ["aa0002", "timed", "out", "0/20", "0"]
+
+
+def test_canvas_csv_matches_students_by_lms_id_or_login(tmp_path):
+    """Is the Canvas file in Canvas's import layout, with LMS ids where known and logins otherwise?"""
+    rows = [Row("aa0001", {}, 20, 6, 14, 20, "", "graded", 0, "12345", "doejane"),
+            Row("aa0002", {}, 6, 0, 6, 20, "", "graded", 0, "", "")]
+    lines = list(csv.reader(write_canvas(tmp_path / "canvas.csv", rows, "Lab 7 (4242)", 20).open()))
+    assert lines[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Lab 7 (4242)"]
+    assert lines[1] == ["    Points Possible", "", "", "", "", "20"]
+    assert lines[2] == ["doejane", "12345", "", "aa0001", "", "14"]
+    assert lines[3] == ["aa0002", "", "", "aa0002", "", "6"]
+
+
+def test_page_text_joins_highlighted_code():
+    """Is code split into highlighting spans read back as its line (so hidden lines cannot hide in markup)?"""
+    html = '<pre><span class="n">_rng</span> <span class="o">=</span> <span class="n">np</span>.rng(<span>1</span>)</pre>'
+    assert page_text(html) == "_rng = np.rng(1)"
+
+
+def test_hidden_test_lines_are_known():
+    """Are there hidden-test lines to look for, and does the release show none of them?"""
+    secret = hidden_test_lines(ROOT, A)
+    assert secret
+    release = (ROOT / "release" / A / f"{A}.ipynb").read_text()
+    assert not [line for line in secret if line in release]
+
+
+def test_tracebacks_are_cut_to_their_message():
+    """Does HideTracebacks reduce a test cell's error to name and message, and drop stderr lines quoting code?"""
+    from autograder.preprocessors.hidetracebacks import HideTracebacks
+
+    test = nbformat.v4.new_code_cell("x = secret_reference(3)\nassert x == 4, 'x is off by one'")
+    test.metadata["nbgrader"] = {"grade": True, "grade_id": "test_x", "points": 1, "solution": False,
+                                 "locked": True, "schema_version": 3}
+    test.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="x is off by one",
+                                           traceback=["----> 2 assert x == 4, 'x is off by one'", "AssertionError"]),
+                    nbformat.v4.new_output("stream", name="stderr",
+                                           text="RuntimeWarning: overflow\n  x = secret_reference(3)\n")]
+    other = nbformat.v4.new_code_cell("1/0")
+    other.outputs = [nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero",
+                                            traceback=["----> 1 1/0"])]
+    nb = nbformat.v4.new_notebook(cells=[test, other])
+    nb, _ = HideTracebacks()(nb, {})
+    assert nb.cells[0].outputs[0].traceback == ["AssertionError: x is off by one"]
+    assert nb.cells[0].outputs[1].text == "RuntimeWarning: overflow\n"
+    assert nb.cells[1].outputs[0].traceback == ["----> 1 1/0"]
+
+
+def test_missing_gradebook(tmp_path):
+    """Does report without a gradebook say to release first?"""
+    course = make_course(tmp_path / "course")
+    code, _, err = main(course, "report", A)
+    assert code == 2 and "no gradebook" in err
+
+
+@pytest.fixture(scope="module")
+def reported(tmp_path_factory):
+    """A test course after collect (plain and Canvas names), grade and report."""
+    course = make_course(tmp_path_factory.mktemp("report") / "course")
+    make_gradebook(course)
+    download = course.parent / "download"
+    download.mkdir()
+    for name, fixture in {f"{A}_aa0001.ipynb": "full_marks",
+                          f"doejane_12345_999_{A}_aa0002.ipynb": "partial_marks",
+                          f"roesam_LATE_67890_998_{A}_aa0003.ipynb": "full_marks",
+                          f"Copy of {A}_aa0004.ipynb": "damaged_by_colab"}.items():
+        shutil.copy(SUBMISSIONS / f"{fixture}.ipynb", download / name)
+    (course.parent / "times.csv").write_text(f"file,submitted_at\nroesam_LATE_67890_998_{A}_aa0003.ipynb,"
+                                             "2025-03-14 19:00\n")
+    cli(course, "collect", A, str(download), "--times", str(course.parent / "times.csv"), check=True)
+    cli(course, "grade", A, check=True)
+    done = cli(course, "report", A, check=True)
+    return course, done
+
+
+@pytest.mark.slow
+def test_grades_csv(reported):
+    """Does grades.csv hold each question's points, the penalty and the total of every student?"""
+    course, done = reported
+    assert f"reports/{A}/grades.csv" in done.stdout
+    rows = {r["student"]: r for r in csv.DictReader((course / "reports" / A / "grades.csv").open())}
+    assert list(next(iter(rows.values())))[:4] == ["student", "test_forward_pass", "test_backward_pass",
+                                                   "test_parameter_derivatives"]
+    got = {s: (r["test_forward_pass"], r["test_backward_pass"], r["late_penalty"], r["total"]) for s, r in rows.items()}
+    assert got == {"aa0001": ("6", "8", "0", "20"), "aa0002": ("6", "0", "0", "6"),
+                   "aa0003": ("6", "8", "6", "14"), "aa0004": ("6", "8", "0", "20")}
+    assert int(rows["aa0004"]["repairs"]) > 0 and rows["aa0004"]["status"] == "graded"
+
+
+@pytest.mark.slow
+def test_canvas_csv(reported):
+    """Does canvas.csv give Canvas students their LMS id and name, and the others their login?"""
+    course, _ = reported
+    lines = list(csv.reader((course / "reports" / A / "canvas.csv").open()))
+    assert lines[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+    body = {line[3]: (line[0], line[1], line[5]) for line in lines[2:]}
+    assert body == {"aa0001": ("aa0001", "", "20"), "aa0002": ("doejane", "12345", "6"),
+                    "aa0003": ("roesam", "67890", "14"), "aa0004": ("aa0004", "", "20")}
+
+
+@pytest.mark.slow
+def test_repairs_and_histograms(reported):
+    """Are the damaged submission's repairs listed for the TA, and the histograms written as a PNG?"""
+    course, _ = reported
+    repairs = list(csv.DictReader((course / "reports" / A / "repairs.csv").open()))
+    assert repairs and {r["student"] for r in repairs} == {"aa0004"}
+    assert any("restored" in r["repair"] for r in repairs)
+    assert (course / "reports" / A / "histograms.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_feedback_shows_tests_not_hidden_code(reported):
+    """Does each student's feedback name the tests and show their messages, with no hidden test line?"""
+    course, _ = reported
+    secret = hidden_test_lines(course, A)
+    for student in ("aa0001", "aa0002", "aa0003", "aa0004"):
+        page = page_text((course / "feedback" / student / A / f"{A}.html").read_text())
+        assert "test_backward_pass" in page and "assert" in page  # the visible tests are there
+        assert not [line for line in secret if line in page]
+    assert "NotImplementedError" in (course / "feedback" / "aa0002" / A / f"{A}.html").read_text()
+
+
+@pytest.mark.slow
+def test_report_without_grades(tmp_path):
+    """Does report on an assignment nobody was graded for say to grade first?"""
+    course = make_course(tmp_path / "course")
+    make_gradebook(course)
+    code, _, err = main(course, "report", A)
+    assert code == 2 and f"grade {A}" in err
