@@ -71,3 +71,22 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 c.ReportGrades.canvas_columns = {}  # e.g. {"lab7_optimizers": "Lab 7 (123456)"}: the column name Canvas exports
+
+# Grading safety ------------------------------------------------------------------------------------------------
+# Student code runs in a sandboxed kernel (private root without the course folder, no network, own PID space, an
+# unprivileged uid, rlimits, per-cell and per-notebook time limits, an output cap); test cells run in the grader
+# with the gradebook's code and pristine numpy. What held and what was attempted goes into each autograded
+# notebook's metadata ("autograder": {"sandbox": ..., "flags": [...]}) and the log. See docs/SECURITY.md.
+c.Autograde.autograde_preprocessors = [
+    "autograder.preprocessors.SandboxedExecute",  # in place of nbgrader.preprocessors.Execute
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.SandboxedExecute.isolation = "auto"       # "namespaces" where unshare works as root, else "plain" (rlimits, uid)
+c.SandboxedExecute.notebook_timeout = 600   # seconds for the whole notebook, as GradeSubmissions.notebook_time_limit
+c.SandboxedExecute.memory_limit = 4 << 30   # bytes of address space for the kernel
+c.SandboxedExecute.network = False

@@ -1,4 +1,5 @@
 """nbgrader preprocessors the course adds to nbgrader's own pipelines (see nbgrader_config.py)."""
 from .addcolabbadge import AddColabBadge
+from .sandboxedexecute import SandboxedExecute
 
-__all__ = ["AddColabBadge"]
+__all__ = ["AddColabBadge", "SandboxedExecute"]

@@ -1,0 +1,643 @@
+"""nbgrader's Execute, sandboxed: the student's cells run in a locked-down kernel, the tests in the grader.
+
+Configured in nbgrader_config.py in place of `Execute` in `Autograde.autograde_preprocessors`, so `nbgrader
+autograde` and `python -m autograder grade` both use it.
+
+- Student cells (answers, provided code, anything that is not a test) run in a fresh IPython kernel started by
+  `autograder.sandbox.isolation`: where Linux allows it, new mount, network and PID namespaces, a private root
+  holding only the system, Python, the read-only course data and a copy of the notebook's folder, an unprivileged
+  uid and rlimits (CPU time, address space, processes, file size); otherwise (mode "plain") the rlimits and, as
+  root, the uid. Per-cell timeout (`timeout`), per-notebook wall limit (`notebook_timeout`), output cap.
+- Test cells (grade and not solution, per the gradebook) run in this process with the gradebook's source, pristine
+  numpy and builtins; the student's objects are reached through `autograder.sandbox.remote`. Their outputs, and so
+  their verdict for SaveAutoGrades, are written by the grader only.
+- What was attempted and which limits were hit are flags: in the log, and in the autograded notebook's metadata
+  under `nb.metadata["autograder"]["flags"]`, next to `["sandbox"]` (the protections that held).
+- While a notebook runs, the next one's kernel starts in a fresh, empty sandbox (`prestart`); the next notebook's
+  folder is copied into it when it comes, so every notebook still gets a kernel of its own.
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+from jupyter_core.utils import run_sync
+from nbclient.exceptions import CellControlSignal, CellExecutionComplete, CellTimeoutError, DeadKernelError
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Bool, Dict, Enum, Float, Integer, List, Unicode
+
+from ..sandbox.isolation import Limits, Sandbox, SandboxError, SandboxKernelManager, descendants
+from ..sandbox.remote import Remote
+from ..sandbox.scan import ATTEMPT, LIMIT, NOTICE, Flag, scan_cell
+from ..sandbox.testcell import error_output, run_test_cell
+
+SERVE = "__import__('_autograder_agent').serve()"
+BASELINE = "__import__('_autograder_agent').baseline()"
+SUSPICIOUS_OUTPUT = re.compile(r"\b(pass(ed|es)?|success\w*|correct|all tests|full marks|points)\b|\u2713|\u2714",
+                               re.IGNORECASE)
+SEVERITY = {"timeout": LIMIT, "kernel-died": LIMIT, "custom-object": NOTICE}
+OUTPUT_ERRORS = {  # ename of an output -> (flag code, severity, message)
+    "MemoryError": ("memory-limit", LIMIT, "ran out of memory (the kernel's address-space limit)"),
+    "CellTimeoutError": ("timeout", LIMIT, "ran over the per-cell time limit"),
+}
+_SPARE = None  # (key, Sandbox, kernel manager) of the kernel started for the next notebook of this process
+
+
+def _discard(sandbox, km) -> None:
+    try:
+        run_sync(km.shutdown_kernel)(now=True)
+    except Exception:  # noqa: BLE001 - gone already
+        pass
+    sandbox.close()
+
+
+def _discard_spare() -> None:
+    global _SPARE
+    if _SPARE is not None:
+        spare, _SPARE = _SPARE, None
+        _discard(*spare[1:])
+
+
+atexit.register(_discard_spare)
+
+
+def _grade_id(cell) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def _output_size(content: dict) -> int:
+    if "text" in content:
+        return len(content["text"])
+    if "data" in content:
+        return sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in content["data"].values())
+    return sum(len(str(line)) for line in content.get("traceback", ())) + len(str(content.get("evalue", "")))
+
+
+def _without_hidden(source: str) -> str:
+    """The test as released: nbgrader's ClearHiddenTests drops the lines from BEGIN to END HIDDEN TESTS."""
+    kept, hidden = [], False
+    for line in source.splitlines():
+        if "BEGIN HIDDEN TESTS" in line:
+            hidden = True
+        elif "END HIDDEN TESTS" in line:
+            hidden = False
+        elif not hidden:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def _normalized(source: str) -> str:
+    return "\n".join(line.rstrip() for line in source.strip().splitlines() if line.strip())
+
+
+class SandboxedExecute(Execute):
+    """Execute the notebook in a sandboxed kernel and evaluate its test cells in the grader."""
+
+    isolation = Enum(
+        ("auto", "namespaces", "plain"), "auto",
+        help="How the kernel is isolated: 'namespaces' (unshare: private root, no network, own PID space; needs "
+             "root), 'plain' (rlimits, and a separate uid when root), 'auto' (namespaces when possible)."
+    ).tag(config=True)
+    notebook_timeout = Integer(
+        1800, help="Wall-clock limit in seconds for the whole notebook; cells after it are not run (and fail)."
+    ).tag(config=True)
+    cpu_time_limit = Integer(
+        None, allow_none=True,
+        help="CPU seconds the kernel may use (RLIMIT_CPU); None: notebook_timeout + 60."
+    ).tag(config=True)
+    memory_limit = Integer(
+        4 << 30, help="Address space of the kernel in bytes (RLIMIT_AS): a bigger allocation is a MemoryError."
+    ).tag(config=True)
+    process_limit = Integer(
+        256, help="Processes and threads of the sandbox uid (RLIMIT_NPROC), against fork bombs."
+    ).tag(config=True)
+    file_size_limit = Integer(
+        256 << 20, help="Largest file the kernel may write, in bytes (RLIMIT_FSIZE)."
+    ).tag(config=True)
+    output_limit = Integer(
+        1 << 20, help="Bytes of output kept per cell; the rest is dropped with a note (and a flag)."
+    ).tag(config=True)
+    notebook_output_limit = Integer(
+        8 << 20, help="Bytes of output kept for the whole notebook."
+    ).tag(config=True)
+    source_limit = Integer(
+        1 << 20, help="A cell whose source is longer (in characters) is not run."
+    ).tag(config=True)
+    notebook_size_limit = Integer(
+        50 << 20, help="A submitted notebook file larger than this (bytes) is flagged and not inspected."
+    ).tag(config=True)
+    network = Bool(
+        False, help="Give the kernel network access (False: a network namespace without interfaces)."
+    ).tag(config=True)
+    sandbox_uid = Integer(
+        61000, help="First unprivileged uid for kernels (root only); each grading process uses its own."
+    ).tag(config=True)
+    sandbox_uid_count = Integer(
+        1000, help="How many uids from sandbox_uid on may be used."
+    ).tag(config=True)
+    data_dir = Unicode(
+        None, allow_none=True,
+        help="Folder the kernel sees read-only as COURSE_DATA_DIR; None: $COURSE_DATA_DIR if set."
+    ).tag(config=True)
+    tests_in_grader = Bool(
+        True, help="Evaluate test cells (grade, not solution) in the grader process with pristine numpy."
+    ).tag(config=True)
+    local_modules = List(
+        Unicode(), ["numpy", "math", "cmath", "warnings"],
+        help="Modules the test code gets from the grader (by name) when the kernel has them: never proxies."
+    ).tag(config=True)
+    pinned_names = Dict(
+        {"np": "numpy", "numpy": "numpy"},
+        help="Names the test code always gets as the grader's module, whatever the kernel binds to them."
+    ).tag(config=True)
+    agent_timeout = Float(
+        30.0, help="Seconds to wait for the kernel's agent (start-up, and at the start of each test cell)."
+    ).tag(config=True)
+    message_limit = Integer(
+        1 << 30, help="Largest message between grader and kernel agent, in bytes (arrays travel as raw bytes)."
+    ).tag(config=True)
+    prestart = Bool(
+        True, help="Start the next notebook's kernel (in a fresh, empty sandbox) while this one runs."
+    ).tag(config=True)
+    tmpfs_size = Integer(
+        512 << 20, help="Size in bytes of the kernel's private root (its /tmp and working folder included)."
+    ).tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
+        super().__init__(*args, **kwargs)
+
+    # ------------------------------------------------------------------------------------------ notebook
+
+    def preprocess(self, nb, resources, km=None):
+        self._flags: list[Flag] = []
+        self._started = time.monotonic()
+        self._dead: str | None = None
+        self._agent = None
+        self._agent_broken: str | None = None
+        self._nb_bytes = 0
+        self._cell_bytes = 0
+        self._cell_truncated = False
+        self._wall_flagged = False
+        self._test_seconds = 0.0
+        info = resources.get("nbgrader", {}) if isinstance(resources, dict) else {}
+        self._where = "/".join(str(info.get(k, "?")) for k in ("student", "assignment", "notebook"))
+        self._tests, self._locked = self._gradebook_cells(info)
+        self._scan_student_cells(nb)
+        self._check_submission(info)
+        notebook_dir = Path((resources.get("metadata") or {}).get("path") or ".")
+        kernel_name = self.kernel_name or nb.metadata.get("kernelspec", {}).get("name") or "python3"
+        spare = self._take_spare(kernel_name) if km is None else None
+        if spare is not None:
+            self._sandbox, km = spare
+            self._sandbox.deliver(notebook_dir, self._kernel_host_pid(km))
+        else:
+            self._sandbox = self._new_sandbox(notebook_dir)
+        try:
+            nb, resources = super().preprocess(nb, resources, km=km)
+        finally:
+            status = self._sandbox.status()
+            if spare is not None:
+                self._stop(km)
+            if self._agent is not None:
+                self._agent.close()
+            self._sandbox.close()
+            if self.prestart:
+                self._start_spare(kernel_name)
+        self._record(nb, status)
+        return nb, resources
+
+    # ------------------------------------------------------------------------------------------ spare kernels
+
+    def _new_sandbox(self, notebook_dir: Path) -> Sandbox:
+        return Sandbox(notebook_dir, self._limits(), isolation=self.isolation, uid=self._uid(),
+                       data_dir=self._data_dir(), env=self._kernel_env(), network=self.network)
+
+    def _spare_key(self, kernel_name: str) -> tuple:
+        return (self._limits(), self.isolation, self._uid(), self._data_dir(), tuple(sorted(self._kernel_env().items())),
+                self.network, kernel_name, os.getpid(),
+                tuple(a for a in self.extra_arguments if not a.startswith("--HistoryManager.hist_file")))
+
+    def _start_spare(self, kernel_name: str) -> None:
+        """Start the next notebook's kernel now (in an empty sandbox), so that it is ready when that comes."""
+        global _SPARE
+        try:
+            sandbox = self._new_sandbox(Path("/nonexistent"))
+            km = self._configure(self.kernel_manager_class(kernel_name=kernel_name, config=self.config), sandbox)
+            arguments = [a for a in self.extra_arguments if not a.startswith("--HistoryManager.hist_file")]
+            arguments.append(f"--HistoryManager.hist_file={self.ipython_hist_file}")
+            run_sync(km.start_kernel)(extra_arguments=arguments, cwd=str(sandbox.folder))
+        except Exception as exc:  # noqa: BLE001 - no spare: the next notebook starts its own kernel
+            self.log.debug("[sandbox] no spare kernel: %s", exc)
+            return
+        _discard_spare()
+        _SPARE = (self._spare_key(kernel_name), sandbox, km)
+
+    def _take_spare(self, kernel_name: str):
+        global _SPARE
+        spare, _SPARE = _SPARE, None
+        if spare is None:
+            return None
+        key, sandbox, km = spare
+        try:
+            alive = run_sync(km.is_alive)()
+        except Exception:  # noqa: BLE001
+            alive = False
+        if key != self._spare_key(kernel_name) or not alive:
+            _discard(sandbox, km)
+            return None
+        self.log.debug("[sandbox] %s: using the kernel started in advance", self._where)
+        return sandbox, km
+
+    def _kernel_host_pid(self, km) -> int | None:
+        """The kernel's process id as this process sees it (in namespaces it is PID 2 of its own PID space)."""
+        process = getattr(getattr(km, "provisioner", None), "process", None)
+        if process is None:
+            return None
+        if self._sandbox.mode != "namespaces":
+            return process.pid
+        for pid in descendants(process.pid):
+            try:
+                ns_pids = [line.split()[1:] for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                           if line.startswith("NSpid:")][0]
+            except (OSError, IndexError):
+                continue
+            if ns_pids and ns_pids[-1] == "2":
+                return pid
+        return None
+
+    def _stop(self, km) -> None:
+        try:
+            if self.kc is not None:
+                self.kc.stop_channels()
+            run_sync(km.shutdown_kernel)(now=True)
+        except Exception as exc:  # noqa: BLE001 - it may be gone already
+            self.log.debug("[sandbox] stopping the kernel: %s", exc)
+
+    def _limits(self) -> Limits:
+        return Limits(cpu_seconds=self.cpu_time_limit or self.notebook_timeout + 60, memory_bytes=self.memory_limit,
+                      processes=self.process_limit, file_bytes=self.file_size_limit, tmpfs_bytes=self.tmpfs_size,
+                      max_message_bytes=self.message_limit)
+
+    def _uid(self) -> int | None:
+        return self.sandbox_uid + os.getpid() % max(1, self.sandbox_uid_count) if os.geteuid() == 0 else None
+
+    def _data_dir(self) -> str | None:
+        folder = self.data_dir or os.environ.get("COURSE_DATA_DIR")
+        return os.path.realpath(folder) if folder and os.path.isdir(folder) else None
+
+    def _kernel_env(self) -> dict:
+        return {k: os.environ[k] for k in ("NBGRADER_EXECUTION",) if k in os.environ}
+
+    def _gradebook_cells(self, info) -> tuple[dict, dict]:
+        """({grade_id: (source, points)} of the test cells, {grade_id: source} of the locked cells)."""
+        if not all(k in info for k in ("db_url", "notebook", "assignment")):
+            return {}, {}
+        from nbgrader.api import Gradebook, MissingEntry
+
+        try:
+            with Gradebook(info["db_url"]) as gb:
+                notebook = gb.find_notebook(info["notebook"], info["assignment"])
+                solutions = {c.name for c in notebook.solution_cells}
+                sources = {c.name: c for c in notebook.source_cells}
+                tests = {c.name: (sources[c.name].source, float(c.max_score)) for c in notebook.grade_cells
+                         if c.cell_type == "code" and c.name not in solutions and c.name in sources}
+                locked = {name: c.source for name, c in sources.items() if c.locked}
+        except MissingEntry:
+            self.log.warning("[sandbox] %s: the notebook is not in the gradebook; all cells run in the kernel",
+                             self._where)
+            return {}, {}
+        return tests, locked
+
+    # ------------------------------------------------------------------------------------------ flags
+
+    def _flag(self, code: str, severity: str, cell: str, message: str) -> None:
+        flag = Flag(code, severity, str(cell), message)
+        if flag not in self._flags:
+            self._flags.append(flag)
+            log = self.log.warning if severity != NOTICE else self.log.info
+            log("[sandbox] %s: %s %s in %s: %s", self._where, severity, code, cell, message)
+
+    def _scan_student_cells(self, nb) -> None:
+        for index, cell in enumerate(nb.cells):
+            gid = _grade_id(cell)
+            if cell.cell_type != "code" or (gid in self._locked and cell.source == self._locked[gid]):
+                continue
+            where = gid or f"cell {index}"
+            for flag in scan_cell(cell.source, cell=where):
+                self._flag(flag.code, flag.severity, flag.cell, flag.message)
+
+    def _submitted_path(self, info) -> Path | None:
+        try:
+            from nbgrader.coursedir import CourseDirectory
+
+            coursedir = CourseDirectory(config=self.config)
+            folder = coursedir.format_path(coursedir.submitted_directory, info["student"], info["assignment"])
+            path = Path(folder) / f"{info['notebook']}.ipynb"
+            return path if path.is_file() else None
+        except Exception:  # noqa: BLE001 - the checks are a bonus; grading does not depend on them
+            return None
+
+    def _check_submission(self, info) -> None:
+        """Compare the file the student handed in with the gradebook: deleted, edited, duplicated test cells."""
+        path = self._submitted_path(info) if info else None
+        if path is None:
+            return
+        size = path.stat().st_size
+        if size > self.notebook_size_limit:
+            self._flag("oversized-notebook", ATTEMPT, "notebook",
+                       f"the submitted file is {size / 2**20:.0f} MiB (limit {self.notebook_size_limit / 2**20:.0f})")
+            return
+        try:
+            submitted = json.loads(path.read_text(encoding="utf-8"))
+            cells = [c for c in submitted.get("cells", []) if isinstance(c, dict)]
+        except (OSError, ValueError, AttributeError) as exc:
+            self._flag("invalid-notebook", ATTEMPT, "notebook", f"the submitted file is not a notebook: {exc}")
+            return
+        seen = {}
+        for index, cell in enumerate(cells):
+            meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+            gid = meta.get("grade_id") if isinstance(meta, dict) else None
+            if gid is None:
+                continue
+            seen.setdefault(gid, []).append((index, cell, meta))
+        for gid, (source, points) in self._tests.items():
+            found = seen.get(gid, [])
+            if not found:
+                self._flag("deleted-test", ATTEMPT, gid, "the test cell is missing from the submission")
+                continue
+            if len(found) > 1:
+                self._flag("duplicate-grade-id", ATTEMPT, gid, f"{len(found)} cells carry this test's grade_id")
+            index, cell, meta = found[0]
+            text = cell.get("source", "")
+            text = "".join(text) if isinstance(text, list) else str(text)
+            if _normalized(text) not in (_normalized(source), _normalized(_without_hidden(source))):
+                self._flag("edited-test", ATTEMPT, gid, "the test cell's code was changed")
+            if cell.get("cell_type") != "code":
+                self._flag("changed-cell-type", ATTEMPT, gid, f"the test cell was turned into {cell.get('cell_type')}")
+            try:
+                if float(meta.get("points", -1)) != points:
+                    self._flag("edited-points", ATTEMPT, gid, f"points changed from {points:g} to {meta.get('points')}")
+            except (TypeError, ValueError):
+                self._flag("edited-points", ATTEMPT, gid, f"points changed to {meta.get('points')!r}")
+            if not meta.get("grade") or meta.get("solution") or not meta.get("locked", True):
+                self._flag("edited-metadata", ATTEMPT, gid, "the test cell's nbgrader metadata was changed")
+            outputs = cell.get("outputs") or []
+            shown = json.dumps([o for o in outputs if isinstance(o, dict) and o.get("output_type") != "error"],
+                               ensure_ascii=False)
+            if outputs and (cell.get("execution_count") is None or SUSPICIOUS_OUTPUT.search(shown)):
+                self._flag("prefilled-output", ATTEMPT, gid,
+                           "the submission holds outputs in this test cell that its run did not make (discarded)")
+        for gid, found in seen.items():
+            if gid not in self._tests and len(found) > 1:
+                self._flag("duplicate-grade-id", ATTEMPT, gid, f"{len(found)} cells carry this grade_id")
+            for index, cell, meta in found:
+                if gid not in self._tests and gid not in self._locked and meta.get("grade") and \
+                        not meta.get("solution"):
+                    self._flag("fake-test-cell", ATTEMPT, gid, "a cell of the student's claims to be a test cell")
+
+    def _record(self, nb, status: dict) -> None:
+        held = list(status.get("held", []))
+        wanted = ["mount-namespace", "net-namespace", "pid-namespace", "private-root", "chroot", "uid",
+                  "rlimit-as", "rlimit-cpu", "rlimit-nproc", "rlimit-fsize"]
+        if self.network:
+            wanted.remove("net-namespace")
+        sandbox = {"isolation": self._sandbox.mode, "held": held, "missing": [w for w in wanted if w not in held],
+                   "fallback_reason": self._sandbox.fallback_reason, "tests_in_grader": bool(self.tests_in_grader),
+                   "kernel_end": status.get("ended", ""), "seconds": round(time.monotonic() - self._started, 2),
+                   "test_seconds": round(self._test_seconds, 2)}
+        if sandbox["missing"]:
+            self.log.warning("[sandbox] %s: protections missing here: %s (%s)", self._where,
+                             ", ".join(sandbox["missing"]), sandbox["fallback_reason"] or status.get("error", ""))
+        nb.metadata["autograder"] = {**nb.metadata.get("autograder", {}), "sandbox": sandbox,
+                                     "flags": [f.as_dict() for f in self._flags]}
+
+    # ------------------------------------------------------------------------------------------ kernel
+
+    def create_kernel_manager(self):
+        return self._configure(super().create_kernel_manager(), self._sandbox)
+
+    @staticmethod
+    def _configure(km, sandbox: Sandbox):
+        km.sandbox = sandbox
+        km.transport = "ipc"
+        km.ip = str(sandbox.ctl / "k")
+        km.connection_file = str(sandbox.ctl / "kernel.json")
+        return km
+
+    async def async_start_new_kernel_client(self):
+        kc = await super().async_start_new_kernel_client()
+        self._agent = self._sandbox.accept_agent(self.agent_timeout)
+        status = self._sandbox.status()
+        if status.get("error"):
+            raise SandboxError(f"{self._where}: {status['error']}")
+        reply = await self._run_hidden(BASELINE)
+        if reply is None:
+            raise SandboxError(f"{self._where}: the sandboxed kernel did not run its first cell")
+        return kc
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+    async def _run_hidden(self, code: str, timeout: float | None = None):
+        msg_id = self.kc.execute(code, store_history=False, allow_stdin=False, stop_on_error=False)
+        deadline = time.monotonic() + (timeout or self.agent_timeout)
+        while time.monotonic() < deadline:
+            try:
+                msg = await self.kc.get_shell_msg(timeout=max(0.05, deadline - time.monotonic()))
+            except Exception:  # noqa: BLE001 - queue.Empty: time is up
+                break
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return msg
+        return None
+
+    def _get_timeout(self, cell):
+        timeout = super()._get_timeout(cell)
+        left = max(1, int(self._wall_left()))
+        return left if timeout is None else min(timeout, left)
+
+    def _wall_left(self) -> float:
+        return self.notebook_timeout - (time.monotonic() - self._started)
+
+    def _kill(self, reason: str) -> None:
+        if self._dead:
+            return
+        self._dead = reason
+        try:
+            run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception as exc:  # noqa: BLE001 - it may be gone already
+            self.log.debug("[sandbox] shutting down a stuck kernel: %s", exc)
+
+    def _interrupt(self) -> None:
+        try:
+            run_sync(self.km.interrupt_kernel)()
+        except Exception as exc:  # noqa: BLE001
+            self.log.debug("[sandbox] interrupt failed: %s", exc)
+
+    def _kernel_ended(self) -> str:
+        ended = self._sandbox.status().get("ended")
+        return f" (kernel {ended})" if ended else ""
+
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep outputs up to the per-cell and per-notebook caps; error outputs always (their traceback capped)."""
+        content = msg.get("content", {})
+        if msg.get("msg_type") == "error":
+            content["traceback"] = list(content.get("traceback", []))[-60:]
+            return super().output(outs, msg, display_id, cell_index)
+        size = _output_size(content)
+        left = min(self.output_limit - self._cell_bytes, self.notebook_output_limit - self._nb_bytes)
+        if size > left:
+            if msg.get("msg_type") == "stream" and left > 0:
+                content["text"] = content["text"][:left]
+                self._cell_bytes += left
+                self._nb_bytes += left
+                super().output(outs, msg, display_id, cell_index)
+            if not self._cell_truncated:
+                self._cell_truncated = True
+                outs.append(NotebookNode(output_type="stream", name="stdout",
+                                         text="\n[output truncated by the grader: over its output limit]\n"))
+                self._flag("output-truncated", LIMIT, self._current, "the cell's output went over the output limit")
+            return None
+        self._cell_bytes += size
+        self._nb_bytes += size
+        return super().output(outs, msg, display_id, cell_index)
+
+    # ------------------------------------------------------------------------------------------ cells
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        gid = _grade_id(cell)
+        self._current = gid or f"cell {index}"
+        test = self.tests_in_grader and gid in self._tests
+        if test:
+            self._restore_test(cell, gid)
+        if self._dead:
+            cell.outputs = [error_output("SandboxError", f"not run: {self._dead}", self._current)]
+            return cell, resources
+        if self._wall_left() <= 0:
+            if not self._wall_flagged:
+                self._wall_flagged = True
+                self._flag("notebook-timeout", LIMIT, self._current,
+                           f"the notebook ran over its limit of {self.notebook_timeout} s; later cells were not run")
+            cell.outputs = [error_output("SandboxError", "not run: the notebook ran over its time limit",
+                                         self._current)]
+            return cell, resources
+        if len(cell.source) > self.source_limit:
+            self._flag("oversized-cell", ATTEMPT, self._current, f"{len(cell.source)} characters of source: not run")
+            cell.outputs = [error_output("SandboxError", "not run: the cell's source is over the size limit",
+                                         self._current)]
+            return cell, resources
+        self._cell_bytes, self._cell_truncated = 0, False
+        if test:
+            self._run_test(cell, index, gid)
+        else:
+            self._run_in_kernel(cell, resources, index)
+        return cell, resources
+
+    def _restore_test(self, cell, gid) -> None:
+        """The test's code and nbgrader metadata from the gradebook, whatever the notebook says."""
+        source, points = self._tests[gid]
+        meta = cell.metadata.setdefault("nbgrader", {})
+        if cell.source != source:
+            cell.source = source
+        if not meta.get("grade") or meta.get("solution") or float(meta.get("points", -1)) != points:
+            self._flag("edited-metadata", ATTEMPT, gid, "the test cell's nbgrader metadata was restored")
+        meta.update(grade=True, solution=False, locked=True, points=points)
+
+    def _run_in_kernel(self, cell, resources, index) -> None:
+        try:
+            super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._dead = f"the kernel died in {self._current}{self._kernel_ended()}"
+            self._flag("kernel-died", LIMIT, self._current, self._dead)
+            cell.outputs.append(error_output("DeadKernelError", self._dead, self._current))
+        except CellTimeoutError:
+            self._kill(f"{self._current} did not stop after its time limit")
+            self._flag("timeout", LIMIT, self._current, "ran over its time limit and did not stop: kernel killed")
+            cell.outputs.append(error_output("CellTimeoutError", self._dead, self._current))
+        self._output_flags(cell)
+
+    def _output_flags(self, cell) -> None:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") != "error":
+                continue
+            ename, evalue = out.get("ename", ""), str(out.get("evalue", ""))
+            if ename in OUTPUT_ERRORS:
+                self._flag(*OUTPUT_ERRORS[ename][:2], self._current, OUTPUT_ERRORS[ename][2])
+            elif "Resource temporarily unavailable" in evalue or ename == "BlockingIOError":
+                self._flag("process-limit", LIMIT, self._current, "hit the process limit (fork bomb?)")
+            elif "Network is unreachable" in evalue or "Temporary failure in name resolution" in evalue:
+                self._flag("network", ATTEMPT, self._current, f"tried the network: {evalue[:120]}")
+            elif "File too large" in evalue:
+                self._flag("file-size-limit", LIMIT, self._current, "wrote a file over the size limit")
+
+    def _run_test(self, cell, index, gid) -> None:
+        if self._agent_broken:
+            cell.outputs = [error_output("SandboxError", f"not run: {self._agent_broken}", gid)]
+            return
+        timeout = self._get_timeout(cell)
+        msg_id = self.kc.execute(SERVE, store_history=False, allow_stdin=False, stop_on_error=False)
+        remote = Remote(self._agent, deadline=time.monotonic() + timeout, max_bytes=self.message_limit,
+                        local_modules=frozenset(self.local_modules), on_timeout=self._interrupt,
+                        flag=lambda code, message: self._flag(code, SEVERITY.get(code, ATTEMPT), gid, message))
+        outcome = run_test_cell(source=cell.source, grade_id=gid, remote=remote, pinned=dict(self.pinned_names),
+                                max_output=self.output_limit, begin_timeout=min(self.agent_timeout, timeout))
+        self._test_seconds += outcome.seconds
+        if remote.broken:
+            self._agent_broken = f"the channel to the kernel broke in {gid} ({remote.broken})"
+        for hello in outcome.notes:
+            for name in hello.get("tampered", []) if isinstance(hello, dict) else ():
+                self._flag("patched-at-runtime", ATTEMPT, gid, f"{name} is not what it was at start-up")
+            for name in hello.get("shadowed", []) if isinstance(hello, dict) else ():
+                self._flag("shadow-builtin", ATTEMPT, gid, f"the notebook rebinds the builtin {name}")
+        scratch = NotebookNode(cell_type="code", source="", metadata={"execution": {}}, outputs=[], execution_count=None)
+        state = run_sync(self._finish_serve)(msg_id, scratch, index, 10.0 if outcome.aborted else 5.0)
+        if state == "busy":
+            self._interrupt()
+            state = run_sync(self._finish_serve)(msg_id, scratch, index, 5.0)
+        if state == "busy":
+            self._kill(f"the kernel did not come back after {gid}")
+            self._flag("kernel-stuck", LIMIT, gid, "the kernel did not come back after the test: killed")
+        elif state == "dead":
+            self._dead = f"the kernel died during {gid}{self._kernel_ended()}"
+            self._flag("kernel-died", LIMIT, gid, self._dead)
+        kernel_outputs = [o for o in scratch.outputs if o.get("output_type") != "error"]
+        cell.outputs = kernel_outputs + outcome.outputs
+        cell.execution_count = None
+        self._output_flags(cell)
+
+    async def _finish_serve(self, msg_id: str, scratch, index: int, grace: float) -> str:
+        """Collect the serve cell's outputs until the kernel is idle again: "idle", or "busy" after `grace`
+        seconds, or "dead"."""
+        deadline = time.monotonic() + grace
+        replied = idle = False
+        while not (replied and idle):
+            if not await self.km.is_alive():
+                return "dead"
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "busy"
+            if not replied:
+                try:
+                    msg = await self.kc.get_shell_msg(timeout=min(left, 0.2))
+                    replied = msg["parent_header"].get("msg_id") == msg_id
+                except Exception:  # noqa: BLE001 - queue.Empty
+                    pass
+            try:
+                msg = await self.kc.get_iopub_msg(timeout=max(0.01, min(deadline - time.monotonic(), 0.2)))
+            except Exception:  # noqa: BLE001 - queue.Empty
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            try:
+                self.process_message(msg, scratch, index)
+            except CellExecutionComplete:
+                idle = True
+            except CellControlSignal:
+                pass
+        return "idle"

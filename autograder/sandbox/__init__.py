@@ -1,0 +1,11 @@
+"""The grading sandbox: the student's kernel locked down, the tests evaluated in the grader.
+
+- `codec`: the JSON codec for what crosses between grader and kernel (data and references, never pickle);
+- `agent`: the kernel side, which answers the grader's requests about the student's objects;
+- `remote`: the grader side: the channel, proxies of kernel objects, `inspect`/`linecache` for test code;
+- `testcell`: one test cell evaluated in the grader;
+- `isolation` and `launch`: the kernel's namespaces, private root, uid and rlimits;
+- `scan`: static flags for attempts on the grading.
+
+`autograder.preprocessors.SandboxedExecute` puts them together as nbgrader's Execute step.
+"""

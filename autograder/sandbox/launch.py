@@ -1,0 +1,265 @@
+"""Start a student's kernel inside the sandbox: `python launch.py CONFIG.json` (the grader writes CONFIG).
+
+Run directly by `unshare --mount --net --pid --fork --kill-child` (mode "namespaces", as root) or alone (mode
+"plain"). In namespaces it is PID 1 of a new PID namespace: it builds a new root on a size-limited tmpfs holding
+read-only binds of the system and Python folders, the data folder and the control folder (connection file, IPC
+sockets) and nothing else, mounts a private /proc, then forks the kernel, which chroots there, takes the rlimits,
+binds its sockets and the agent's channel as root, and drops to an unprivileged uid before any student code runs.
+PID 1 reaps what the kernel forks and, when the kernel ends, writes how it ended to status.json; when PID 1 exits
+the kernel namespace dies with everything in it.
+
+Only the standard library here (and ipykernel in the kernel); what was achieved is written to status.json for the
+grader, which reports it to the TA.
+"""
+import ctypes
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import socket
+import sys
+import types
+
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+PR_SET_NO_NEW_PRIVS = 38
+DEVICES = ("null", "zero", "full", "random", "urandom")
+RLIMITS = {"as": "RLIMIT_AS", "cpu": "RLIMIT_CPU", "nproc": "RLIMIT_NPROC", "fsize": "RLIMIT_FSIZE",
+           "nofile": "RLIMIT_NOFILE", "core": "RLIMIT_CORE"}
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _mount(source, target, fstype, flags, data=None):
+    enc = (lambda s: s.encode() if s is not None else None)
+    if _libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount {source} on {target}: {os.strerror(err)}")
+
+
+def _bind(source, target, *, readonly):
+    if os.path.isdir(source):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "a").close()
+    _mount(source, target, None, MS_BIND | MS_REC)
+    flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | (MS_RDONLY if readonly else 0)
+    _mount(None, target, None, flags)
+
+
+def build_root(config) -> str:
+    """The new root folder, populated; returns its path (chroot there)."""
+    root = config["root"]
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, f"size={config['tmpfs_bytes']},mode=0755")
+    for path in config["readonly"]:
+        if not os.path.lexists(path):
+            continue
+        target = root + path
+        if os.path.islink(path) and os.path.dirname(path) == "/":
+            os.symlink(os.readlink(path), target)
+        else:
+            _bind(os.path.realpath(path), target, readonly=True)
+    if config.get("data"):
+        _bind(config["data"], root + config["data_inside"], readonly=True)
+    os.makedirs(root + config["ctl"], exist_ok=True)
+    _mount(config["ctl"], root + config["ctl"], None, MS_BIND)
+    os.makedirs(root + "/dev", exist_ok=True)
+    for name in DEVICES:
+        _bind("/dev/" + name, f"{root}/dev/{name}", readonly=False)
+    os.makedirs(root + "/dev/shm", mode=0o1777, exist_ok=True)
+    os.chmod(root + "/dev/shm", 0o1777)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                         ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, f"{root}/dev/{name}")
+    os.makedirs(root + "/proc", exist_ok=True)
+    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    os.makedirs(root + "/tmp", mode=0o1777, exist_ok=True)
+    os.chmod(root + "/tmp", 0o1777)
+    return root
+
+
+def prepare_home_and_work(config, prefix: str) -> None:
+    """HOME and the working folder (a copy of the notebook's folder), owned by the sandbox user."""
+    uid, gid = config.get("uid"), config.get("gid")
+    home, work = prefix + config["home"], prefix + config["work"]
+    os.makedirs(home, exist_ok=True)
+    if os.path.exists(work):
+        shutil.rmtree(work)
+    shutil.copytree(config["files"], work, symlinks=False)
+    if uid is not None and os.geteuid() == 0:
+        for folder in (home, work):
+            for parent, dirs, files in os.walk(folder):
+                os.chown(parent, uid, gid)
+                for name in files:
+                    os.chown(os.path.join(parent, name), uid, gid)
+
+
+def set_limits(config) -> list:
+    done = []
+    for key, value in config["rlimits"].items():
+        if value is None:
+            continue
+        which = getattr(resource, RLIMITS[key])
+        soft, hard = (value, value + 5) if key == "cpu" else (value, value)
+        try:
+            resource.setrlimit(which, (soft, hard))
+            done.append(key)
+        except (ValueError, OSError):
+            pass
+    return done
+
+
+def drop_privileges(config) -> bool:
+    uid, gid = config.get("uid"), config.get("gid")
+    if uid is None or os.geteuid() != 0:
+        return False
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+    return os.geteuid() == uid
+
+
+def no_new_privileges() -> bool:
+    return _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
+
+
+def load_agent(config):
+    """The codec and agent modules from the source text read before the chroot."""
+    for name, source in (("_autograder_codec", config["codec_source"]), ("_autograder_agent", config["agent_source"])):
+        module = types.ModuleType(name)
+        module.__file__ = f"<autograder-sandbox {name}>"
+        exec(compile(source, module.__file__, "exec"), module.__dict__)
+        sys.modules[name] = module
+    return sys.modules["_autograder_agent"]
+
+
+def write_status(config, **fields) -> None:
+    path = os.path.join(config["ctl"], "status.json")
+    try:
+        with open(path) as f:
+            status = json.load(f)
+    except (OSError, ValueError):
+        status = {}
+    status.update(fields)
+    with open(path + ".tmp", "w") as f:
+        json.dump(status, f)
+    os.replace(path + ".tmp", path)
+
+
+def run_kernel(config, held: list) -> None:
+    """In the kernel process: limits, kernel start-up as root, agent channel, then the unprivileged user."""
+    try:
+        os.setsid()  # its own process group: an interrupt reaches the kernel and what it forked, nothing else
+    except PermissionError:
+        pass  # already a session leader (started directly by the kernel manager)
+    sources = {"codec_source": open(config["codec"]).read(), "agent_source": open(config["agent"]).read()}
+    config = {**config, **sources}
+    if config["mode"] == "namespaces":
+        os.chroot(config["root"])
+        held.append("chroot")
+    os.chdir(config["work"])
+    os.environ.clear()
+    os.environ.update(config["env"])
+    held.extend("rlimit-" + k for k in set_limits(config))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    if config.get("probe"):  # a dry run: can we get this far, and drop to the sandbox uid?
+        if config.get("uid") is not None and os.geteuid() == 0 and not drop_privileges(config):
+            os._exit(71)
+        os.listdir("/")
+        os._exit(0)
+
+    from ipykernel.kernelapp import IPKernelApp
+
+    app = IPKernelApp.instance()
+    app.initialize(config["kernel_args"])
+    channel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    channel.connect(config["agent_socket"])
+    load_agent(config).setup(channel, user_ns=app.shell.user_ns, shell=app.shell, max_bytes=config["max_message"])
+    if no_new_privileges():
+        held.append("no-new-privs")
+    dropping = config.get("uid") is not None and os.geteuid() == 0
+    write_status(config, held=held + (["uid"] if dropping else []), kernel_pid=os.getpid())
+    if dropping and not drop_privileges(config):
+        raise OSError("could not drop to the sandbox uid")
+    app.start()
+
+
+def pid1(config, held: list) -> None:
+    """PID 1 of the sandbox's PID namespace: start the kernel, reap everything, report how the kernel ended.
+
+    It also holds a connection to the grader's lifeline socket: when the grader goes away (even killed), the
+    connection breaks, PID 1 exits and the kernel's namespace dies with everything in it.
+    """
+    lifeline = None
+    if config.get("lifeline"):
+        lifeline = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        lifeline.connect(config["lifeline"])
+    child = os.fork()
+    if child == 0:
+        try:
+            if lifeline is not None:
+                lifeline.close()
+            run_kernel(config, held)
+            os._exit(0)
+        except BaseException as exc:  # noqa: BLE001 - report, then end the kernel process
+            import traceback
+            traceback.print_exc()
+            write_status(config, error=f"the kernel did not start: {exc!r}")
+        finally:
+            os._exit(70)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        if lifeline is not None:
+            ready, _, _ = select.select([lifeline], [], [], 0.5)
+            if ready:
+                try:
+                    gone = lifeline.recv(1) == b""
+                except OSError:
+                    gone = True
+                if gone:  # the grader is gone (killed?): nobody else will remove the sandbox folder
+                    if config["mode"] == "namespaces":
+                        _libc.umount2(config["root"].encode(), 2)  # MNT_DETACH
+                    shutil.rmtree(os.path.dirname(config["ctl"]), ignore_errors=True)
+                    os._exit(75)
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG if lifeline is not None else 0)
+        except ChildProcessError:
+            os._exit(0)
+        except InterruptedError:
+            continue
+        if pid == child:
+            if os.WIFSIGNALED(status):
+                sig = os.WTERMSIG(status)
+                if not config.get("probe"):
+                    write_status(config, ended=f"killed by {signal.Signals(sig).name}", signal=sig)
+                os._exit(128 + sig)
+            if not config.get("probe"):
+                write_status(config, ended=f"exited with code {os.WEXITSTATUS(status)}", code=os.WEXITSTATUS(status))
+            os._exit(os.WEXITSTATUS(status))
+
+
+def main(argv) -> None:
+    with open(argv[1]) as f:
+        config = json.load(f)
+    held = []
+    if config["mode"] == "namespaces":
+        try:
+            build_root(config)
+        except OSError as exc:
+            write_status(config, error=f"could not build the sandbox root: {exc}")
+            raise
+        held += ["mount-namespace", "pid-namespace", "private-root"] + ([] if config.get("network") else
+                                                                        ["net-namespace"])
+        prepare_home_and_work(config, config["root"])
+        pid1(config, held)
+    else:
+        prepare_home_and_work(config, "")
+        run_kernel(config, held)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,583 @@
+"""Can a hostile submission raise its own grade, or reach anything outside its notebook? (the grading sandbox)
+
+Each case is a submission of toy_chain_backprop (20 points: test_forward_pass 6, test_backward_pass 8,
+test_parameter_derivatives 6) built from the release and the solution, with one attack; its honest part (what
+its answers earn without the attack) is known. The cases are graded in two batches, at the same time, each
+with honest students, in temporary course folders (never the course's own gradebook.db):
+
+- "nbgrader": by the real `nbgrader autograde`, with the course's nbgrader_config.py (the attacks in code);
+- "pipeline": by `python -m autograder release/collect/grade` (the attacks on the notebook file itself, which
+  the collect and repair steps see first, and a few code attacks to show the pipeline is sandboxed too).
+
+For every case: the scores are exactly its honest part, and a flag names the attempt (in the autograded
+notebook's metadata, or collect's rejection). For the batch: the honest students get full marks, the gradebook
+is intact, nobody's files changed, no output holds the course's secrets.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.mutation import inject, load_mutations, solution_answers
+from conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "toy_chain_backprop"
+TESTS = ("test_forward_pass", "test_backward_pass", "test_parameter_derivatives")
+FULL = {"test_forward_pass": 6.0, "test_backward_pass": 8.0, "test_parameter_derivatives": 6.0}
+CANARY = "canary-8f3d2a61-do-not-leak"
+HONEST = {"nbgrader": ("aa0001", "aa0002"), "pipeline": ("aa0003", "aa0004")}
+# Small limits so the slow cases are quick; the course's own values are in nbgrader_config.py.
+TEST_CONFIG = """
+c.Execute.timeout = 10
+c.SandboxedExecute.agent_timeout = 10
+c.SandboxedExecute.notebook_timeout = 150
+c.SandboxedExecute.memory_limit = 2 << 30
+c.SandboxedExecute.process_limit = 64
+c.SandboxedExecute.output_limit = 1 << 20
+c.GradeSubmissions.workers = 1
+c.SandboxedExecute.isolation = "%s"
+""" % os.environ.get("SANDBOX_TEST_ISOLATION", "auto")  # "plain": to see what the fallback leaves open
+
+SOURCE = nbformat.read(ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+SOLUTION = solution_answers(SOURCE)
+MUTANTS = {m.name: m.cells for m in load_mutations(ROOT, ASSIGNMENT)[0]}
+SIGNATURES = {gid: SOLUTION[gid].splitlines()[0] for gid in SOLUTION}
+
+
+def _visible_answers() -> dict:
+    """The exact answers for the notebook's own values (the self-checks'), from the solution."""
+    ns = {}
+    for cell in SOURCE.cells:
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade_id") in ("imports", "fn_and_loss",
+                                                                                              "values"):
+            exec(cell.source.replace("print(", "(lambda *a: None)("), ns)
+    for source in SOLUTION.values():
+        exec(source, ns)
+    x, y, o1, o2, o3 = (ns[k] for k in ("x", "y", "omega1", "omega2", "omega3"))
+    forward = ns["forward_pass"](*(ns[k] for k in "x y beta0 beta1 beta2 beta3 omega0 omega1 omega2 omega3".split()))
+    f0, h1, f1, h2, f2, h3, f3, _ = forward
+    backward = ns["backward_pass"](y, f0, h1, f1, h2, f2, h3, f3, o1, o2, o3)
+    params = ns["parameter_derivatives"](x, h1, h2, h3, backward[6], backward[4], backward[2], backward[0])
+    return {"forward_pass": tuple(map(float, forward)), "backward_pass": tuple(map(float, backward)),
+            "parameter_derivatives": {k: float(v) for k, v in params.items()}}
+
+
+VISIBLE = _visible_answers()
+# Hard-coded answers: exactly right for the notebook's own values (the visible asserts and every later cell
+# pass), wrong for the hidden tests' values. Under plain nbgrader a patch of the hidden tests' check earns them.
+HARD_FORWARD, HARD_BACKWARD, HARD_PARAMS = (f"{SIGNATURES[gid]}\n    return {VISIBLE[gid]!r}" for gid in
+                                            ("forward_pass", "backward_pass", "parameter_derivatives"))
+WRONG_FORWARD = MUTANTS["forward_sin_for_cos"]["forward_pass"]     # wrong everywhere
+WRONG_BACKWARD = MUTANTS["backward_sign_error"]["backward_pass"]
+WRONG_PARAMS = MUTANTS["params_missing_h_factor"]["parameter_derivatives"]
+
+
+def honest(forward=6.0, backward=8.0, params=6.0) -> dict:
+    return {"test_forward_pass": forward, "test_backward_pass": backward, "test_parameter_derivatives": params}
+
+
+def code(text: str) -> str:
+    return textwrap.dedent(text).strip("\n")
+
+
+@dataclass(frozen=True)
+class Case:
+    """A hostile submission: answer cells over the solution, an optional edit of its JSON, what it may earn."""
+    name: str
+    student: str
+    cells: dict
+    honest: dict
+    flags: tuple                      # at least one of these flag codes must be raised
+    batch: str = "nbgrader"
+    edit: str = ""                    # name of a function below that edits the notebook's JSON (dict)
+    raw: str = ""                     # "invalid" (not JSON) or "huge" (a 200 MB notebook)
+    exact: bool = True                # False: each test may score less than its honest part (not more)
+
+
+def cases() -> list[Case]:
+    c = []
+    add = lambda name, *args, **kw: c.append(Case(name, f"ab{len(c) + 1:04d}", *args, **kw))  # noqa: E731
+    # --- numpy patched: the attack makes wrong answers pass under plain nbgrader
+    add("patch_np_allclose", {"forward_pass": HARD_FORWARD + "\n\nnp.allclose = lambda *a, **k: True"},
+        honest(forward=0), ("patch-numpy",))
+    add("patch_np_isclose", {"backward_pass": HARD_BACKWARD + "\n\nnp.isclose = lambda *a, **k: True"},
+        honest(backward=0), ("patch-numpy",))
+    add("patch_np_round", {"forward_pass": HARD_FORWARD + "\n\n" + code("""
+        class _Anything(float):
+            def __eq__(self, other):
+                return True
+            __hash__ = float.__hash__
+        np.round = np.around = lambda *a, **k: _Anything(0)
+        np.allclose = lambda *a, **k: True
+        """)}, honest(forward=0), ("patch-numpy",))
+    add("patch_np_testing", {"parameter_derivatives": HARD_PARAMS + "\n\n" + code("""
+        import numpy.testing
+        for _name in dir(np.testing):
+            if _name.startswith("assert"):
+                setattr(np.testing, _name, lambda *a, **k: None)
+        np.isclose = lambda *a, **k: True
+        """)}, honest(params=0), ("patch-numpy",))
+    add("patch_np_array_equal", {"forward_pass": HARD_FORWARD + "\n\n" + code("""
+        np.array_equal = lambda *a, **k: True
+        np.allclose = np.array_equal
+        """)}, honest(forward=0), ("patch-numpy",))
+    # --- builtins patched
+    add("patch_builtins_round_abs_zip", {"forward_pass": HARD_FORWARD + "\n\n" + code("""
+        import builtins
+        builtins.round = lambda *a: 0
+        builtins.abs = lambda x: 0
+        builtins.zip = lambda *a: iter(())
+        """)}, honest(forward=0), ("builtins",))
+    add("patch_builtins_isinstance_print", {"backward_pass": HARD_BACKWARD + "\n\n" + code("""
+        import builtins
+        builtins.isinstance = lambda *a: True
+        builtins.print = lambda *a, **k: None
+        zip = lambda *a: iter(())
+        """)}, honest(backward=0), ("builtins", "shadow-builtin"), exact=False)
+    add("patch_assertion_error", {"parameter_derivatives": HARD_PARAMS + "\n\n" + code("""
+        import builtins
+        builtins.AssertionError = type("AssertionError", (Warning,), {})
+        get_ipython().set_custom_exc((Exception,), lambda *a, **k: None)
+        """)}, honest(params=0), ("builtins", "patch-traceback"))
+    add("patch_traceback_display", {"forward_pass": HARD_FORWARD + "\n\n" + code("""
+        import sys
+        _shell = get_ipython()
+        _shell.showtraceback = lambda *a, **k: None
+        _shell._showtraceback = lambda *a, **k: None
+        sys.excepthook = lambda *a: None
+        """)}, honest(forward=0), ("patch-traceback",))
+    # --- the kernel stopped or killed, before or during a test
+    add("sys_exit_in_test", {"backward_pass": SOLUTION["backward_pass"].replace(
+        "    dldf3 = 2 * (f3 - y)", "    import sys\n    if y != 2.0:\n        sys.exit(0)\n    dldf3 = 2 * (f3 - y)")},
+        honest(backward=0), ("exit",))
+    add("os_exit_in_test", {"backward_pass": SOLUTION["backward_pass"].replace(
+        "    dldf3 = 2 * (f3 - y)", "    import os\n    if y != 2.0:\n        os._exit(0)\n    dldf3 = 2 * (f3 - y)")},
+        honest(backward=0, params=0), ("exit", "kernel-died"))
+    add("kill_kernel_mid_test", {"parameter_derivatives": SOLUTION["parameter_derivatives"].replace(
+        "    grads = {", "    import os, signal\n    if x != 2.3:\n        os.kill(os.getpid(), signal.SIGKILL)\n"
+                        "    grads = {")}, honest(params=0), ("exit", "kernel-died"))
+    # --- the course folder: read, print, write
+    add("read_source_and_gradebook", {"forward_pass": SOLUTION["forward_pass"] + "\n\n" + code("""
+        import glob, os
+        for _path in ["../../../source/toy_chain_backprop/toy_chain_backprop.ipynb", "{course}/gradebook.db",
+                      "{course}/source/toy_chain_backprop/toy_chain_backprop.ipynb", "{course}/secret.txt",
+                      "/proc/1/root{course}/gradebook.db"]:
+            try:
+                print(open(_path, errors="replace").read()[:200000])
+            except Exception as exc:
+                print("no", _path, type(exc).__name__)
+        print([glob.glob(f"{_top}/*/gradebook.db") for _top in ("/tmp", "/work", "/root", "/home")], os.listdir(".."))
+        """)}, honest(), ("read-course",))
+    add("write_gradebook_and_other_student", {"backward_pass": SOLUTION["backward_pass"] + "\n\n" + code("""
+        for _path in ["{course}/gradebook.db", "{course}/submitted/aa0001/toy_chain_backprop/toy_chain_backprop.ipynb",
+                      "../../aa0001/toy_chain_backprop/toy_chain_backprop.ipynb", "{course}/owned.txt",
+                      "/proc/1/root{course}/owned.txt"]:
+            try:
+                with open(_path, "w") as _f:
+                    _f.write("owned")
+                print("wrote", _path)
+            except Exception as exc:
+                print("no", _path, type(exc).__name__)
+        """)}, honest(), ("read-course", "write-files"))
+    # --- resources
+    add("infinite_loop_in_test", {"forward_pass": SOLUTION["forward_pass"].replace(
+        "    f0 = beta0 + omega0 * x", "    while x != 2.3:\n        pass\n    f0 = beta0 + omega0 * x")},
+        honest(forward=0), ("timeout",))
+    add("infinite_loop_ignoring_interrupt", {"backward_pass": SOLUTION["backward_pass"].replace(
+        "    dldf3 = 2 * (f3 - y)", code("""
+            import time
+            while y != 2.0:
+                try:
+                    time.sleep(0.05)
+                except BaseException:
+                    pass
+        """).replace("\n", "\n    ").join(["    ", "\n    dldf3 = 2 * (f3 - y)"]))},
+        honest(backward=0, params=0), ("timeout", "kernel-stuck"))
+    add("memory_bomb", {"forward_pass": SOLUTION["forward_pass"] + "\n\n" + code("""
+        try:
+            _hog = [np.ones(10**8) for _ in range(100)]
+        except MemoryError:
+            print("refused")
+        _hog = [np.ones(10**8) for _ in range(100)]
+        """), "parameter_derivatives": SOLUTION["parameter_derivatives"].replace(
+        "    grads = {", "    if x != 2.3:\n        _hog = [np.ones(10**8) for _ in range(100)]\n    grads = {")},
+        honest(params=0), ("memory-limit",), batch="pipeline")
+    add("fork_bomb", {"backward_pass": SOLUTION["backward_pass"] + "\n\n" + code("""
+        import os, time
+        _forked = 0
+        while True:
+            try:
+                _pid = os.fork()
+            except OSError as exc:
+                print("fork refused after", _forked, exc)
+                break
+            if _pid == 0:
+                while True:
+                    try:
+                        os.fork()
+                    except OSError:
+                        time.sleep(20)
+                        os._exit(0)
+            _forked += 1
+        """)}, honest(), ("processes", "process-limit"), batch="pipeline")
+    add("output_flood", {"forward_pass": SOLUTION["forward_pass"] + "\n\n" + code("""
+        for _ in range(300):
+            print("x" * 100000)
+        """)}, honest(), ("output-truncated",))
+    add("output_flood_in_test", {"backward_pass": SOLUTION["backward_pass"].replace(
+        "    dldf3 = 2 * (f3 - y)", "    print('y' * 3000000)\n    dldf3 = 2 * (f3 - y)")},
+        honest(), ("output-truncated",))
+    add("network", {"parameter_derivatives": SOLUTION["parameter_derivatives"] + "\n\n" + code("""
+        import socket, urllib.request
+        for _try in (lambda: urllib.request.urlopen("http://example.com", timeout=3),
+                     lambda: socket.create_connection(("1.1.1.1", 53), timeout=3)):
+            try:
+                _try()
+                print("network reached")
+            except OSError as exc:
+                print("no network:", exc)
+        """)}, honest(), ("network",), batch="pipeline")
+    add("detect_nbgrader_execution", {"forward_pass": SOLUTION["forward_pass"] + "\n\n" + code("""
+        import os
+        if os.environ.get("NBGRADER_EXECUTION"):
+        """) + "\n" + textwrap.indent(HARD_FORWARD, "    ")}, honest(forward=0), ("detect-grader",))
+    # --- the values and the channel
+    add("lying_objects", {"forward_pass": code("""
+        class _Liar(float):
+            def __eq__(self, other):
+                return True
+            __hash__ = float.__hash__
+            def round(self, *a, **k):
+                return self
+            __round__ = round
+            def __le__(self, other):
+                return True
+
+        def forward_pass(x, y, beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega3):
+            return tuple(_Liar(v) for v in VISIBLE)
+        """).replace("VISIBLE", repr(VISIBLE["forward_pass"]))}, honest(forward=0), ("custom-object",), batch="pipeline")
+    add("rebind_np", {"forward_pass": HARD_FORWARD + "\n\n" + code("""
+        import numpy
+        class _FakeNumpy:
+            def __getattr__(self, name):
+                return getattr(numpy, name)
+            allclose = isclose = staticmethod(lambda *a, **k: True)
+        np = _FakeNumpy()
+        """)}, honest(forward=0), ("patch-numpy",), batch="pipeline")
+    add("obfuscated_patch", {"backward_pass": HARD_BACKWARD + "\n\n" + code("""
+        _m = __import__("num" + "py")
+        setattr(_m, "is" + "close", lambda *a, **k: True)
+        """)}, honest(backward=0), ("patched-at-runtime",), batch="pipeline")
+    add("frame_inspection", {"backward_pass": code("""
+        import inspect as _inspect
+
+        def backward_pass(y, f0, h1, f1, h2, f2, h3, f3, omega1, omega2, omega3):
+            _graded = any("agent" in f.filename or "test" in f.filename for f in _inspect.stack())
+            return VISIBLE  # whatever it found out, it can only answer with what it knows
+        """).replace("VISIBLE", repr(VISIBLE["backward_pass"]))}, honest(backward=0), ("introspection",), batch="pipeline")
+    add("hijack_agent", {"parameter_derivatives": SOLUTION["parameter_derivatives"] + "\n\n" + code("""
+        import sys
+        for _name, _module in list(sys.modules.items()):
+            if "agent" in _name and hasattr(_module, "serve"):
+                _module.serve = lambda: None
+        """)}, honest(params=0), ("agent", "introspection"))
+    # --- the notebook file (the pipeline's collect and repair steps see these first)
+    add("edit_test_source", {"forward_pass": HARD_FORWARD}, honest(forward=0), ("edited-test",),
+        batch="pipeline", edit="edit_test_source")
+    add("edit_points", {}, honest(), ("edited-points", "edited-metadata"), batch="pipeline", edit="edit_points")
+    add("edit_grade_id", {"forward_pass": HARD_FORWARD}, honest(forward=0), ("deleted-test", "edited-metadata"),
+        batch="pipeline", edit="edit_grade_id")
+    add("change_cell_type", {"parameter_derivatives": WRONG_PARAMS}, honest(params=0),
+        ("changed-cell-type", "deleted-test"), batch="pipeline", edit="change_cell_type")
+    add("duplicate_grade_ids", {"forward_pass": HARD_FORWARD}, honest(forward=0), ("duplicate-grade-id",),
+        batch="pipeline", edit="duplicate_grade_ids")
+    add("prefilled_outputs", {"forward_pass": WRONG_FORWARD, "backward_pass": WRONG_BACKWARD,
+                              "parameter_derivatives": WRONG_PARAMS}, honest(0, 0, 0), ("prefilled-output",),
+        batch="pipeline", edit="prefilled_outputs")
+    add("delete_test_cell", {"backward_pass": HARD_BACKWARD}, honest(backward=0), ("deleted-test",),
+        batch="pipeline", edit="delete_test_cell")
+    add("huge_notebook_200mb", {}, honest(), ("oversized-notebook", "rejected"), batch="pipeline", raw="huge",
+        exact=False)
+    add("invalid_json", {}, honest(0, 0, 0), ("rejected",), batch="pipeline", raw="invalid")
+    add("pipeline_patch_np_allclose", {"forward_pass": HARD_FORWARD + "\n\nnp.allclose = lambda *a, **k: True"},
+        honest(forward=0), ("patch-numpy",), batch="pipeline")
+    add("pipeline_read_gradebook", {"backward_pass": SOLUTION["backward_pass"] + "\n\n" + code("""
+        for _path in ["{course}/gradebook.db", "{course}/secret.txt", "../../../gradebook.db"]:
+            try:
+                print(open(_path, errors="replace").read()[:200000])
+            except Exception as exc:
+                print("no", _path, type(exc).__name__)
+        """)}, honest(), ("read-course",), batch="pipeline")
+    return c
+
+
+CASES = cases()
+
+
+# ---------------------------------------------------------------------------------------------------- JSON edits
+
+
+def _test_cell(nb: dict, grade_id: str) -> dict:
+    return next(c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def edit_test_source(nb):
+    _test_cell(nb, "test_forward_pass")["source"] = "# the tests pass\npass\n"
+
+
+def edit_points(nb):
+    _test_cell(nb, "test_backward_pass")["metadata"]["nbgrader"]["points"] = 100
+
+
+def edit_grade_id(nb):
+    _test_cell(nb, "test_forward_pass")["metadata"]["nbgrader"]["grade_id"] = "my_own_test"
+    _test_cell(nb, "my_own_test")["source"] = "pass\n"
+
+
+def change_cell_type(nb):
+    cell = _test_cell(nb, "test_parameter_derivatives")
+    cell["cell_type"] = "markdown"
+    cell.pop("outputs", None)
+    cell.pop("execution_count", None)
+
+
+def duplicate_grade_ids(nb):
+    cell = _test_cell(nb, "test_forward_pass")
+    copy = json.loads(json.dumps(cell))
+    copy["source"] = "pass\n"
+    copy["id"] = "duplicate-of-test"
+    nb["cells"].insert(nb["cells"].index(cell), copy)
+
+
+def prefilled_outputs(nb):
+    for grade_id in TESTS:
+        cell = _test_cell(nb, grade_id)
+        cell["execution_count"] = 7
+        cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "All tests passed! Full marks.\n"}]
+
+
+def delete_test_cell(nb):
+    nb["cells"].remove(_test_cell(nb, "test_backward_pass"))
+
+
+# ---------------------------------------------------------------------------------------------------- the batches
+
+
+def _env() -> dict:
+    return dict(os.environ, PYTHONPATH=str(ROOT), COURSE_DATA_DIR=os.environ.get("COURSE_DATA_DIR", ""),
+                PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+
+
+def _run(course: Path, *args: str, timeout: int = 1200) -> subprocess.CompletedProcess:
+    return subprocess.run(list(args), cwd=course, env=dict(_env(), COURSE_ROOT=str(course)), capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def _notebook(release, case: Case, course: Path) -> bytes:
+    answers = {gid: text.replace("{course}", str(course)) for gid, text in {**SOLUTION, **case.cells}.items()}
+    nb = json.loads(nbformat.writes(inject(release, answers)))
+    if case.edit:
+        globals()[case.edit](nb)
+    text = json.dumps(nb, indent=1).encode()
+    if case.raw == "invalid":
+        return text[: len(text) // 2]
+    if case.raw == "huge":
+        filler = {"cell_type": "raw", "metadata": {}, "source": "0123456789abcdef" * (200 * 2**20 // 16)}
+        nb["cells"].append(filler)
+        return json.dumps(nb).encode()
+    return text
+
+
+def _course(base: Path, batch: str) -> Path:
+    course = base / f"course_{batch}"
+    (course / "source").mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text() + TEST_CONFIG)
+    shutil.copytree(ROOT / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
+    (course / "secret.txt").write_text(CANARY)
+    return course
+
+
+def _grade_nbgrader(base: Path) -> dict:
+    course = _course(base, "nbgrader")
+    nbgrader = os.path.join(os.path.dirname(sys.executable), "nbgrader")
+    done = _run(course, nbgrader, "generate_assignment", ASSIGNMENT, "--force")
+    assert done.returncode == 0, done.stderr
+    release = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    for case in [c for c in CASES if c.batch == "nbgrader"] + \
+            [Case("honest", s, {}, honest(), ()) for s in HONEST["nbgrader"]]:
+        folder = course / "submitted" / case.student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        (folder / f"{ASSIGNMENT}.ipynb").write_bytes(_notebook(release, case, course))
+    hashes = _hashes(course, HONEST["nbgrader"])
+    done = _run(course, nbgrader, "autograde", ASSIGNMENT, "--create", "--force")
+    return {"course": course, "log": done.stdout + done.stderr, "hashes": hashes, "rejected": {}}
+
+
+def _grade_pipeline(base: Path) -> dict:
+    course = _course(base, "pipeline")
+    done = _run(course, os.path.join(os.path.dirname(sys.executable), "nbgrader"), "generate_assignment", ASSIGNMENT,
+                "--force")
+    assert done.returncode == 0, done.stdout + done.stderr
+    release = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    downloads = base / "downloads"
+    downloads.mkdir()
+    for case in [c for c in CASES if c.batch == "pipeline"] + \
+            [Case("honest", s, {}, honest(), ()) for s in HONEST["pipeline"]]:
+        (downloads / f"{ASSIGNMENT}_{case.student}.ipynb").write_bytes(_notebook(release, case, course))
+    collect = _run(course, sys.executable, "-m", "autograder", "collect", ASSIGNMENT, str(downloads))
+    rejected = {line.split()[1]: line for line in collect.stdout.splitlines() if line.startswith("rejected")}
+    hashes = _hashes(course, HONEST["pipeline"])
+    grade = _run(course, sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--no-progress")
+    return {"course": course, "log": collect.stdout + collect.stderr + grade.stdout + grade.stderr,
+            "hashes": hashes, "rejected": rejected}
+
+
+def _hashes(course: Path, students) -> dict:
+    return {s: hashlib.sha256((course / "submitted" / s / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_bytes()).hexdigest()
+            for s in students}
+
+
+def _scores(course: Path, student: str) -> dict:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        try:
+            grades = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student).grades
+        except MissingEntry:
+            return {gid: 0.0 for gid in TESTS}
+        return {g.name: float(g.score) for g in grades if g.name in TESTS}
+
+
+def _autograded(course: Path, student: str):
+    path = course / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    return nbformat.read(path, as_version=4) if path.is_file() else None
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory):
+    """Both batches, graded at the same time (once, even with several xdist workers: the first one grades)."""
+    import fcntl
+
+    shared = tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") else \
+        tmp_path_factory.getbasetemp()
+    base = shared / "hostile-submissions"
+    with open(shared / "hostile-submissions.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = base / "result.json"
+        if not result.is_file():
+            shutil.rmtree(base, ignore_errors=True)
+            base.mkdir()
+            gradebook = hashlib.sha256((ROOT / "gradebook.db").read_bytes()).hexdigest() \
+                if (ROOT / "gradebook.db").is_file() else None
+            with ThreadPoolExecutor(2) as pool:
+                runs = dict(zip(("nbgrader", "pipeline"),
+                                pool.map(lambda f: f(base / f.__name__), (_grade_nbgrader, _grade_pipeline))))
+            for run in runs.values():
+                run["course"] = str(run["course"])
+            runs["course_gradebook"] = gradebook
+            result.write_text(json.dumps(runs))
+    runs = json.loads(result.read_text())
+    for batch in ("nbgrader", "pipeline"):
+        runs[batch]["course"] = Path(runs[batch]["course"])
+    return runs
+
+
+def _flags(run: dict, case: Case) -> set[str]:
+    nb = _autograded(run["course"], case.student)
+    found = {f["code"] for f in nb.metadata.get("autograder", {}).get("flags", [])} if nb is not None else set()
+    if any(case.student in name for name in run["rejected"]):
+        found.add("rejected")
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------- the tests
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_attack_earns_nothing_beyond_its_honest_part(graded, case):
+    """Does the submission score exactly what its honest answers earn, whatever the attack does?"""
+    run = graded[case.batch]
+    scores = _scores(run["course"], case.student)
+    fair = scores == case.honest if case.exact else all(scores[gid] <= case.honest[gid] for gid in TESTS)
+    assert fair, f"{case.name} ({case.student}) scored {scores}, its honest part is {case.honest}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_the_ta_sees_a_flag_naming_the_attempt(graded, case):
+    """Is the attempt named by a flag in the autograded notebook's metadata (or by collect's rejection)?"""
+    found = _flags(graded[case.batch], case)
+    assert found & set(case.flags), f"{case.name} ({case.student}): expected one of {case.flags}, flags: {found}"
+
+
+@pytest.mark.parametrize("batch", ["nbgrader", "pipeline"])
+def test_honest_students_in_the_batch_get_full_marks_and_no_flags(graded, batch):
+    """Are the honest students of each batch graded normally (full marks, no attempt flagged)?"""
+    run = graded[batch]
+    for student in HONEST[batch]:
+        assert _scores(run["course"], student) == FULL, f"{student} in the {batch} batch\n{run['log'][-2000:]}"
+        nb = _autograded(run["course"], student)
+        attempts = [f for f in nb.metadata["autograder"]["flags"] if f["severity"] == "attempt"]
+        assert not attempts, f"{student}: {attempts}"
+
+
+@pytest.mark.parametrize("batch", ["nbgrader", "pipeline"])
+def test_gradebook_and_other_students_files_are_intact(graded, batch):
+    """Is each batch's gradebook sound with its points unchanged, and are the honest students' files untouched?"""
+    run = graded[batch]
+    course = run["course"]
+    with sqlite3.connect(course / "gradebook.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        points = {c.name: c.max_score for c in gb.find_notebook(ASSIGNMENT, ASSIGNMENT).grade_cells}
+        students = {s.id for s in gb.students}
+    assert {gid: points[gid] for gid in TESTS} == FULL
+    assert set(HONEST[batch]) <= students
+    assert _hashes(course, HONEST[batch]) == run["hashes"]
+    assert not (course / "owned.txt").exists()
+
+
+@pytest.mark.parametrize("batch", ["nbgrader", "pipeline"])
+def test_no_output_reveals_the_course_files(graded, batch):
+    """Does any autograded notebook's output hold the secret file, the gradebook or a hidden test's code?"""
+    course = graded[batch]["course"]
+    for path in (course / "autograded").glob(f"*/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"):
+        outputs = json.dumps([c.get("outputs", []) for c in nbformat.read(path, as_version=4).cells])
+        for secret in (CANARY, "SQLite format 3", "_reference_forward", "BEGIN HIDDEN TESTS"):
+            assert secret not in outputs, f"{path}: an output shows {secret!r}"
+
+
+def test_the_course_gradebook_is_not_touched(graded):
+    """Is the course's own gradebook.db byte for byte what it was before the batches ran?"""
+    now = hashlib.sha256((ROOT / "gradebook.db").read_bytes()).hexdigest() \
+        if (ROOT / "gradebook.db").is_file() else None
+    assert now == graded["course_gradebook"]
+
+
+def test_every_notebook_says_which_protections_held(graded):
+    """Does each autograded notebook of the nbgrader batch record its sandbox, with the namespaces where possible?"""
+    from autograder.sandbox.isolation import probe
+
+    course = graded["nbgrader"]["course"]
+    for case in [c for c in CASES if c.batch == "nbgrader"]:
+        nb = _autograded(course, case.student)
+        sandbox = nb.metadata["autograder"]["sandbox"]
+        wanted = os.environ.get("SANDBOX_TEST_ISOLATION", "auto")
+        assert sandbox["isolation"] == (wanted if wanted != "auto" else "namespaces" if probe().namespaces
+                                        else "plain"), case.name
+        assert "rlimit-as" in sandbox["held"] and "rlimit-nproc" in sandbox["held"], case.name
