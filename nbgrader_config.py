@@ -57,10 +57,9 @@ c.CourseFileNames.student_id_regexp = r"[a-z]{2}[0-9]{4}"
 c.CourseFileNames.file_names = {"lab7_optimizers": "Lab_7_{student_id}"}
 c.ZipCollectApp.collector_plugin = "autograder.collect.CourseFileNames"  # `nbgrader zip_collect` reads names the same way
 
-# Grading limits; Execute.timeout above is the per-cell limit.
+# Grading: workers, and repairs. The limits on each notebook are those of the Execute step (below, SandboxedExecute);
+# GradeSubmissions.notebook_time_limit and memory_limit apply only when that step is nbgrader's own Execute.
 c.GradeSubmissions.workers = 0  # 0: one per CPU core
-c.GradeSubmissions.notebook_time_limit = 600
-c.GradeSubmissions.memory_limit = 4096  # MiB of address space per kernel
 c.RepairCells.min_resemblance = 0.5
 
 # Feedback shows test names and messages, never hidden test code.
@@ -87,6 +86,6 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.SandboxedExecute.isolation = "auto"       # "namespaces" where unshare works as root, else "plain" (rlimits, uid)
-c.SandboxedExecute.notebook_timeout = 600   # seconds for the whole notebook, as GradeSubmissions.notebook_time_limit
+c.SandboxedExecute.notebook_timeout = 600   # seconds for the whole notebook (Execute.timeout is per cell)
 c.SandboxedExecute.memory_limit = 4 << 30   # bytes of address space for the kernel
 c.SandboxedExecute.network = False

@@ -6,8 +6,9 @@ nbgrader's own steps do the grading; this module adds what `nbgrader autograde` 
   each, so a student is never graded twice at once;
 - each notebook runs in a new temporary folder outside the course, alone with the assignment's data files.
   With nbgrader's own Execute step the kernel is pre-started: while a worker runs one notebook, its next
-  kernel starts there (and imports the modules the release imports). Another configured Execute step (a
-  sandbox) is called as nbgrader calls it, in such a folder. Workers never see gradebook.db: they read the
+  kernel starts there, forked from a zygote that imported ipykernel and the modules the release imports
+  (autograder.sandbox.zygote). Another configured Execute step (a sandbox, which forks its kernels the same
+  way) is called as nbgrader calls it, in such a folder. Workers never see gradebook.db: they read the
   assignment's cells from a private snapshot, and only this (the parent) process writes the gradebook;
 - limits (with nbgrader's Execute): its per-cell timeout (Execute.timeout), a per-notebook wall-time limit, and
   the kernel's address space and CPU time (rlimits); a notebook over its limit is stopped, its unrun tests
@@ -47,6 +48,7 @@ from traitlets.config import LoggingConfigurable
 
 from .course import CourseError, check_assignment, release_notebook, source_notebook
 from .nbconfig import ensure_tools_on_path, load_config
+from .sandbox.zygote import ForkingKernelManager, Zygote, top_level_imports
 
 PIPELINE_VERSION = "1"  # part of each submission's key: bump to regrade everything after a change of method
 STATUSES = {
@@ -81,13 +83,19 @@ class GradeSubmissions(LoggingConfigurable):
 
     workers = Integer(0, help="Worker processes grading at once; 0: one per CPU core").tag(config=True)
     notebook_time_limit = Integer(
-        600, help="Seconds one notebook may run in all (the per-cell limit is Execute.timeout); 0: none"
+        600, help="Seconds one notebook may run in all (the per-cell limit is Execute.timeout); 0: none. Applies "
+                  "when the Execute step is nbgrader's own; an Execute step with limits of its own (SandboxedExecute."
+                  "notebook_timeout) uses those"
     ).tag(config=True)
-    memory_limit = Integer(4096, help="MiB of address space for each notebook's kernel; 0: no limit").tag(config=True)
+    memory_limit = Integer(4096, help="MiB of address space for each notebook's kernel; 0: no limit. Applies when "
+                           "the Execute step is nbgrader's own (SandboxedExecute has its memory_limit)"
+                           ).tag(config=True)
     prestart_kernels = Bool(True, help="Start each worker's next kernel while it runs the current notebook"
                             ).tag(config=True)
-    preimport = Bool(True, help="Import, in each pre-started kernel, the modules the release's provided cells "
+    preimport = Bool(True, help="Import, before each kernel starts, the modules the release's provided cells "
                      "import (the student's notebook imports them anyway)").tag(config=True)
+    fork_kernels = Bool(True, help="Fork each kernel from a per-worker zygote that imported ipykernel (and, with "
+                        "preimport, those modules) once; False: start each kernel from scratch").tag(config=True)
     kernel_name = Unicode("python3", help="Kernel that runs the submissions").tag(config=True)
     grace = Integer(60, help="Seconds past notebook_time_limit after which the parent kills a stuck worker"
                     ).tag(config=True)
@@ -281,24 +289,6 @@ def _write_atomic(path: Path, text: str) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 # the worker side: one process, one asyncio loop, one notebook at a time, the next kernel starting meanwhile
 
-def top_level_imports(sources: list[str]) -> list[str]:
-    """Modules imported at top level by these cells, in order (IPython magics and shell lines ignored)."""
-    import ast
-
-    found = []
-    for source in sources:
-        code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
-        try:
-            tree = ast.parse(code)
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
-            found += [n for n in names if n not in found]
-    return found
-
-
 @dataclass
 class _Kernel:
     km: object
@@ -313,30 +303,32 @@ class _KernelPool:
         self.settings, self.preimports = settings, preimports
         self.extra_arguments = list(execute_config.extra_arguments) or ["--HistoryManager.hist_file=:memory:"]
         self.spare: asyncio.Task | None = None
+        self.env = dict(os.environ, NBGRADER_EXECUTION="autograde", **ONE_THREAD)
+        self.zygote = Zygote(modules=preimports, env=self.env, isolated=False) if settings.fork_kernels else None
+        if self.zygote is not None:
+            self.zygote.start()  # its imports run while the worker sets up
 
     def _manager(self):
-        from jupyter_client.manager import AsyncKernelManager
-
         memory = self.settings.memory_limit * 1024 * 1024
         cpu = self.settings.notebook_time_limit + 60 if self.settings.notebook_time_limit else 0  # a backstop
 
-        class LimitedKernelManager(AsyncKernelManager):
-            def format_kernel_cmd(self, extra_arguments=None):
+        class LimitedKernelManager(ForkingKernelManager):
+            def format_kernel_cmd(self, extra_arguments=None):  # when not forked
                 return [sys.executable, "-c", KERNEL_LIMITS, str(memory), str(cpu)] + \
                     super().format_kernel_cmd(extra_arguments)
 
-        return LimitedKernelManager(kernel_name=self.settings.kernel_name)
+        return LimitedKernelManager(kernel_name=self.settings.kernel_name, zygote=self.zygote,
+                                    kernel_rlimits={"as": memory, "cpu": cpu})
 
     async def _start(self) -> _Kernel:
         folder = Path(tempfile.mkdtemp(prefix="autograder-run-"))
         km = self._manager()
-        env = dict(os.environ, NBGRADER_EXECUTION="autograde", **ONE_THREAD)
-        await km.start_kernel(cwd=str(folder), env=env, extra_arguments=self.extra_arguments)
+        await km.start_kernel(cwd=str(folder), env=dict(self.env), extra_arguments=self.extra_arguments)
         kc = km.client()
         kc.start_channels()
         try:
             await kc.wait_for_ready(timeout=120)
-            if self.preimports:
+            if self.preimports and self.zygote is None:
                 code = "".join(f"\ntry:\n    __import__({m!r})\nexcept Exception:\n    pass" for m in self.preimports)
                 msg_id = kc.execute(code, silent=True, store_history=False)
                 while (await kc.get_shell_msg(timeout=120))["parent_header"].get("msg_id") != msg_id:
@@ -374,6 +366,8 @@ class _KernelPool:
                 await self.stop(await self.spare)
             except BaseException:
                 pass
+        if self.zygote is not None:
+            self.zygote.close()
 
 
 def _fail_cells(nb, start: int, ename: str, evalue: str, unrun_only: bool = True) -> None:

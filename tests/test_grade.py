@@ -10,7 +10,7 @@ import time
 import nbformat
 import pytest
 
-from autograder.grade import _fail_cells, scores, top_level_imports
+from autograder.grade import _fail_cells, scores
 from autograder.repair import RepairError, repair, resemblance
 from fixtures.coursefolder import (REFERENCE, ROOT, SUBMISSIONS, cli, copy_course, main, make_course, make_gradebook,
                                    submit)
@@ -122,12 +122,6 @@ def test_unrun_tests_score_zero():
     assert all(determine_grade(c)[0] == c.metadata["nbgrader"]["points"] for c in tests)
     _fail_cells(nb, len(nb.cells), "NotRun", "never ran")
     assert all(determine_grade(c)[0] == 0 for c in tests)
-
-
-def test_preimports_are_the_release_imports():
-    """Are the modules a pre-started kernel imports exactly those the provided cells import?"""
-    assert top_level_imports(["import numpy as np\n%matplotlib inline", "from os import path\nx = 1",
-                              "def f():\n    import json", "from . import local"]) == ["numpy", "os"]
 
 
 # ---- bad input (quick) ----------------------------------------------------------------------------------------

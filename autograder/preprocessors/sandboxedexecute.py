@@ -14,7 +14,10 @@ autograde` and `python -m autograder grade` both use it.
 - What was attempted and which limits were hit are flags: in the log, and in the autograded notebook's metadata
   under `nb.metadata["autograder"]["flags"]`, next to `["sandbox"]` (the protections that held).
 - While a notebook runs, the next one's kernel starts in a fresh, empty sandbox (`prestart`); the next notebook's
-  folder is copied into it when it comes, so every notebook still gets a kernel of its own.
+  folder is copied into it when it comes, so every notebook still gets a kernel of its own (a spare that is not
+  used by the time the grading process ends is stopped).
+- Kernels are forked from a zygote (`fork_kernels`, autograder.sandbox.zygote) that imported ipykernel and what the
+  notebook's locked cells import, once per grading process: the fork then enters the sandbox as a new kernel would.
 """
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ from ..sandbox.isolation import Limits, Sandbox, SandboxError, SandboxKernelMana
 from ..sandbox.remote import Remote
 from ..sandbox.scan import ATTEMPT, LIMIT, NOTICE, Flag, scan_cell
 from ..sandbox.testcell import error_output, run_test_cell
+from ..sandbox.zygote import Zygote, top_level_imports
 
 SERVE = "__import__('_autograder_agent').serve()"
 BASELINE = "__import__('_autograder_agent').baseline()"
@@ -46,6 +50,7 @@ OUTPUT_ERRORS = {  # ename of an output -> (flag code, severity, message)
     "CellTimeoutError": ("timeout", LIMIT, "ran over the per-cell time limit"),
 }
 _SPARE = None  # (key, Sandbox, kernel manager) of the kernel started for the next notebook of this process
+_ZYGOTE: Zygote | None = None  # the zygote this process forks its kernels from
 
 
 def _discard(sandbox, km) -> None:
@@ -63,7 +68,15 @@ def _discard_spare() -> None:
         _discard(*spare[1:])
 
 
-atexit.register(_discard_spare)
+def _close_zygote() -> None:
+    global _ZYGOTE
+    if _ZYGOTE is not None:
+        zygote, _ZYGOTE = _ZYGOTE, None
+        zygote.close()
+
+
+atexit.register(_close_zygote)
+atexit.register(_discard_spare)  # first: its kernel is the zygote's child
 
 
 def _grade_id(cell) -> str | None:
@@ -167,6 +180,10 @@ class SandboxedExecute(Execute):
     tmpfs_size = Integer(
         512 << 20, help="Size in bytes of the kernel's private root (its /tmp and working folder included)."
     ).tag(config=True)
+    fork_kernels = Bool(
+        True, help="Fork each kernel from a zygote that imported ipykernel and the modules the notebook's locked "
+                   "cells import, once per grading process (False: start each kernel from scratch)."
+    ).tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
@@ -198,6 +215,8 @@ class SandboxedExecute(Execute):
             self._sandbox.deliver(notebook_dir, self._kernel_host_pid(km))
         else:
             self._sandbox = self._new_sandbox(notebook_dir)
+        if self.prestart:  # the next notebook's kernel starts while this one runs
+            self._start_spare(kernel_name)
         try:
             nb, resources = super().preprocess(nb, resources, km=km)
         finally:
@@ -207,8 +226,6 @@ class SandboxedExecute(Execute):
             if self._agent is not None:
                 self._agent.close()
             self._sandbox.close()
-            if self.prestart:
-                self._start_spare(kernel_name)
         self._record(nb, status)
         return nb, resources
 
@@ -278,6 +295,17 @@ class SandboxedExecute(Execute):
             run_sync(km.shutdown_kernel)(now=True)
         except Exception as exc:  # noqa: BLE001 - it may be gone already
             self.log.debug("[sandbox] stopping the kernel: %s", exc)
+
+    def _zygote(self, sandbox: Sandbox) -> Zygote:
+        """This process's zygote for kernels like `sandbox`'s (a new one when the modules or environment changed)."""
+        global _ZYGOTE
+        modules = top_level_imports(list(getattr(self, "_locked", {}).values()))
+        env = sandbox.kernel_env()
+        if _ZYGOTE is None or not _ZYGOTE.serves(modules=modules, env=env, isolated=True):
+            _close_zygote()
+            _ZYGOTE = Zygote(modules=modules, env=env, isolated=True)
+            _ZYGOTE.start()  # from this thread: the zygote dies with the thread that started it
+        return _ZYGOTE
 
     def _limits(self) -> Limits:
         return Limits(cpu_seconds=self.cpu_time_limit or self.notebook_timeout + 60, memory_bytes=self.memory_limit,
@@ -422,8 +450,8 @@ class SandboxedExecute(Execute):
     def create_kernel_manager(self):
         return self._configure(super().create_kernel_manager(), self._sandbox)
 
-    @staticmethod
-    def _configure(km, sandbox: Sandbox):
+    def _configure(self, km, sandbox: Sandbox):
+        km.zygote = self._zygote(sandbox) if self.fork_kernels else None
         km.sandbox = sandbox
         km.transport = "ipc"
         km.ip = str(sandbox.ctl / "k")

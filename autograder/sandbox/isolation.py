@@ -8,7 +8,8 @@ folder of one notebook's kernel:
                              files/   a copy of the notebook's folder: what the kernel starts in
                              root/    the new root when namespaces are used
 
-and `SandboxKernelManager` starts the kernel through `launch.py` with IPC transport (a new network namespace has
+and `SandboxKernelManager` starts the kernel through `launch.py` (or a fork of a zygote that carries out the same
+command, see `zygote`) with IPC transport (a new network namespace has
 its own loopback, so TCP to it would not work) and interrupts it by message (a signal to `unshare` would not
 reach it).
 """
@@ -28,8 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpec
-from jupyter_client.manager import AsyncKernelManager
 from traitlets import Any as AnyTrait
+
+from .zygote import ForkingKernelManager
 
 HERE = Path(__file__).resolve().parent
 SYSTEM_READONLY = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt")
@@ -302,8 +304,9 @@ class Sandbox:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-class SandboxKernelManager(AsyncKernelManager):
-    """An AsyncKernelManager whose kernel starts inside `sandbox`, talks over IPC and is interrupted by message."""
+class SandboxKernelManager(ForkingKernelManager):
+    """A kernel manager whose kernel starts inside `sandbox`, talks over IPC and is interrupted by message; forked
+    from its `zygote` when it has one."""
 
     sandbox = AnyTrait(None, allow_none=True)
 

@@ -8,6 +8,13 @@ binds its sockets and the agent's channel as root, and drops to an unprivileged 
 PID 1 reaps what the kernel forks and, when the kernel ends, writes how it ended to status.json; when PID 1 exits
 the kernel namespace dies with everything in it.
 
+`python launch.py --zygote MODULES` is the kernels' zygote (autograder.sandbox.zygote starts it, one per grading
+process): it imports ipykernel and the modules the notebooks import, once, then forks a kernel per request read on
+stdin, so that no kernel pays for a Python start and those imports. A forked child first becomes its own session
+and dies with the zygote (which dies with the grader); then it does what the command line would have done: for a
+sandbox, `unshare --mount [--net] --pid --fork --kill-child launch.py CONFIG` (here the unshare(2) call and the
+fork); for a plain kernel, the rlimits, folder and environment it was given, then ipykernel.
+
 Only the standard library here (and ipykernel in the kernel); what was achieved is written to status.json for the
 grader, which reports it to the TA.
 """
@@ -22,6 +29,8 @@ import socket
 import sys
 import types
 
+CLONE_FLAGS = {"--mount": 0x00020000, "--pid": 0x20000000, "--net": 0x40000000}  # CLONE_NEWNS, NEWPID, NEWNET
+PR_SET_PDEATHSIG = 1
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
@@ -175,7 +184,7 @@ def run_kernel(config, held: list) -> None:
     from ipykernel.kernelapp import IPKernelApp
 
     app = IPKernelApp.instance()
-    app.initialize(config["kernel_args"])
+    app.initialize(config["kernel_args"] + kernel_env_args())
     channel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     channel.connect(config["agent_socket"])
     load_agent(config).setup(channel, user_ns=app.shell.user_ns, shell=app.shell, max_bytes=config["max_message"])
@@ -186,6 +195,13 @@ def run_kernel(config, held: list) -> None:
     if dropping and not drop_privileges(config):
         raise OSError("could not drop to the sandbox uid")
     app.start()
+
+
+def kernel_env_args() -> list:
+    """ipykernel reads JPY_PARENT_PID when it is imported, which in a zygote's kernel was before its environment
+    was set: pass it as an argument (without it the kernel thinks it has no parent and prints a banner)."""
+    pid = os.environ.get("JPY_PARENT_PID", "")
+    return [f"--IPKernelApp.parent_handle={int(pid)}"] if pid.isdigit() else []
 
 
 def pid1(config, held: list) -> None:
@@ -261,5 +277,123 @@ def main(argv) -> None:
         run_kernel(config, held)
 
 
+# ------------------------------------------------------------------------------------------------ the zygote
+
+def die_with_parent() -> None:
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def zygote(modules) -> dict:
+    """Import `modules`, then fork a child per JSON request line on stdin and answer {"pid": ...} on stdout.
+
+    Returns only in a forked child, with the request it is to carry out. An empty line or EOF ends the zygote.
+    """
+    die_with_parent()
+    if not sys.flags.safe_path and sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
+        del sys.path[0]  # this folder is not the kernel's business
+    if not os.environ.get("MPLBACKEND"):  # what ipykernel sets before a notebook can import matplotlib
+        os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    stderr = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)  # import-time chatter (debugpy's warnings ...) is no kernel's output
+    for name in modules:
+        try:
+            __import__(name)
+        except BaseException:  # noqa: BLE001 - the notebook will meet the same error itself
+            pass
+    os.dup2(stderr, 2)
+    os.close(stderr)
+    os.close(null)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the system
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    replies.write(b'{"ready": true}\n')
+    replies.flush()
+    while True:
+        line = requests.readline()
+        if not line.strip():
+            os._exit(0)
+        request = json.loads(line)
+        ready_r, ready_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(ready_r)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.setsid()
+            die_with_parent()
+            null = os.open(os.devnull, os.O_RDWR)
+            os.dup2(null, 0)  # the request and answer pipes are the zygote's alone
+            os.dup2(2, 1)
+            os.close(null)
+            sys.stdin = open(os.devnull)
+            sys.stdout = sys.stderr
+            if "numpy" in sys.modules:  # a kernel of its own draws its own random numbers (random reseeds itself)
+                sys.modules["numpy"].random.seed()
+            os.write(ready_w, b"1")
+            os.close(ready_w)
+            return request
+        os.close(ready_w)
+        os.read(ready_r, 1)  # the child is a session leader now: its process group is its own
+        os.close(ready_r)
+        replies.write(json.dumps({"pid": pid}).encode() + b"\n")
+        replies.flush()
+
+
+def unshare(flags) -> None:
+    """unshare(2) with util-linux's flags (--mount, --net, --pid; --fork and --kill-child are carried out by the
+    caller)."""
+    mask = 0
+    for flag in flags:
+        mask |= CLONE_FLAGS.get(flag, 0)
+    if mask and _libc.unshare(mask) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"unshare {' '.join(flags)}: {os.strerror(err)}")
+
+
+def forked(request) -> None:
+    """In a child of the zygote: carry out the request as its command line would have."""
+    if request["kind"] == "launch":
+        flags = request.get("unshare", [])
+        if flags:
+            try:
+                unshare(flags)
+            except OSError as exc:
+                with open(request["config"]) as f:
+                    write_status(json.load(f), error=f"could not enter new namespaces: {exc}")
+                os._exit(70)
+        if "--pid" in flags:  # as `unshare --fork --kill-child`: the next child is PID 1 and dies with this one
+            child = os.fork()
+            if child == 0:
+                die_with_parent()
+                try:
+                    main(["launch.py", request["config"]])
+                finally:
+                    os._exit(70)
+            while True:
+                try:
+                    _, status = os.waitpid(child, 0)
+                except InterruptedError:
+                    continue
+                os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+        main(["launch.py", request["config"]])
+        return
+    # a plain kernel: what grade's kernel command sets up, then `python -m ipykernel_launcher ARGS`
+    for key, value in request.get("rlimits", {}).items():
+        if value:
+            which = getattr(resource, RLIMITS[key])
+            resource.setrlimit(which, (value, value + 5) if key == "cpu" else (value, value))
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    from ipykernel import kernelapp
+
+    sys.argv = ["ipykernel_launcher", *request["args"], *kernel_env_args()]
+    kernelapp.launch_new_instance()
+
+
 if __name__ == "__main__":
-    main(sys.argv)
+    if sys.argv[1:2] == ["--zygote"]:
+        forked(zygote(json.loads(sys.argv[2]) if len(sys.argv) > 2 else []))
+    else:
+        main(sys.argv)

@@ -1,0 +1,196 @@
+"""Is a kernel forked from the zygote a kernel of its own: clean, limited, in its folder, and gone when it ends?"""
+import asyncio
+import os
+import signal
+import sys
+import time
+
+import pytest
+
+from autograder.sandbox.zygote import ForkingKernelManager, Zygote, ZygoteError, top_level_imports
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+@pytest.fixture
+def zygote(tmp_path):
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    z = Zygote(modules=["numpy"], env=env, isolated=False)
+    yield z
+    z.close()
+
+
+async def _kernel(zygote, folder, **kwargs):
+    km = ForkingKernelManager(zygote=zygote, **kwargs)
+    await km.start_kernel(cwd=str(folder), env=dict(os.environ, AUTOGRADER_PROBE="yes"),
+                          extra_arguments=["--HistoryManager.hist_file=:memory:"])
+    kc = km.client()
+    kc.start_channels()
+    await kc.wait_for_ready(timeout=60)
+    return km, kc
+
+
+async def _value(kc, expression: str):
+    """The repr of `expression` in the kernel (its last output line)."""
+    shown = []
+    reply = await kc.execute_interactive(f"print(repr({expression}))", timeout=60,
+                                         output_hook=lambda m: shown.append(m["content"].get("text", "")))
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return "".join(shown).strip()
+
+
+async def _stop(km, kc):
+    kc.stop_channels()
+    await km.shutdown_kernel(now=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_forked_kernel_is_a_process_of_its_own_with_the_modules_imported(zygote, tmp_path):
+    """Does each kernel run in a new process, forked from the zygote, with numpy imported before any cell ran?"""
+    async def check():
+        pids = []
+        for _ in range(2):
+            km, kc = await _kernel(zygote, tmp_path)
+            try:
+                assert await _value(kc, "'numpy' in __import__('sys').modules") == "True"
+                pid = int(await _value(kc, "__import__('os').getpid()"))
+                assert pid == km.provisioner.pid
+                assert int(await _value(kc, "__import__('os').getppid()")) == zygote.process.pid
+                pids.append(pid)
+            finally:
+                await _stop(km, kc)
+        assert pids[0] != pids[1] and zygote.process.pid not in pids
+    run(check())
+
+
+def test_nothing_one_kernel_does_is_seen_by_the_next(zygote, tmp_path):
+    """Does a name, an import or a patched module of one kernel stay out of the next one?"""
+    async def check():
+        km, kc = await _kernel(zygote, tmp_path)
+        await kc.execute_interactive("x = 41\nimport numpy as np\nnp.pi = 3\nimport wave", timeout=60)
+        assert await _value(kc, "np.pi") == "3"
+        await _stop(km, kc)
+        km, kc = await _kernel(zygote, tmp_path)
+        try:
+            assert await _value(kc, "'x' in globals()") == "False"
+            assert await _value(kc, "__import__('numpy').pi") == repr(3.141592653589793)
+            assert await _value(kc, "'wave' in __import__('sys').modules") == "False"
+        finally:
+            await _stop(km, kc)
+    run(check())
+
+
+def test_each_kernel_draws_its_own_random_numbers(zygote, tmp_path):
+    """Do two kernels' unseeded numpy and random draws differ (a fork would otherwise repeat the zygote's)?"""
+    async def draw():
+        km, kc = await _kernel(zygote, tmp_path)
+        try:
+            return (await _value(kc, "__import__('numpy').random.rand()"),
+                    await _value(kc, "__import__('random').random()"))
+        finally:
+            await _stop(km, kc)
+    first, second = run(draw()), run(draw())
+    assert first[0] != second[0] and first[1] != second[1]
+
+
+def test_the_kernel_has_its_folder_environment_and_limits(zygote, tmp_path):
+    """Does the kernel start in the folder and environment the manager gave, under the rlimits it asked for?"""
+    limit = 3 << 30
+
+    async def check():
+        km, kc = await _kernel(zygote, tmp_path, kernel_rlimits={"as": limit, "cpu": 500})
+        try:
+            assert await _value(kc, "__import__('os').getcwd()") == repr(str(tmp_path))
+            assert await _value(kc, "__import__('os').environ.get('AUTOGRADER_PROBE')") == "'yes'"
+            assert await _value(kc, "__import__('resource').getrlimit(__import__('resource').RLIMIT_AS)") == \
+                repr((limit, limit))
+            assert await _value(kc, "__import__('resource').getrlimit(__import__('resource').RLIMIT_CPU)") == \
+                repr((500, 505))
+            reply = await kc.execute_interactive("big = bytearray(4 << 30)", timeout=60, output_hook=lambda m: None)
+            assert reply["content"].get("ename") == "MemoryError"
+        finally:
+            await _stop(km, kc)
+    run(check())
+
+
+def test_a_stopped_kernel_is_gone(zygote, tmp_path):
+    """Once shut down, is the kernel's process gone (not left running, not a zombie)?"""
+    async def check():
+        km, kc = await _kernel(zygote, tmp_path)
+        pid = km.provisioner.pid
+        assert _alive(pid)
+        await _stop(km, kc)
+        assert not await km.is_alive()
+        return pid
+    pid = run(check())
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not _alive(pid)
+
+
+def test_kernels_end_with_the_zygote(zygote, tmp_path):
+    """When the zygote ends (its grader gone), do its kernels end with it?"""
+    async def start():
+        km, kc = await _kernel(zygote, tmp_path)
+        kc.stop_channels()
+        return km.provisioner.pid
+    pid = run(start())
+    assert _alive(pid)
+    zygote.close()
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not _alive(pid)
+
+
+def test_a_dead_zygote_is_started_again(zygote, tmp_path):
+    """If the zygote was killed, does the next kernel still start (from a new zygote)?"""
+    async def pid_of_kernel():
+        km, kc = await _kernel(zygote, tmp_path)
+        try:
+            return int(await _value(kc, "__import__('os').getppid()"))
+        finally:
+            await _stop(km, kc)
+    first = run(pid_of_kernel())
+    os.kill(first, signal.SIGKILL)
+    second = run(pid_of_kernel())
+    assert second != first and second == zygote.process.pid
+
+
+def test_a_command_it_cannot_stand_in_for_is_left_alone(zygote):
+    """Is a kernel command that is not ipykernel's (or a sandbox launcher in a plain zygote) refused, so that the
+    provisioner starts it as usual?"""
+    assert zygote.request(["/usr/bin/R", "--kernel"], {}, {}) is None
+    assert zygote.request([sys.executable, "-I", "/x/launch.py", "c.json"], {}, {}) is None
+    request = zygote.request([sys.executable, "-m", "ipykernel_launcher", "-f", "k.json"], {"cwd": "/tmp"}, {"as": 1})
+    assert request["kind"] == "kernel" and request["args"] == ["-f", "k.json"] and request["rlimits"] == {"as": 1}
+
+
+def test_a_zygote_that_cannot_start_is_a_clear_error():
+    """When the zygote's Python cannot even start, is the error a ZygoteError saying so?"""
+    z = Zygote(modules=[], env={"PYTHONHOME": "/nonexistent"}, isolated=False)
+    try:
+        with pytest.raises(ZygoteError, match="could not fork a kernel: the kernel zygote ended"):
+            z.spawn({"kind": "kernel"})
+    finally:
+        z.close()
+
+
+def test_imports_are_found_in_the_provided_cells():
+    """Which modules does the zygote import for a notebook: the top-level imports of its cells, magics ignored?"""
+    assert top_level_imports(["import numpy as np\n%matplotlib inline", "from os import path\nx = 1",
+                              "def f():\n    import json", "from . import local"]) == ["numpy", "os"]
