@@ -650,21 +650,27 @@ class _Pool:
         slot.update(self._spawn())
 
     def run(self, tasks: list[Task]):
-        """Yield an Outcome per task, as they finish."""
+        """Yield an Outcome per task, as they finish. A worker gets its next task before the caller sees the
+        outcome of its last one, so that it never waits while the caller records."""
         pending = list(reversed(tasks))
+
+        def feed(slot):
+            if slot["task"] is None and pending:
+                task = pending.pop()
+                task = Task(task.student, task.notebook, prestart=len(pending) >= len(self.slots))
+                try:
+                    slot["conn"].send(task)
+                except OSError:
+                    self._replace(slot)
+                    slot["conn"].send(task)
+                slot["task"], slot["since"] = task, time.monotonic()
+
         while pending or any(s["task"] for s in self.slots):
             for slot in self.slots:
-                if slot["task"] is None and pending:
-                    task = pending.pop()
-                    task = Task(task.student, task.notebook, prestart=len(pending) >= len(self.slots))
-                    try:
-                        slot["conn"].send(task)
-                    except OSError:
-                        self._replace(slot)
-                        slot["conn"].send(task)
-                    slot["task"], slot["since"] = task, time.monotonic()
+                feed(slot)
             busy = [s for s in self.slots if s["task"]]
             wait([s["conn"] for s in busy] + [s["process"].sentinel for s in busy], timeout=5)
+            finished = []
             for slot in busy:
                 task, outcome = slot["task"], None
                 if slot["conn"].poll():
@@ -684,7 +690,9 @@ class _Pool:
                     raise CourseError(f"a grading worker could not start: {outcome.message}")
                 if outcome is not None:
                     slot["task"] = None
-                    yield outcome
+                    feed(slot)
+                    finished.append(outcome)
+            yield from finished
 
     def close(self) -> None:
         for slot in self.slots:

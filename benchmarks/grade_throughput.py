@@ -7,10 +7,12 @@ script prints both wall times, their ratio, the scores' agreement, and the per-s
 notebook's own execution time.
 
     .venv/bin/python benchmarks/grade_throughput.py [--assignment toy_chain_backprop] [--students 40]
-        [--workers N] [--execute nbgrader|configured]
+        [--workers N] [--execute nbgrader|configured|shipped] [--repeat R]
 
 --execute nbgrader (default) runs both with nbgrader's own Execute step; `configured` keeps the course's
-Autograde.autograde_preprocessors (e.g. a sandboxed Execute) for both. Wall times include each command's start-up.
+Autograde.autograde_preprocessors (the sandboxed Execute) for both; `shipped` runs `nbgrader autograde` as nbgrader
+ships (its own Execute) and `autograder grade` as the course configures it (sandboxed): what a TA gains over
+plain nbgrader while getting the sandbox. Wall times include each command's start-up.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import json
 import os
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -103,7 +106,9 @@ def main() -> int:
     parser.add_argument("--assignment", default="toy_chain_backprop")
     parser.add_argument("--students", type=int, default=40)
     parser.add_argument("--workers", type=int, default=None, help="default: one per core")
-    parser.add_argument("--execute", choices=("nbgrader", "configured"), default="nbgrader")
+    parser.add_argument("--execute", choices=("nbgrader", "configured", "shipped"), default="nbgrader")
+    parser.add_argument("--repeat", type=int, default=1, help="grade the class this many times with each, "
+                        "alternating which goes first, and compare the medians")
     parser.add_argument("--keep", action="store_true", help="keep the temporary course folders")
     args = parser.parse_args()
 
@@ -117,28 +122,41 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="grade-throughput-"))
     try:
         print(f"building a class of {args.students} submissions of {args.assignment} in {tmp} ...", flush=True)
-        kinds = build_class(tmp / "plain", args.assignment, args.students, args.execute)
-        shutil.copytree(tmp / "plain", tmp / "ours")
-        print("grading with nbgrader autograde ...", flush=True)
-        plain = timed(["nbgrader", "autograde", args.assignment], tmp / "plain", env)
-        print(f"  {plain:.1f} s", flush=True)
-        print(f"grading with python -m autograder grade --workers {workers} ...", flush=True)
-        ours = timed([str(python), "-m", "autograder", "grade", args.assignment, "--workers", str(workers),
-                      "--no-progress"], tmp / "ours", env)
-        print(f"  {ours:.1f} s", flush=True)
+        kinds = build_class(tmp / "class", args.assignment, args.students,
+                            "configured" if args.execute == "configured" else "nbgrader")
+        commands = {"plain": ["nbgrader", "autograde", args.assignment],
+                    "ours": [str(python), "-m", "autograder", "grade", args.assignment, "--workers", str(workers),
+                             "--no-progress"]}
+        times = {"plain": [], "ours": []}
+        for repeat in range(args.repeat):  # each run on a fresh copy of the class; the order alternates
+            for who in (("plain", "ours") if repeat % 2 == 0 else ("ours", "plain")):
+                course = tmp / f"{who}{repeat}"
+                shutil.copytree(tmp / "class", course)
+                if who == "ours" and args.execute == "shipped":  # ours as the course configures it
+                    shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+                print(f"grading with {' '.join(commands[who][:2] if who == 'plain' else commands[who][1:4])} ...",
+                      flush=True)
+                times[who].append(timed(commands[who], course, env))
+                print(f"  {times[who][-1]:.1f} s", flush=True)
+        plain, ours = (statistics.median(times[who]) for who in ("plain", "ours"))
 
-        a, b = scores(tmp / "plain", args.assignment), scores(tmp / "ours", args.assignment)
-        disagree = sorted(s for s in kinds if a.get(s) != b.get(s))
-        run = execution_seconds(tmp / "ours", args.assignment)
+        disagree = set()
+        for repeat in range(args.repeat):
+            a, b = scores(tmp / f"plain{repeat}", args.assignment), scores(tmp / f"ours{repeat}", args.assignment)
+            disagree |= {s for s in kinds if a.get(s) != b.get(s)}
+        disagree = sorted(disagree)
+        run = execution_seconds(tmp / "ours0", args.assignment)
         own = sum(run) / len(run) if run else float("nan")
         n = args.students
+        runs = lambda who: "" if args.repeat == 1 else "   runs: " + ", ".join(f"{t:.1f}" for t in times[who])
         print()
         print(f"assignment            {args.assignment} ({n} submissions: "
               + ", ".join(f"{sum(1 for k in kinds.values() if k == kind)} {kind}" for kind in ("full", "partial", "blank"))
               + f"; Execute: {args.execute}; {os.cpu_count()} cores)")
-        print(f"nbgrader autograde    {plain:7.1f} s   {plain / n:6.2f} s per submission")
-        print(f"autograder grade      {ours:7.1f} s   {ours / n:6.2f} s per submission ({workers} workers)")
-        print(f"speed-up              {plain / ours:7.1f} x")
+        print(f"nbgrader autograde    {plain:7.1f} s   {plain / n:6.2f} s per submission{runs('plain')}")
+        print(f"autograder grade      {ours:7.1f} s   {ours / n:6.2f} s per submission ({workers} workers)"
+              f"{runs('ours')}")
+        print(f"speed-up              {plain / ours:7.1f} x" + (" (medians)" if args.repeat > 1 else ""))
         print(f"notebook execution    {own:7.2f} s per submission (mean time running its cells, measured by grade)")
         print(f"overhead, nbgrader    {plain / n - own:7.2f} s per submission beyond execution")
         print(f"overhead, grade       {ours * workers / n - own:7.2f} s per submission per worker beyond execution")
