@@ -12,6 +12,8 @@ REFERENCE = "toy_chain_backprop"  # the assignment the machinery's own tests use
 
 if not os.environ.get("COURSE_DATA_DIR") and (ROOT.parent / "shared" / "data").is_dir():
     os.environ["COURSE_DATA_DIR"] = str(ROOT.parent / "shared" / "data")
+elif os.environ.get("COURSE_DATA_DIR"):  # notebooks run in their own folders: a relative path would not reach it
+    os.environ["COURSE_DATA_DIR"] = os.path.abspath(os.environ["COURSE_DATA_DIR"])
 
 
 @pytest.fixture(scope="session")

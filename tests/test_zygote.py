@@ -1,5 +1,6 @@
 """Is a kernel forked from the zygote a kernel of its own: clean, limited, in its folder, and gone when it ends?"""
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -46,6 +47,16 @@ async def _stop(km, kc):
     await km.shutdown_kernel(now=True)
 
 
+@contextlib.asynccontextmanager
+async def _running(zygote, folder, **kwargs):
+    """A forked kernel (manager, client), shut down on leaving."""
+    km, kc = await _kernel(zygote, folder, **kwargs)
+    try:
+        yield km, kc
+    finally:
+        await _stop(km, kc)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -58,20 +69,25 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _ends_soon(pid: int, seconds: float = 5.0) -> bool:
+    """Is process `pid` gone within `seconds`?"""
+    deadline = time.monotonic() + seconds
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return not _alive(pid)
+
+
 def test_a_forked_kernel_is_a_process_of_its_own_with_the_modules_imported(zygote, tmp_path):
     """Does each kernel run in a new process, forked from the zygote, with numpy imported before any cell ran?"""
     async def check():
         pids = []
         for _ in range(2):
-            km, kc = await _kernel(zygote, tmp_path)
-            try:
+            async with _running(zygote, tmp_path) as (km, kc):
                 assert await _value(kc, "'numpy' in __import__('sys').modules") == "True"
                 pid = int(await _value(kc, "__import__('os').getpid()"))
                 assert pid == km.provisioner.pid
                 assert int(await _value(kc, "__import__('os').getppid()")) == zygote.process.pid
                 pids.append(pid)
-            finally:
-                await _stop(km, kc)
         assert pids[0] != pids[1] and zygote.process.pid not in pids
     run(check())
 
@@ -79,29 +95,22 @@ def test_a_forked_kernel_is_a_process_of_its_own_with_the_modules_imported(zygot
 def test_nothing_one_kernel_does_is_seen_by_the_next(zygote, tmp_path):
     """Does a name, an import or a patched module of one kernel stay out of the next one?"""
     async def check():
-        km, kc = await _kernel(zygote, tmp_path)
-        await kc.execute_interactive("x = 41\nimport numpy as np\nnp.pi = 3\nimport wave", timeout=60)
-        assert await _value(kc, "np.pi") == "3"
-        await _stop(km, kc)
-        km, kc = await _kernel(zygote, tmp_path)
-        try:
+        async with _running(zygote, tmp_path) as (km, kc):
+            await kc.execute_interactive("x = 41\nimport numpy as np\nnp.pi = 3\nimport wave", timeout=60)
+            assert await _value(kc, "np.pi") == "3"
+        async with _running(zygote, tmp_path) as (km, kc):
             assert await _value(kc, "'x' in globals()") == "False"
             assert await _value(kc, "__import__('numpy').pi") == repr(3.141592653589793)
             assert await _value(kc, "'wave' in __import__('sys').modules") == "False"
-        finally:
-            await _stop(km, kc)
     run(check())
 
 
 def test_each_kernel_draws_its_own_random_numbers(zygote, tmp_path):
     """Do two kernels' unseeded numpy and random draws differ (a fork would otherwise repeat the zygote's)?"""
     async def draw():
-        km, kc = await _kernel(zygote, tmp_path)
-        try:
+        async with _running(zygote, tmp_path) as (km, kc):
             return (await _value(kc, "__import__('numpy').random.rand()"),
                     await _value(kc, "__import__('random').random()"))
-        finally:
-            await _stop(km, kc)
     first, second = run(draw()), run(draw())
     assert first[0] != second[0] and first[1] != second[1]
 
@@ -111,8 +120,7 @@ def test_the_kernel_has_its_folder_environment_and_limits(zygote, tmp_path):
     limit = 3 << 30
 
     async def check():
-        km, kc = await _kernel(zygote, tmp_path, kernel_rlimits={"as": limit, "cpu": 500})
-        try:
+        async with _running(zygote, tmp_path, kernel_rlimits={"as": limit, "cpu": 500}) as (km, kc):
             assert await _value(kc, "__import__('os').getcwd()") == repr(str(tmp_path))
             assert await _value(kc, "__import__('os').environ.get('AUTOGRADER_PROBE')") == "'yes'"
             assert await _value(kc, "__import__('resource').getrlimit(__import__('resource').RLIMIT_AS)") == \
@@ -121,8 +129,6 @@ def test_the_kernel_has_its_folder_environment_and_limits(zygote, tmp_path):
                 repr((500, 505))
             reply = await kc.execute_interactive("big = bytearray(4 << 30)", timeout=60, output_hook=lambda m: None)
             assert reply["content"].get("ename") == "MemoryError"
-        finally:
-            await _stop(km, kc)
     run(check())
 
 
@@ -135,11 +141,7 @@ def test_a_stopped_kernel_is_gone(zygote, tmp_path):
         await _stop(km, kc)
         assert not await km.is_alive()
         return pid
-    pid = run(check())
-    deadline = time.monotonic() + 5
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not _alive(pid)
+    assert _ends_soon(run(check()))
 
 
 def test_kernels_end_with_the_zygote(zygote, tmp_path):
@@ -151,20 +153,14 @@ def test_kernels_end_with_the_zygote(zygote, tmp_path):
     pid = run(start())
     assert _alive(pid)
     zygote.close()
-    deadline = time.monotonic() + 5
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not _alive(pid)
+    assert _ends_soon(pid)
 
 
 def test_a_dead_zygote_is_started_again(zygote, tmp_path):
     """If the zygote was killed, does the next kernel still start (from a new zygote)?"""
     async def pid_of_kernel():
-        km, kc = await _kernel(zygote, tmp_path)
-        try:
+        async with _running(zygote, tmp_path) as (km, kc):
             return int(await _value(kc, "__import__('os').getppid()"))
-        finally:
-            await _stop(km, kc)
     first = run(pid_of_kernel())
     os.kill(first, signal.SIGKILL)
     second = run(pid_of_kernel())

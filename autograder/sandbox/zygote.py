@@ -27,7 +27,6 @@ import threading
 import time
 import uuid
 from pathlib import Path
-
 from queue import Empty
 
 from jupyter_client.asynchronous import AsyncKernelClient
@@ -153,8 +152,9 @@ class Zygote:
         if self.process is not None and self.process.poll() is None:
             return
         command = [sys.executable, *(["-I"] if self.isolated else []), str(LAUNCH), "--zygote", json.dumps(self.modules)]
+        # it asks itself to die with this thread (PR_SET_PDEATHSIG), and ends when its stdin does
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=self.env,
-                                        cwd=str(self.folder), preexec_fn=_die_with_parent)
+                                        cwd=str(self.folder))
         self._ready = False
 
     def _answer(self) -> dict:
@@ -214,14 +214,6 @@ class Zygote:
         with self._lock:
             self._stop()
         shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _die_with_parent() -> None:
-    try:
-        import ctypes
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001
-        pass
 
 
 class ForkingProvisioner(LocalProvisioner):
