@@ -119,11 +119,11 @@ class ForkedProcess:
 
 
 class Zygote:
-    """One `launch.py --zygote` process: `spawn(request)` forks a kernel from it. Not thread-safe: one per process.
+    """One `launch.py --zygote` process: `spawn(request)` forks a kernel from it (one request at a time).
 
-    `env` is the kernels' environment (what import-time code reads: MPLBACKEND, thread counts ...); its per-kernel
-    folders (HOME, MPLCONFIGDIR ...) are replaced by a folder of the zygote's own. `isolated` runs it as `python -I`,
-    as the sandbox's launcher runs.
+    `env` is the kernels' environment (what import-time code reads: MPLBACKEND, thread counts ...). `isolated` runs
+    it as `python -I`, as the sandbox's launcher runs, and gives it folders of its own in place of the kernels'
+    per-sandbox ones (HOME, MPLCONFIGDIR ...).
     """
 
     def __init__(self, *, modules: list[str], env: dict, isolated: bool):
