@@ -797,7 +797,8 @@ class _Recorder:
             if data.get("lms_user_id"):
                 info["lms_user_id"] = data["lms_user_id"]
         stamp = folder / "timestamp.txt"
-        return info, parse_utc(stamp.read_text().strip()) if stamp.is_file() and stamp.read_text().strip() else None
+        when = stamp.read_text().strip() if stamp.is_file() else ""
+        return info, parse_utc(when) if when else None
 
     def record(self, outcome: Outcome, key: str) -> Graded:
         from nbgrader.api import Gradebook
@@ -876,7 +877,6 @@ def grade(*, root: Path, assignment: str, workers: int | None = None, force: boo
     if likely:
         start_server()  # it imports nbgrader while this process does the same
     cores = workers or settings.workers or len(os.sched_getaffinity(0))
-    limit = settings.notebook_time_limit + settings.grace + 120 if settings.notebook_time_limit else None
     snapshot_dir = Path(tempfile.mkdtemp(prefix="autograder-cells-"))
     pool = None
     starting: list = []
@@ -887,8 +887,8 @@ def grade(*, root: Path, assignment: str, workers: int | None = None, force: boo
         if likely:  # the server imports nbgrader and the workers start their first kernels meanwhile
             import threading
 
-            starter = threading.Thread(target=lambda: starting.append(
-                _Pool(max(1, min(cores, len(likely))), worker_settings, limit)), daemon=True)
+            starter = threading.Thread(target=lambda: starting.append(  # its hang limit is set before any task
+                _Pool(max(1, min(cores, len(likely))), worker_settings, None)), daemon=True)
             starter.start()
 
         from nbgrader.api import Gradebook, MissingEntry

@@ -127,6 +127,7 @@ def main() -> int:
         commands = {"plain": ["nbgrader", "autograde", args.assignment],
                     "ours": [str(python), "-m", "autograder", "grade", args.assignment, "--workers", str(workers),
                              "--no-progress"]}
+        labels = {"plain": "nbgrader autograde", "ours": f"python -m autograder grade --workers {workers}"}
         times = {"plain": [], "ours": []}
         for repeat in range(args.repeat):  # each run on a fresh copy of the class; the order alternates
             for who in (("plain", "ours") if repeat % 2 == 0 else ("ours", "plain")):
@@ -134,8 +135,7 @@ def main() -> int:
                 shutil.copytree(tmp / "class", course)
                 if who == "ours" and args.execute == "shipped":  # ours as the course configures it
                     shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
-                print(f"grading with {' '.join(commands[who][:2] if who == 'plain' else commands[who][1:4])} ...",
-                      flush=True)
+                print(f"grading with {labels[who]} ...", flush=True)
                 os.sync()  # each run starts with the last one's writes on disk, not in its fsyncs' way
                 time.sleep(2)
                 times[who].append(timed(commands[who], course, env))

@@ -379,10 +379,10 @@ def forked(request) -> None:
         main(["launch.py", request["config"]])
         return
     # a plain kernel: what grade's kernel command sets up, then `python -m ipykernel_launcher ARGS`
-    for key, value in request.get("rlimits", {}).items():
-        if value:
-            which = getattr(resource, RLIMITS[key])
-            resource.setrlimit(which, (value, value + 5) if key == "cpu" else (value, value))
+    wanted = {key: value for key, value in request.get("rlimits", {}).items() if value}  # 0: no limit
+    missed = set(wanted) - set(set_limits({"rlimits": wanted}))
+    if missed:
+        raise OSError(f"could not set the kernel's rlimits: {', '.join(sorted(missed))}")
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
