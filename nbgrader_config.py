@@ -57,14 +57,36 @@ c.CourseFileNames.student_id_regexp = r"[a-z]{2}[0-9]{4}"
 c.CourseFileNames.file_names = {"lab7_optimizers": "Lab_7_{student_id}"}
 c.ZipCollectApp.collector_plugin = "autograder.collect.CourseFileNames"  # `nbgrader zip_collect` reads names the same way
 
-# Grading: workers, and repairs. The limits on each notebook are those of the Execute step (below, SandboxedExecute);
-# GradeSubmissions.notebook_time_limit and memory_limit apply only when that step is nbgrader's own Execute.
+# Grading: workers, and repairs. A notebook's time and memory limits are set once, as c.SandboxedExecute.
+# notebook_timeout and memory_limit (below); `grade` applies them with nbgrader's own Execute step too.
 c.GradeSubmissions.workers = 0  # 0: one per CPU core
+# On a Dask cluster instead (docs/GRADING.md, "Grading on a cluster"), with a PostgreSQL gradebook every stage uses:
+# c.GradeSubmissions.scheduler = "tcp://10.0.0.5:8786"
+# c.CourseDirectory.db_url = "postgresql://grader@10.0.0.6/deep_learning_numpy"
 c.RepairCells.min_resemblance = 0.5
+
+
+# One pipeline: the formgrader's Autograde button grades through `python -m autograder grade --force --student ID`,
+# so the autograded notebook, its metadata and the gradebook are what `grade` writes (docs/GRADING.md). In a
+# terminal, `nbgrader autograde` stays nbgrader's own (the reference the tests and benchmarks compare with).
+def _autograde_with_grade(**kwargs):
+    import sys
+
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from autograder.formgrader import grade_instead
+
+    grade_instead(**kwargs)
+
+
+c.Autograde.pre_convert_hook = _autograde_with_grade
+# Flags of this severity or above ("notice" < "limit" < "attempt") set nbgrader's `flagged` (formgrader: "Flagged?").
+c.GradebookSync.flag_severity = "limit"
 
 # Feedback shows test names and messages, never hidden test code.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
+    "autograder.preprocessors.SanitizeHTML",
     "autograder.preprocessors.hidetracebacks.HideTracebacks",
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
@@ -78,6 +100,7 @@ c.ReportGrades.canvas_columns = {}  # e.g. {"lab7_optimizers": "Lab 7 (123456)"}
 # notebook's metadata ("autograder": {"sandbox": ..., "flags": [...]}) and the log. See docs/SECURITY.md.
 c.Autograde.autograde_preprocessors = [
     "autograder.preprocessors.SandboxedExecute",  # in place of nbgrader.preprocessors.Execute
+    "autograder.preprocessors.SanitizeHTML",      # no script, handler or frame from a student's output
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -87,5 +110,12 @@ c.Autograde.autograde_preprocessors = [
 ]
 c.SandboxedExecute.isolation = "auto"       # "namespaces" where unshare works as root, else "plain" (rlimits, uid)
 c.SandboxedExecute.notebook_timeout = 600   # seconds for the whole notebook (Execute.timeout is per cell)
-c.SandboxedExecute.memory_limit = 4 << 30   # bytes of address space for the kernel
+c.SandboxedExecute.memory_limit = 4 << 30   # bytes: each kernel process's address space, and the kernel's whole
+                                            # process tree (a control group, where the machine has them)
+c.SandboxedExecute.message_limit = 256 << 20  # bytes the kernel may send the grader in one answer: MNIST's test of
+                                             # prepare_mnist reads the prepared data set (about 220 MB of arrays)
 c.SandboxedExecute.network = False
+# What a TA's browser shows (feedback/*.html, the formgrader's pages) is cleaned by nh3: no scripts, event handlers,
+# frames or javascript: links from a student's markdown or outputs (autograder/preprocessors/sanitizehtml.py).
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.filters = {"clean_html": "autograder.preprocessors.sanitizehtml.clean_html"}

@@ -63,10 +63,10 @@ def _collect(args, root):
 
 def _grade(args, root):
     from .grade import grade
-    from .report import score_table
+    from .report import flag_lines, score_table
 
     run = grade(root=root, assignment=args.assignment, workers=args.workers, force=args.force,
-                students=args.students, progress=not args.no_progress)
+                students=args.students, progress=not args.no_progress, scheduler=args.scheduler)
     if run.graded:
         print(score_table(list(run.graded), f"{args.assignment}: graded {len(run.graded)} in {run.seconds:.1f} s "
                                             f"with {run.workers} workers"))
@@ -77,6 +77,10 @@ def _grade(args, root):
                 print(f"{g.student}: repaired {repair}")
     if run.skipped:
         print(f"{len(run.skipped)} unchanged submissions already graded: {', '.join(run.skipped)} (--force regrades)")
+    flagged = flag_lines(root=root, assignment=args.assignment, students=[g.student for g in run.graded])
+    if flagged:
+        print("flagged for the TA (severity code (cell); also in the formgrader and reports/<a>/flags.csv):")
+        print("\n".join(f"  {line}" for line in flagged))
     return 1 if any(g.status == "failed" for g in run.graded) else 0
 
 
@@ -84,7 +88,7 @@ def _report(args, root):
     from .report import report
 
     done = report(root=root, assignment=args.assignment, feedback=not args.no_feedback)
-    for path in (done.grades_csv, done.canvas_csv, done.repairs_csv, done.histograms):
+    for path in (done.grades_csv, done.canvas_csv, done.repairs_csv, done.flags_csv, done.histograms):
         print(f"wrote {path.relative_to(root)}")
     if done.feedback:
         print(f"wrote {len(done.feedback)} feedback pages in feedback/<student>/{args.assignment}/")
@@ -142,8 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignment")
     p.add_argument("--workers", type=int, help="worker processes (default: GradeSubmissions.workers, else cores)")
     p.add_argument("--force", action="store_true", help="regrade submissions already graded")
-    p.add_argument("--student", dest="students", action="append", help="grade only this student (repeatable)")
+    p.add_argument("--student", dest="students", action="extend", nargs="+", metavar="ID",
+                   help="grade only these students (--student aa0006 aa0001; repeatable)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="grade on this Dask scheduler's workers (default: GradeSubmissions.scheduler, else locally)")
     p.set_defaults(run=_grade)
 
     p = stages.add_parser("report", help="grades CSV, Canvas CSV, feedback HTML and score histograms")

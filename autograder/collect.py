@@ -30,14 +30,17 @@ from traitlets import Bool, Dict, Float, Unicode
 from .course import CourseError, assignments as all_assignments, check_assignment, release_notebook
 from .late import LatePolicy
 from .nbconfig import load_config
+from .readnotebook import NotebookFileError, parse_notebook, read_bytes
 from .repair import resemblance
 
-REASONS = ("bad name", "not a notebook", "corrupt JSON", "empty", "wrong assignment")
+REASONS = ("bad name", "not a notebook", "corrupt JSON", "empty", "wrong assignment", "unsafe file",
+           "identity conflict")
 CANVAS = re.compile(r"^(?P<lms_name>[A-Za-z0-9]+?)_(?:(?P<late>LATE)_)?(?P<lms_user_id>\d+)_(?P<lms_file_id>\d+)_"
                     r"(?P<original>.+)$")
 COPY_OF = re.compile(r"^(?:copy[ _]of[ _])+", re.IGNORECASE)
 RESUBMISSION = re.compile(r"(?:-(\d+)| ?\((\d+)\))$")
 INFO_FILE = "collect.json"
+MAX_DOWNLOAD_BYTES = 2 << 30  # a zip of a whole class; a notebook over the sandbox's own limit is flagged there
 
 
 @dataclass(frozen=True)
@@ -201,9 +204,10 @@ def _junk(name: str) -> bool:
     return name.startswith(".") or name == "Thumbs.db" or "__MACOSX/" in name
 
 
-def _files(paths: list[Path], skip: set[Path]) -> tuple[list[_File], list[str]]:
-    """Every file under `paths`, zips opened (nested zips too), in a stable order; and the junk files ignored."""
-    found, ignored = [], []
+def _files(paths: list[Path], skip: set[Path]) -> tuple[list[_File], list[str], list[Rejected]]:
+    """Every file under `paths`, zips opened (nested zips too), in a stable order; the junk files ignored; and the
+    links, FIFOs and devices refused (never followed or read)."""
+    found, ignored, unsafe = [], [], []
 
     def add(label: str, name: str, data: bytes, mtime):
         if name.lower().endswith(".zip"):
@@ -225,7 +229,7 @@ def _files(paths: list[Path], skip: set[Path]) -> tuple[list[_File], list[str]]:
     for path in paths:
         if not path.exists():
             raise CourseError(f"{path}: no such file or folder")
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        files = sorted(p for p in path.rglob("*") if p.is_symlink() or not p.is_dir()) if path.is_dir() else [path]
         for file in files:
             if file.resolve() in skip:
                 continue
@@ -233,9 +237,15 @@ def _files(paths: list[Path], skip: set[Path]) -> tuple[list[_File], list[str]]:
             if any(_junk(part) for part in inside.parts):
                 ignored.append(str(file))
                 continue
-            mtime = datetime.fromtimestamp(file.stat().st_mtime, timezone.utc).replace(tzinfo=None)
-            add(str(file), file.name, file.read_bytes(), mtime)
-    return found, ignored
+            try:
+                data = read_bytes(file, max_bytes=MAX_DOWNLOAD_BYTES)
+            except NotebookFileError as exc:
+                unsafe.append(Rejected(str(file), "unsafe file" if exc.code == "unsafe-file" else "not a notebook",
+                                       exc.problem))
+                continue
+            mtime = datetime.fromtimestamp(file.lstat().st_mtime, timezone.utc).replace(tzinfo=None)
+            add(str(file), file.name, data, mtime)
+    return found, ignored, unsafe
 
 
 def read_times(path: Path, policy: LatePolicy) -> dict[str, datetime]:
@@ -258,18 +268,11 @@ def read_times(path: Path, policy: LatePolicy) -> dict[str, datetime]:
 def _check_content(data: bytes, release_nb, release_ids: dict[str, set[str]], assignment: str,
                    min_share: float) -> tuple[str, str]:
     """('', '') for a notebook of this assignment, else (reason, detail)."""
-    if not data.strip():
-        return "empty", "the file has no content"
-    try:
-        raw = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        return "corrupt JSON", f"{type(exc).__name__}: {str(exc)[:120]}"
-    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
-        return "not a notebook", "JSON without a list of cells"
-    try:
-        nb = nbformat.reads(json.dumps(raw), as_version=4)
-    except Exception as exc:
-        return "not a notebook", f"nbformat cannot read it: {str(exc)[:120]}"
+    try:  # the one reader every stage uses
+        nb = parse_notebook(data, where="the file")
+    except NotebookFileError as exc:
+        reason = {"empty": "empty", "corrupt-json": "corrupt JSON"}.get(exc.code, "not a notebook")
+        return reason, exc.problem
     if not nb.cells or not any(str(c.get("source", "")).strip() for c in nb.cells):
         return "empty", "the notebook has no cells with content"
     ids = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb.cells} - {None}
@@ -324,8 +327,9 @@ def collect(*, root: Path, assignment: str, paths: list[Path], times: Path | Non
     rejected: list[Rejected] = []
     warnings: list[str] = []
     candidates: list[tuple[_File, Name, datetime | None]] = []
-    files, ignored = _files(paths, {times.resolve()} if times else set())
+    files, ignored, unsafe = _files(paths, {times.resolve()} if times else set())
     warnings += [f"{label}: ignored (system file, not a submission)" for label in ignored]
+    rejected += unsafe
     for file in files:
         name = names.parse(file.name, assignment)
         if not file.name.lower().endswith(".ipynb"):
@@ -360,6 +364,8 @@ def collect(*, root: Path, assignment: str, paths: list[Path], times: Path | Non
             warnings.append(f"{file.label}: the LMS marks it LATE but no submission time is known, so no late "
                             "penalty can be computed; give its time in a times file (--times)")
         kept.append((file, name, when))
+    kept, conflicts = _one_identity_per_student(root, assignment, kept)
+    rejected += conflicts
 
     # the newest attempt of each student
     newest: dict[str, tuple[_File, Name, datetime | None]] = {}
@@ -400,7 +406,47 @@ def collect(*, root: Path, assignment: str, paths: list[Path], times: Path | Non
         collected.append(Collected(student, file.label, when, name.late_mark, target, unchanged))
 
     result = Collection(assignment, tuple(collected), tuple(dropped), tuple(rejected), tuple(warnings))
+    from .formgrader import fill_names  # the LMS names and ids, for the formgrader (when the gradebook exists)
+
+    fill_names(root=root, assignment=assignment, config=config, students=[c.student for c in collected])
     return replace(result, log=write_log(root, result))
+
+
+def _one_identity_per_student(root: Path, assignment: str, kept: list) -> tuple[list, list[Rejected]]:
+    """(files kept, files refused): a student id claimed by files of two LMS users, or by an LMS user who also
+    claims another id, is collected for none of them, and a file never replaces one collected from another LMS
+    user. Each refusal names every file involved (files without an LMS user id are taken at their word)."""
+    users_by_id: dict[str, dict[str, str]] = {}   # student id -> {LMS user id: a file of that user claiming it}
+    ids_by_user: dict[str, set[str]] = {}
+    for file, name, _ in kept:
+        if name.lms_user_id:
+            users_by_id.setdefault(name.student, {}).setdefault(name.lms_user_id, file.label)
+            ids_by_user.setdefault(name.lms_user_id, set()).add(name.student)
+    for student in list(users_by_id):  # what an earlier run collected for the same id
+        info = root / "submitted" / student / assignment / INFO_FILE
+        try:
+            earlier = json.loads(info.read_text()) if info.is_file() else {}
+        except (OSError, ValueError):
+            earlier = {}
+        if earlier.get("lms_user_id"):
+            users_by_id[student].setdefault(str(earlier["lms_user_id"]),
+                                            f"{earlier.get('file', '?')} (collected before)")
+    conflicted = {s for s, users in users_by_id.items() if len(users) > 1}
+    conflicted |= {s for ids in ids_by_user.values() if len(ids) > 1 for s in ids}
+    if not conflicted:
+        return kept, []
+    kept_now, refused = [], []
+    for file, name, when in kept:
+        if name.student not in conflicted:
+            kept_now.append((file, name, when))
+            continue
+        claims = "; ".join(f"LMS user {user}: {label}" for user, label in sorted(users_by_id[name.student].items()))
+        others = sorted(ids_by_user.get(name.lms_user_id, set()) - {name.student})
+        also = f"; LMS user {name.lms_user_id} also claims {', '.join(others)}" if others else ""
+        refused.append(Rejected(file.label, "identity conflict", f"student id {name.student} is claimed by "
+                                f"{claims}{also}: collected for nobody (and nothing collected before is replaced); "
+                                "check who handed in what", name.student))
+    return kept_now, refused
 
 
 def write_log(root: Path, result: Collection) -> Path:

@@ -30,7 +30,7 @@ def _one(root: Path, assignment: str, workers: int | None, out: Callable[[str], 
     from .collect import collect
     from .examples import EXPECTED, KINDS, TIMES_FILE, examples_folder, generate_examples
     from .grade import grade, scores
-    from .report import report
+    from .report import flag_lines, report
 
     folder = examples_folder(root, assignment)
     if not folder.is_dir():
@@ -69,6 +69,10 @@ def _one(root: Path, assignment: str, workers: int | None, out: Callable[[str], 
     widths = [max(len(x) for x in column) for column in zip(head, *lines)]
     for row in [head, *lines]:
         out("  ".join(x.ljust(w) for x, w in zip(row, widths)).rstrip())
+    flagged = flag_lines(root=root, assignment=assignment, students=sorted(results))
+    if flagged:
+        out("flagged for the TA (shown in the formgrader's 'Flagged?' column; all flags in "
+            f"{written.grades_csv.parent.relative_to(root)}/flags.csv):\n  " + "\n  ".join(flagged))
     return surprises
 
 

@@ -3,7 +3,8 @@
 nbgrader's own steps do the grading; this module adds what `nbgrader autograde` lacks:
 
 - a pool of worker processes (forked from one server that imported nbgrader once), one submission at a time
-  each, so a student is never graded twice at once;
+  each, so a student is never graded twice at once; or, with `--scheduler`, the single-thread workers of a Dask
+  cluster (autograder.cluster), running the same per-submission code (_Grader.grade);
 - each notebook runs in a new temporary folder outside the course, alone with the assignment's data files.
   With nbgrader's own Execute step the kernel is pre-started: while a worker runs one notebook, its next
   kernel starts there, forked from a zygote that imported ipykernel and the modules the release imports
@@ -47,7 +48,10 @@ from traitlets import Bool, Integer, List, Unicode
 from traitlets.config import LoggingConfigurable
 
 from .course import CourseError, check_assignment, release_notebook, source_notebook
+from .database import describe, retrying, snapshot_cells, sqlite_file
 from .nbconfig import ensure_tools_on_path, load_config
+from .readnotebook import NotebookFileError, parse_notebook, read_bytes
+from .sandbox.cgroups import remove_stale_groups
 from .sandbox.zygote import ForkingKernelManager, Zygote, top_level_imports
 
 PIPELINE_VERSION = "1"  # part of each submission's key: bump to regrade everything after a change of method
@@ -57,6 +61,8 @@ STATUSES = {
     "kernel died": "the kernel died (CPU limit, exit, crash); tests not reached score 0",
     "unrecognised": "too unlike the release to be graded (another assignment?); scores 0",
     "unreadable": "not a readable notebook; scores 0",
+    "refused": "a link, FIFO or device in place of the notebook file, or a file over the size limit (flagged); "
+               "scores 0",
     "failed": "the grading pipeline failed on it (see detail); scores 0 and is retried on the next run",
 }
 RETRIED = {"failed"}
@@ -82,14 +88,22 @@ class GradeSubmissions(LoggingConfigurable):
     """Settings of `python -m autograder grade` (configure as c.GradeSubmissions.* in nbgrader_config.py)."""
 
     workers = Integer(0, help="Worker processes grading at once; 0: one per CPU core").tag(config=True)
-    notebook_time_limit = Integer(
-        600, help="Seconds one notebook may run in all (the per-cell limit is Execute.timeout); 0: none. Applies "
-                  "when the Execute step is nbgrader's own; an Execute step with limits of its own (SandboxedExecute."
-                  "notebook_timeout) uses those"
-    ).tag(config=True)
-    memory_limit = Integer(4096, help="MiB of address space for each notebook's kernel; 0: no limit. Applies when "
-                           "the Execute step is nbgrader's own (SandboxedExecute has its memory_limit)"
-                           ).tag(config=True)
+
+    @property
+    def notebook_time_limit(self) -> int:
+        """Seconds one notebook may run in all; 0: none. One setting for every Execute step:
+        c.SandboxedExecute.notebook_timeout (the per-cell limit is Execute.timeout)."""
+        from .preprocessors.sandboxedexecute import SandboxedExecute
+
+        return SandboxedExecute(config=self.config).notebook_timeout or 0
+
+    @property
+    def memory_limit(self) -> int:
+        """MiB of address space for each notebook's kernel; 0: none. One setting for every Execute step:
+        c.SandboxedExecute.memory_limit (bytes)."""
+        from .preprocessors.sandboxedexecute import SandboxedExecute
+
+        return (SandboxedExecute(config=self.config).memory_limit or 0) // (1 << 20)
     prestart_kernels = Bool(True, help="Start each worker's next kernel while it runs the current notebook"
                             ).tag(config=True)
     preimport = Bool(True, help="Import, before each kernel starts, the modules the release's provided cells "
@@ -97,8 +111,11 @@ class GradeSubmissions(LoggingConfigurable):
     fork_kernels = Bool(True, help="Fork each kernel from a per-worker zygote that imported ipykernel (and, with "
                         "preimport, those modules) once; False: start each kernel from scratch").tag(config=True)
     kernel_name = Unicode("python3", help="Kernel that runs the submissions").tag(config=True)
-    grace = Integer(60, help="Seconds past notebook_time_limit after which the parent kills a stuck worker"
-                    ).tag(config=True)
+    scheduler = Unicode("", help="Address of a Dask scheduler (tcp://HOST:PORT) whose workers grade the submissions "
+                        "instead of local worker processes (docs/GRADING.md, 'Grading on a cluster'); start each "
+                        "worker with --nthreads 1. Empty: the local pool").tag(config=True)
+    grace = Integer(60, help="Seconds past the notebook time limit (SandboxedExecute.notebook_timeout) after which "
+                    "the parent kills a stuck worker").tag(config=True)
     repair_preprocessors = List(Unicode(), ["autograder.preprocessors.repaircells.RepairCells"],
                                 help="Run by a worker on each submission before nbgrader's sanitize steps"
                                 ).tag(config=True)
@@ -132,6 +149,7 @@ class Task:
     student: str
     notebook: Path
     prestart: bool = True   # more work is coming: start the next kernel now
+    data: bytes | None = None  # the notebook's bytes, when the worker cannot read `notebook` (on a cluster)
 
 
 @dataclass(frozen=True)
@@ -144,6 +162,7 @@ class Outcome:
     repairs: tuple[str, ...] = ()
     seconds: float = 0.0          # wall time in the worker
     execute_seconds: float = 0.0  # of which running the notebook's cells
+    flag: str = ""                # the flag code of a file refused before it was run (unsafe-file ...)
 
 
 @dataclass(frozen=True)
@@ -185,10 +204,22 @@ class _Settings:
 # paths and keys
 
 def db_path(config) -> Path:
-    url = config.CourseDirectory.db_url
-    if not url.startswith("sqlite:///"):
-        raise CourseError(f"CourseDirectory.db_url {url!r}: only a SQLite gradebook (sqlite:///...) is supported")
-    return Path(url[len("sqlite:///"):])
+    """The gradebook's SQLite file (a CourseError for a database server: see require_gradebook)."""
+    from .database import redacted, sqlite_file
+
+    path = sqlite_file(config.CourseDirectory.db_url)
+    if path is None:
+        raise CourseError(f"CourseDirectory.db_url {redacted(config.CourseDirectory.db_url)}: not a SQLite file")
+    return path
+
+
+def require_gradebook(config, assignment: str) -> None:
+    """A CourseError saying to release first when CourseDirectory.db_url holds no gradebook (file or server)."""
+    from .database import missing_gradebook
+
+    problem = missing_gradebook(config.CourseDirectory.db_url)
+    if problem is not None:
+        raise CourseError(f"{problem}; run `python -m autograder release {assignment}` first")
 
 
 def submitted_notebook(root: Path, student: str, assignment: str) -> Path:
@@ -443,11 +474,15 @@ class _Grader:
         start = time.monotonic()
         resources = self._resources(task.student)
         repairs = lambda: tuple(str(r) for r in resources["autograder"]["repairs"])
-        try:
-            nb = nbformat.reads(task.notebook.read_text(encoding="utf-8-sig"), as_version=4)
-        except Exception as exc:
-            return Outcome(task.student, "unreadable", f"{type(exc).__name__}: {str(exc)[:300]}",
-                           seconds=time.monotonic() - start)
+        try:  # the one reader every stage uses (a link, FIFO or device is refused, a BOM allowed)
+            data = task.data if task.data is not None else read_bytes(task.notebook)
+            nb = parse_notebook(data, where=f"{task.student}: {task.notebook.name}")
+        except NotebookFileError as exc:
+            refused = exc.code in ("unsafe-file", "oversized-notebook")
+            return Outcome(task.student, "refused" if refused else "unreadable",
+                           f"{task.student}: {task.notebook.name} {exc.problem}", seconds=time.monotonic() - start,
+                           flag=exc.code if refused else "")
+        resources["nbgrader"]["submission"] = data  # what the Execute step's checks compare with the gradebook
         try:
             for pp in self.sanitize + self.before:
                 nb, resources = pp(nb, resources)
@@ -805,6 +840,9 @@ class _Recorder:
 
         nb = nbformat.reads(outcome.notebook, as_version=4) if outcome.notebook else \
             failure_notebook(self.release, outcome)
+        if outcome.flag:  # the TA is told, as the sandbox tells of links beside the notebook
+            nb.metadata.setdefault("autograder", {}).setdefault("flags", []).append(
+                {"code": outcome.flag, "severity": "attempt", "cell": "notebook", "message": outcome.detail})
         info, timestamp = self.student_info(outcome.student)
         with Gradebook(self.db_url, self.course_id) as gb:
             gb.update_or_create_student(outcome.student, **info)
@@ -814,8 +852,14 @@ class _Recorder:
             gb.update_or_create_submission(self.assignment, outcome.student, timestamp=timestamp)
         resources = {"nbgrader": {"student": outcome.student, "assignment": self.assignment,
                                   "notebook": self.assignment, "db_url": self.db_url}}
-        for step in self.steps:
-            nb, resources = step(nb, resources)
+        from .formgrader import GradebookSync, flag_submission, keep_reviews
+
+        where = dict(db_url=self.db_url, course_id=self.course_id, assignment=self.assignment, student=outcome.student)
+        with keep_reviews(**where):  # a regrade keeps the TA's manual grades graded
+            for step in self.steps:
+                nb, resources = step(nb, resources)
+        flag_submission(**where, flags=nb.metadata.get("autograder", {}).get("flags", []),
+                        least=GradebookSync(config=self.config).flag_severity)  # the formgrader's "Flagged?"
         nb.metadata.setdefault("autograder", {}).update({  # next to what the Execute step put there
             "key": key if outcome.status not in RETRIED else "", "status": outcome.status, "detail": outcome.detail,
             "repairs": list(outcome.repairs), "seconds": round(outcome.seconds, 3),
@@ -849,16 +893,16 @@ class _Recorder:
 
 
 def grade(*, root: Path, assignment: str, workers: int | None = None, force: bool = False,
-          students: list[str] | None = None, progress: bool = True) -> GradeRun:
-    """Autograde the collected submissions of `assignment` that are new or changed (all with `force`)."""
+          students: list[str] | None = None, progress: bool = True, scheduler: str | None = None) -> GradeRun:
+    """Autograde the collected submissions of `assignment` that are new or changed (all with `force`); on the
+    Dask cluster of `scheduler` (default GradeSubmissions.scheduler) if one is given, else on a local pool."""
     started = time.monotonic()
     check_assignment(root, assignment)
     ensure_tools_on_path()
     config = load_config(root)
     settings = GradeSubmissions(config=config)
-    database = db_path(config)
-    if not database.is_file():
-        raise CourseError(f"{database}: no gradebook; run `python -m autograder release {assignment}` first")
+    scheduler = scheduler or settings.scheduler or None
+    require_gradebook(config, assignment)
     if not release_notebook(root, assignment).is_file():
         raise CourseError(f"{release_notebook(root, assignment)}: no release; "
                           f"run `python -m autograder release {assignment}` first")
@@ -874,7 +918,7 @@ def grade(*, root: Path, assignment: str, workers: int | None = None, force: boo
 
     keys = {s: submission_key(root, s, assignment) for s in chosen}
     likely = [s for s in chosen if force or grading_record(root, s, assignment).get("key") != keys[s]]
-    if likely:
+    if likely and not scheduler:
         start_server()  # it imports nbgrader while this process does the same
     cores = workers or settings.workers or len(os.sched_getaffinity(0))
     snapshot_dir = Path(tempfile.mkdtemp(prefix="autograder-cells-"))
@@ -882,13 +926,24 @@ def grade(*, root: Path, assignment: str, workers: int | None = None, force: boo
     starting: list = []
     graded: list[Graded] = []
     try:
-        snapshot(database, assignment, snapshot_dir / "cells.db")
+        if sqlite_file(config.CourseDirectory.db_url) is not None:
+            snapshot(db_path(config), assignment, snapshot_dir / "cells.db")
+        else:
+            snapshot_cells(config.CourseDirectory.db_url, assignment, snapshot_dir / "cells.db")
         worker_settings = _Settings(root, assignment, snapshot_dir / "cells.db")
-        if likely:  # the server imports nbgrader and the workers start their first kernels meanwhile
+        if likely and not scheduler:  # the server imports nbgrader and the workers start their first kernels meanwhile
             import threading
 
             starter = threading.Thread(target=lambda: starting.append(  # its hang limit is set before any task
                 _Pool(max(1, min(cores, len(likely))), worker_settings, None)), daemon=True)
+            starter.start()
+        elif likely:  # the cluster's workers prepare the assignment meanwhile
+            import threading
+
+            from .cluster import start_cluster_pool
+
+            starter = threading.Thread(target=start_cluster_pool, args=(scheduler, worker_settings, starting),
+                                       daemon=True)
             starter.start()
 
         from nbgrader.api import Gradebook, MissingEntry
@@ -901,7 +956,7 @@ def grade(*, root: Path, assignment: str, workers: int | None = None, force: boo
             try:
                 stored = gb.find_assignment(assignment)
             except MissingEntry:
-                raise CourseError(f"{database}: {assignment} is not in the gradebook; "
+                raise CourseError(f"{describe(config.CourseDirectory.db_url)}: {assignment} is not in the gradebook; "
                                   f"run `python -m autograder release {assignment}` first") from None
             deadline_changed = deadline is not None and stored.duedate != deadline  # else keep nbgrader's own
             if deadline_changed:
@@ -910,32 +965,49 @@ def grade(*, root: Path, assignment: str, workers: int | None = None, force: boo
         skipped = [s for s in chosen if s not in todo]
         recorder = _Recorder(root, assignment, config, settings)
         limit = hang_limit(config, settings)
-        if likely:
+        if likely and not scheduler:
             starter.join()
             if not starting:
                 raise CourseError("the grading workers could not be started (see the error above)")
             pool = starting[0]
             pool.hang_limit = limit
+        elif likely:
+            starter.join()
+            if isinstance(starting[0], BaseException):
+                raise starting.pop()
+            pool = starting[0]
         if deadline_changed and skipped:
             recorder.reapply_late_penalties(skipped)
         if todo:
             from tqdm import tqdm
 
+            if scheduler and pool is None:
+                from .cluster import DaskPool
+
+                pool = DaskPool(scheduler, worker_settings)
             pool = pool or _Pool(max(1, min(cores, len(todo))), worker_settings, limit)
             tasks = [Task(s, submitted_notebook(root, s, assignment)) for s in todo]
+            recorded = set()  # a student's outcome is recorded once, whatever a cluster retried
             with tqdm(total=len(tasks), desc=f"grading {assignment}", unit="nb", disable=not progress,
                       file=sys.stderr, dynamic_ncols=True) as bar:
                 for outcome in pool.run(tasks):
-                    graded.append(recorder.record(outcome, keys[outcome.student]))
+                    if outcome.student in recorded:
+                        continue
+                    graded.append(retrying(lambda: recorder.record(outcome, keys[outcome.student]),
+                                           what=f"recording {outcome.student}'s grades",
+                                           url=config.CourseDirectory.db_url,
+                                           log=lambda message: bar.write(message, file=sys.stderr)))
+                    recorded.add(outcome.student)
                     bar.set_postfix_str(f"{outcome.student}: {outcome.status}", refresh=False)
                     bar.update()
     finally:
         if likely and pool is None and starter.is_alive():
             starter.join()
-        pool = pool or (starting[0] if starting else None)
+        pool = pool or (starting[0] if starting and not isinstance(starting[0], BaseException) else None)
         if pool is not None:
             pool.close()
         shutil.rmtree(snapshot_dir, ignore_errors=True)
+        remove_stale_groups()  # the control groups of workers' kernels, with anything still running in them
     graded.sort(key=lambda g: g.student)
     return GradeRun(assignment, tuple(graded), tuple(skipped), time.monotonic() - started,
                     len(pool.slots) if pool else 0)
@@ -946,9 +1018,7 @@ def scores(*, root: Path, assignment: str) -> list[Graded]:
     from nbgrader.api import Gradebook, MissingEntry
 
     config = load_config(root)
-    database = db_path(config)
-    if not database.is_file():
-        raise CourseError(f"{database}: no gradebook; run `python -m autograder release {assignment}` first")
+    require_gradebook(config, assignment)
     found = []
     with Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id) as gb:
         for student in collected_students(root, assignment):

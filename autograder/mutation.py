@@ -24,13 +24,25 @@ KERNEL_START_ATTEMPTS = 3
 
 @dataclass(frozen=True)
 class Mutant:
-    """A wrong answer: every test grade_id in `breaks` must lose points."""
+    """A wrong answer: the tests that lose points are exactly those in `breaks`, plus those in `spills`.
+
+    `spills` maps the grade_id of another question that cannot be separated from this one to the reason (the
+    notebook text says so too); it is empty unless documented.
+    """
     name: str
     breaks: frozenset[str]
     cells: dict[str, str]
+    spills: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
         object.__setattr__(self, "breaks", frozenset(self.breaks))
+        spills = self.spills.items() if isinstance(self.spills, dict) else self.spills
+        object.__setattr__(self, "spills", tuple(sorted(spills)))
+
+    @property
+    def loses(self) -> frozenset[str]:
+        """Every test that must lose points: its own questions and the documented spills."""
+        return self.breaks | {gid for gid, _ in self.spills}
 
 
 @dataclass(frozen=True)

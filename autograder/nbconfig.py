@@ -16,6 +16,10 @@ def load_config(root: Path, *, course_root: Path | None = None, db_path: Path | 
         config.CourseDirectory.root = str(course_root)
     if db_path is not None:
         config.CourseDirectory.db_url = f"sqlite:///{db_path}"
+    if isinstance(config.CourseDirectory.get("db_url"), str):  # postgresql:// -> the installed driver
+        from .database import database_url
+
+        config.CourseDirectory.db_url = database_url(config.CourseDirectory.db_url)
     return config
 
 

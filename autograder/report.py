@@ -1,13 +1,20 @@
 """report: the grades of an assignment as the TA hands them on, from gradebook.db and the autograded notebooks.
 
 Writes into reports/<assignment>/:
-  grades.csv      one row per student: each question's points, raw score, late penalty, total, status, repairs
+  grades.csv      one row per student: each question's points, raw score, late penalty, total, status, repairs,
+                  flags
   canvas.csv      for Canvas's gradebook import (Student, ID, SIS User ID, SIS Login ID, Section, <column>)
   repairs.csv     every repair made to a damaged submission before grading
+  flags.csv       every flag the grading raised (attempts on the grading, limits hit, notices), by student
   histograms.png  per-question score histograms and the totals
 and per-student feedback with nbgrader's GenerateFeedback into feedback/<student>/<assignment>/ (hidden tests
 cleared by ClearHiddenTests, tracebacks reduced to messages by HideTracebacks; see nbgrader_config.py). The
 feedback is checked for hidden-test lines before the report returns.
+
+The late penalty is computed here, on the final score (autograded and manual points): before reading the
+gradebook, report re-runs nbgrader's AssignLatePenalties with the configured LatePolicy on every submission's
+current score and stores it in the gradebook (late_submission_penalty), so a manual grade given in the formgrader
+after `grade` is penalized too. It also fills the gradebook's empty student names from collect.json.
 """
 from __future__ import annotations
 
@@ -21,7 +28,9 @@ from traitlets import Dict, Unicode
 from traitlets.config import LoggingConfigurable
 
 from .course import CourseError, check_assignment, source_notebook
-from .grade import Graded, collected_students, db_path, grading_record, scores
+from .grade import Graded, collected_students, grading_record, require_gradebook, scores
+from .database import describe
+from .formgrader import describe_flags
 from .nbconfig import load_config, nbgrader_api
 
 
@@ -49,6 +58,8 @@ class Row:
     repairs: int
     lms_user_id: str
     lms_name: str
+    flags: tuple[dict, ...] = ()         # the grading's flags ({code, severity, cell, message}) at or above the
+                                         # GradebookSync.flag_severity (the others are in flags.csv only)
 
 
 @dataclass(frozen=True)
@@ -62,11 +73,15 @@ class Report:
     repairs_csv: Path
     histograms: Path
     feedback: tuple[Path, ...]
+    flags_csv: Path | None = None
 
 
 def _rows(root: Path, assignment: str, config) -> tuple[list[Row], list[str], dict[str, float]]:
     from nbgrader.api import Gradebook, MissingEntry
 
+    from .formgrader import GradebookSync, at_least, fill_names, late_penalties
+
+    least = GradebookSync(config=config).flag_severity
     order = [c.metadata["nbgrader"]["grade_id"] for c in nbformat.read(source_notebook(root, assignment), 4).cells
              if c.metadata.get("nbgrader", {}).get("grade")]
     rows = []
@@ -74,8 +89,12 @@ def _rows(root: Path, assignment: str, config) -> tuple[list[Row], list[str], di
         try:
             gb.find_assignment(assignment)
         except MissingEntry:
-            raise CourseError(f"{db_path(config)}: {assignment} is not in the gradebook; "
+            raise CourseError(f"{describe(config.CourseDirectory.db_url)}: {assignment} is not in the gradebook; "
                               f"run `python -m autograder release {assignment}` first") from None
+        students = [s.student.id for s in gb.assignment_submissions(assignment)]
+    fill_names(root=root, assignment=assignment, config=config, students=students)
+    late_penalties(assignment=assignment, config=config)  # on the final score: autograded + manual points
+    with Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id) as gb:
         max_points = {}
         for submission in sorted(gb.assignment_submissions(assignment), key=lambda s: s.student.id):
             questions = {}
@@ -92,7 +111,7 @@ def _rows(root: Path, assignment: str, config) -> tuple[list[Row], list[str], di
                             submission.timestamp.strftime("%Y-%m-%d %H:%M:%S UTC") if submission.timestamp else "",
                             record.get("status", "graded by nbgrader" if questions else "not graded"),
                             len(record.get("repairs", [])), submission.student.lms_user_id or "",
-                            info.get("lms_name", "")))
+                            info.get("lms_name", ""), tuple(at_least(record.get("flags", []), least))))
     names = [q for q in order if q in max_points] + sorted(set(max_points) - set(order))
     return rows, names, max_points
 
@@ -105,10 +124,11 @@ def write_grades(path: Path, rows: list[Row], questions: list[str]) -> Path:
     with path.open("w", newline="") as f:
         out = csv.writer(f)
         out.writerow(["student", *questions, "raw_score", "late_penalty", "total", "max_score", "submitted_at",
-                      "status", "repairs"])
+                      "status", "repairs", "flags"])
         for r in rows:
             out.writerow([r.student, *(_fmt(r.questions.get(q)) for q in questions), _fmt(r.raw_score),
-                          _fmt(r.late_penalty), _fmt(r.total), _fmt(r.max_score), r.submitted_at, r.status, r.repairs])
+                          _fmt(r.late_penalty), _fmt(r.total), _fmt(r.max_score), r.submitted_at, r.status, r.repairs,
+                          describe_flags(list(r.flags))])
     return path
 
 
@@ -133,6 +153,34 @@ def write_repairs(path: Path, root: Path, assignment: str, students: list[str]) 
             for repair in record.get("repairs", []):
                 out.writerow([student, record.get("status", ""), repair])
     return path
+
+
+def write_flags(path: Path, root: Path, assignment: str, students: list[str]) -> Path:
+    """Every flag of every student's autograded notebook, one a line, most serious first."""
+    from .formgrader import SEVERITIES
+
+    rank = lambda f: -SEVERITIES.index(f["severity"]) if f.get("severity") in SEVERITIES else -len(SEVERITIES)
+    with path.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["student", "severity", "code", "cell", "message"])
+        for student in students:
+            for flag in sorted(grading_record(root, student, assignment).get("flags", []), key=rank):
+                out.writerow([student, flag.get("severity", ""), flag.get("code", ""), flag.get("cell", ""),
+                              flag.get("message", "")])
+    return path
+
+
+def flag_lines(*, root: Path, assignment: str, students: list[str]) -> list[str]:
+    """One line per student with flags at or above GradebookSync.flag_severity: 'aa0006  attempt patch-numpy (...)'."""
+    from .formgrader import GradebookSync, at_least
+
+    least = GradebookSync(config=load_config(root)).flag_severity
+    lines = []
+    for student in sorted(students):
+        flags = at_least(grading_record(root, student, assignment).get("flags", []), least)
+        if flags:
+            lines.append(f"{student}  {describe_flags(flags)}")
+    return lines
 
 
 def plot_histograms(path: Path, rows: list[Row], questions: list[str], max_points: dict[str, float],
@@ -222,8 +270,7 @@ def report(*, root: Path, assignment: str, feedback: bool = True) -> Report:
     check_assignment(root, assignment)
     config = load_config(root)
     settings = ReportGrades(config=config)
-    if not db_path(config).is_file():
-        raise CourseError(f"{db_path(config)}: no gradebook; run `python -m autograder release {assignment}` first")
+    require_gradebook(config, assignment)
     rows, questions, max_points = _rows(root, assignment, config)
     if not rows:
         raise CourseError(f"no graded submissions of {assignment}: run `python -m autograder grade {assignment}`")
@@ -237,7 +284,7 @@ def report(*, root: Path, assignment: str, feedback: bool = True) -> Report:
         write_canvas(folder / "canvas.csv", rows, column, max(r.max_score for r in rows)),
         write_repairs(folder / "repairs.csv", root, assignment, [r.student for r in rows]),
         plot_histograms(folder / "histograms.png", rows, questions, max_points, assignment),
-        tuple(pages))
+        tuple(pages), write_flags(folder / "flags.csv", root, assignment, [r.student for r in rows]))
 
 
 def score_table(results: list[Graded], title: str = "") -> str:
@@ -251,4 +298,4 @@ def score_table(results: list[Graded], title: str = "") -> str:
     return "\n".join(text)
 
 
-__all__ = ["Report", "ReportGrades", "Row", "report", "score_table", "scores"]
+__all__ = ["Report", "ReportGrades", "Row", "flag_lines", "report", "score_table", "scores"]

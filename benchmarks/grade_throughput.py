@@ -7,12 +7,16 @@ script prints both wall times, their ratio, the scores' agreement, and the per-s
 notebook's own execution time.
 
     .venv/bin/python benchmarks/grade_throughput.py [--assignment toy_chain_backprop] [--students 40]
-        [--workers N] [--execute nbgrader|configured|shipped] [--repeat R]
+        [--workers N] [--execute nbgrader|configured|shipped] [--repeat R] [--scheduler tcp://HOST:PORT]
 
 --execute nbgrader (default) runs both with nbgrader's own Execute step; `configured` keeps the course's
 Autograde.autograde_preprocessors (the sandboxed Execute) for both; `shipped` runs `nbgrader autograde` as nbgrader
 ships (its own Execute) and `autograder grade` as the course configures it (sandboxed): what a TA gains over
 plain nbgrader while getting the sandbox. Wall times include each command's start-up.
+
+--scheduler ADDRESS compares instead `python -m autograder grade` on the local pool with the same command on the
+Dask cluster at ADDRESS (its workers started from this checkout, see docs/GRADING.md), on the same class, and
+prints the ratio and each one's per-submission cost.
 """
 from __future__ import annotations
 
@@ -101,6 +105,19 @@ def execution_seconds(course: Path, assignment: str) -> list[float]:
     return found
 
 
+def cluster_summary(args, kinds, times, disagree, local, cluster, own, workers) -> int:
+    n = args.students
+    runs = lambda who: "" if args.repeat == 1 else "   runs: " + ", ".join(f"{t:.1f}" for t in times[who])
+    print()
+    print(f"assignment            {args.assignment} ({n} submissions; Execute: {args.execute}; {os.cpu_count()} cores)")
+    print(f"local pool            {local:7.1f} s   {local / n:6.2f} s per submission ({workers} workers){runs('plain')}")
+    print(f"dask cluster          {cluster:7.1f} s   {cluster / n:6.2f} s per submission ({args.scheduler}){runs('ours')}")
+    print(f"cluster / local       {cluster / local:7.2f}" + (" (medians)" if args.repeat > 1 else ""))
+    print(f"notebook execution    {own:7.2f} s per submission (mean time running its cells, measured by grade)")
+    print(f"scores agree          {'yes' if not disagree else 'NO: ' + ', '.join(disagree)}")
+    return 1 if disagree else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--assignment", default="toy_chain_backprop")
@@ -110,6 +127,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="grade the class this many times with each, "
                         "alternating which goes first, and compare the medians")
     parser.add_argument("--keep", action="store_true", help="keep the temporary course folders")
+    parser.add_argument("--scheduler", help="compare the local pool with the Dask cluster at this address")
     args = parser.parse_args()
 
     python = Path(sys.executable)
@@ -128,12 +146,16 @@ def main() -> int:
                     "ours": [str(python), "-m", "autograder", "grade", args.assignment, "--workers", str(workers),
                              "--no-progress"]}
         labels = {"plain": "nbgrader autograde", "ours": f"python -m autograder grade --workers {workers}"}
+        if args.scheduler:  # "plain" is the local pool, "ours" the cluster
+            commands = {"plain": commands["ours"], "ours": commands["ours"][:-3] + ["--scheduler", args.scheduler,
+                                                                                  "--no-progress"]}
+            labels = {"plain": labels["ours"], "ours": f"python -m autograder grade --scheduler {args.scheduler}"}
         times = {"plain": [], "ours": []}
         for repeat in range(args.repeat):  # each run on a fresh copy of the class; the order alternates
             for who in (("plain", "ours") if repeat % 2 == 0 else ("ours", "plain")):
                 course = tmp / f"{who}{repeat}"
                 shutil.copytree(tmp / "class", course)
-                if who == "ours" and args.execute == "shipped":  # ours as the course configures it
+                if args.execute == "shipped" and (who == "ours" or args.scheduler):  # as the course configures it
                     shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
                 print(f"grading with {labels[who]} ...", flush=True)
                 os.sync()  # each run starts with the last one's writes on disk, not in its fsyncs' way
@@ -150,6 +172,8 @@ def main() -> int:
         run = execution_seconds(tmp / "ours0", args.assignment)
         own = sum(run) / len(run) if run else float("nan")
         n = args.students
+        if args.scheduler:
+            return cluster_summary(args, kinds, times, disagree, plain, ours, own, workers)
         runs = lambda who: "" if args.repeat == 1 else "   runs: " + ", ".join(f"{t:.1f}" for t in times[who])
         print()
         print(f"assignment            {args.assignment} ({n} submissions: "

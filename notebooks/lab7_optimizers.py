@@ -427,7 +427,7 @@ def stochastic_gradient_descent_step(phi, data, alpha, batch_size):
     Returns
     -------
     phi : ndarray, shape (2, 1)
-        Parameters after the step, a new array (do not change the input phi in place).
+        Parameters after the step, a new array (do not change the inputs phi and data in place).
     """
     n_data = data.shape[1]
     indices = np.random.permutation(n_data)
@@ -451,9 +451,20 @@ print("your phi:      (%.4f, %.4f)" % (phi_check[0].item(), phi_check[1].item())
 print("expected phi:  (%.4f, %.4f)" % (4.234715, 6.621289))
 
 # %% nbgrader={"grade": true, "grade_id": "test_sgd_step", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
+# The provided data, restated here: an answer that changed `data` in place costs only its own task.
+_data = np.array([[-1.920e+00, -1.422e+01, 1.490e+00, -1.940e+00, -2.389e+00, -5.090e+00,
+                   -8.861e+00, 3.578e+00, -6.010e+00, -6.995e+00, 3.634e+00, 8.743e-01,
+                   -1.096e+01, 4.073e-01, -9.467e+00, 8.560e+00, 1.062e+01, -1.729e-01,
+                   1.040e+01, -1.261e+01, 1.574e-01, -1.304e+01, -2.156e+00, -1.210e+01,
+                   -1.119e+01, 2.902e+00, -8.220e+00, -1.179e+01, -8.391e+00, -4.505e+00],
+                  [-1.051e+00, -2.482e-02, 8.896e-01, -4.943e-01, -9.371e-01, 4.306e-01,
+                   9.577e-03, -7.944e-02, 1.624e-01, -2.682e-01, -3.129e-01, 8.303e-01,
+                   -2.365e-02, 5.098e-01, -2.777e-01, 3.367e-01, 1.927e-01, -2.222e-01,
+                   6.352e-02, 6.888e-03, 3.224e-02, 1.091e-02, -5.706e-01, -5.258e-02,
+                   -3.666e-02, 1.709e-01, -4.805e-02, 2.008e-01, -1.904e-01, 5.952e-01]])
 # Visible checks: the shape and the worked example of the self-check.
 np.random.seed(3)
-phi_out = stochastic_gradient_descent_step(np.array([[3.5], [6.5]]), data, alpha=0.8, batch_size=5)
+phi_out = stochastic_gradient_descent_step(np.array([[3.5], [6.5]]), _data, alpha=0.8, batch_size=5)
 assert isinstance(phi_out, np.ndarray) and phi_out.shape == (2, 1), \
     "stochastic_gradient_descent_step must return an array of shape (2, 1)"
 assert np.allclose(phi_out, [[4.234715], [6.621289]], atol=1e-5), \
@@ -497,14 +508,16 @@ _D = np.vstack([_rng.uniform(-12, 12, 17), _rng.normal(0, 0.5, 17)])
 for _seed, _B, _alpha, _start in [(11, 4, 0.3, (0.4, 9.0)), (12, 1, 0.5, (-2.0, 12.5)),
                                   (13, 17, 0.1, (1.2, 7.0)), (14, 9, 1.3, (-0.3, 15.0))]:
     _phi = np.array([[_start[0]], [_start[1]]])
+    _D_in = _D.copy()
     np.random.seed(_seed)
-    _out = stochastic_gradient_descent_step(_phi, _D, _alpha, _B)
+    _out = stochastic_gradient_descent_step(_phi, _D_in, _alpha, _B)
     _next_student = np.random.rand()
     np.random.seed(_seed)
     _idx = np.random.permutation(_D.shape[1])[:_B]
     _next_ref = np.random.rand()
     assert np.array_equal(_phi, [[_start[0]], [_start[1]]]), \
         "stochastic_gradient_descent_step changed its input phi in place; compute a new array"
+    assert np.array_equal(_D_in, _D), "stochastic_gradient_descent_step changed its input data in place"
     assert isinstance(_out, np.ndarray) and _out.shape == (2, 1), \
         f"with batch_size={_B} the result must be an array of shape (2, 1)"
     _expected = _phi - _alpha * _grad(_D[0, _idx], _D[1, _idx], _phi)
@@ -524,12 +537,12 @@ for _seed, _B, _alpha, _start in [(11, 4, 0.3, (0.4, 9.0)), (12, 1, 0.5, (-2.0, 
 np.random.seed(1)
 _p = np.array([[3.5], [6.5]])
 for _ in range(41):
-    _p = stochastic_gradient_descent_step(_p, data, 0.8, 5)
+    _p = stochastic_gradient_descent_step(_p, _data, 0.8, 5)
 np.random.seed(1)
 _p_ref = np.array([[3.5], [6.5]])
 for _ in range(41):
-    _idx = np.random.permutation(data.shape[1])[:5]
-    _p_ref = _p_ref - 0.8 * _grad(data[0, _idx], data[1, _idx], _p_ref)
+    _idx = np.random.permutation(_data.shape[1])[:5]
+    _p_ref = _p_ref - 0.8 * _grad(_data[0, _idx], _data[1, _idx], _p_ref)
 assert np.allclose(_p, _p_ref, atol=1e-6), "the 41-step SGD experiment ends at a different point"
 ### END HIDDEN TESTS
 
@@ -665,8 +678,19 @@ print("your momentum:       (%.4f, %.4f)" % (momentum_check[0].item(), momentum_
 print("expected momentum:   (%.4f, %.4f)" % (-0.298534, -0.134898))
 
 # %% nbgrader={"grade": true, "grade_id": "test_momentum_step", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
+# The provided data, restated here: an answer that changed `data` in place costs only its own task.
+_data = np.array([[-1.920e+00, -1.422e+01, 1.490e+00, -1.940e+00, -2.389e+00, -5.090e+00,
+                   -8.861e+00, 3.578e+00, -6.010e+00, -6.995e+00, 3.634e+00, 8.743e-01,
+                   -1.096e+01, 4.073e-01, -9.467e+00, 8.560e+00, 1.062e+01, -1.729e-01,
+                   1.040e+01, -1.261e+01, 1.574e-01, -1.304e+01, -2.156e+00, -1.210e+01,
+                   -1.119e+01, 2.902e+00, -8.220e+00, -1.179e+01, -8.391e+00, -4.505e+00],
+                  [-1.051e+00, -2.482e-02, 8.896e-01, -4.943e-01, -9.371e-01, 4.306e-01,
+                   9.577e-03, -7.944e-02, 1.624e-01, -2.682e-01, -3.129e-01, 8.303e-01,
+                   -2.365e-02, 5.098e-01, -2.777e-01, 3.367e-01, 1.927e-01, -2.222e-01,
+                   6.352e-02, 6.888e-03, 3.224e-02, 1.091e-02, -5.706e-01, -5.258e-02,
+                   -3.666e-02, 1.709e-01, -4.805e-02, 2.008e-01, -1.904e-01, 5.952e-01]])
 # Visible checks: the shapes and the worked example of the self-check.
-_result = momentum_step(np.array([[-1.5], [6.5]]), np.array([[0.5], [-0.2]]), data,
+_result = momentum_step(np.array([[-1.5], [6.5]]), np.array([[0.5], [-0.2]]), _data,
                         np.array([0, 3, 7, 11, 20]), alpha=0.6, beta=0.6)
 assert isinstance(_result, tuple) and len(_result) == 2, "momentum_step must return the pair (phi, momentum)"
 phi_out, momentum_out = _result
@@ -716,9 +740,12 @@ for _alpha, _beta in [(0.4, 0.3), (0.2, 0.85), (0.7, 0.0), (0.5, 0.95)]:
     _phi = np.array([[_rng.normal(0.5, 1.0)], [_rng.normal(9.0, 2.0)]])
     _m = _rng.normal(0, 0.8, (2, 1))
     _idx = _rng.choice(23, size=6, replace=False)
-    _phi_in, _m_in = _phi.copy(), _m.copy()
-    _out = momentum_step(_phi_in, _m_in, _D, _idx, _alpha, _beta)
+    _phi_in, _m_in, _D_in, _idx_in = _phi.copy(), _m.copy(), _D.copy(), _idx.copy()
+    _out = momentum_step(_phi_in, _m_in, _D_in, _idx_in, _alpha, _beta)
     assert np.array_equal(_phi_in, _phi), "momentum_step changed its input phi in place; compute a new array"
+    assert np.array_equal(_m_in, _m), "momentum_step changed its input momentum in place; compute a new array"
+    assert np.array_equal(_D_in, _D) and np.array_equal(_idx_in, _idx), \
+        "momentum_step changed its input data or batch_index in place"
     assert isinstance(_out, tuple) and len(_out) == 2, "momentum_step must return the pair (phi, momentum)"
     _phi_new, _m_new = _out
     assert np.shape(_phi_new) == (2, 1) and np.shape(_m_new) == (2, 1), \
@@ -741,9 +768,9 @@ np.random.seed(1)
 _p, _m = np.array([[-1.5], [6.5]]), np.zeros((2, 1))
 _p_ref, _m_ref = _p.copy(), _m.copy()
 for _ in range(81):
-    _idx = np.random.permutation(data.shape[1])[0:5]
-    _p, _m = momentum_step(_p, _m, data, _idx, 0.6, 0.6)
-    _m_ref = 0.6 * _m_ref + 0.4 * _grad(data[0, _idx], data[1, _idx], _p_ref)
+    _idx = np.random.permutation(_data.shape[1])[0:5]
+    _p, _m = momentum_step(_p, _m, _data, _idx, 0.6, 0.6)
+    _m_ref = 0.6 * _m_ref + 0.4 * _grad(_data[0, _idx], _data[1, _idx], _p_ref)
     _p_ref = _p_ref - 0.6 * _m_ref
 assert np.allclose(_p, _p_ref, atol=1e-6), "the 81-step momentum experiment ends at a different point"
 ### END HIDDEN TESTS
@@ -850,8 +877,19 @@ print("your momentum:       (%.4f, %.4f)" % (momentum_check[0].item(), momentum_
 print("expected momentum:   (%.4f, %.4f)" % (-0.211459, -0.128889))
 
 # %% nbgrader={"grade": true, "grade_id": "test_nesterov_step", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
+# The provided data, restated here: an answer that changed `data` in place costs only its own task.
+_data = np.array([[-1.920e+00, -1.422e+01, 1.490e+00, -1.940e+00, -2.389e+00, -5.090e+00,
+                   -8.861e+00, 3.578e+00, -6.010e+00, -6.995e+00, 3.634e+00, 8.743e-01,
+                   -1.096e+01, 4.073e-01, -9.467e+00, 8.560e+00, 1.062e+01, -1.729e-01,
+                   1.040e+01, -1.261e+01, 1.574e-01, -1.304e+01, -2.156e+00, -1.210e+01,
+                   -1.119e+01, 2.902e+00, -8.220e+00, -1.179e+01, -8.391e+00, -4.505e+00],
+                  [-1.051e+00, -2.482e-02, 8.896e-01, -4.943e-01, -9.371e-01, 4.306e-01,
+                   9.577e-03, -7.944e-02, 1.624e-01, -2.682e-01, -3.129e-01, 8.303e-01,
+                   -2.365e-02, 5.098e-01, -2.777e-01, 3.367e-01, 1.927e-01, -2.222e-01,
+                   6.352e-02, 6.888e-03, 3.224e-02, 1.091e-02, -5.706e-01, -5.258e-02,
+                   -3.666e-02, 1.709e-01, -4.805e-02, 2.008e-01, -1.904e-01, 5.952e-01]])
 # Visible checks: the shapes and the worked example of the self-check.
-_result = nesterov_step(np.array([[-1.5], [6.5]]), np.array([[0.5], [-0.2]]), data,
+_result = nesterov_step(np.array([[-1.5], [6.5]]), np.array([[0.5], [-0.2]]), _data,
                         np.array([0, 3, 7, 11, 20]), alpha=0.6, beta=0.6)
 assert isinstance(_result, tuple) and len(_result) == 2, "nesterov_step must return the pair (phi, momentum)"
 phi_out, momentum_out = _result
@@ -901,9 +939,12 @@ for _alpha, _beta in [(0.4, 0.3), (0.25, 0.85), (0.7, 0.5), (0.5, 0.95)]:
     _phi = np.array([[_rng.normal(0.5, 1.0)], [_rng.normal(9.0, 2.0)]])
     _m = _rng.normal(0, 1.5, (2, 1))
     _idx = _rng.choice(19, size=7, replace=False)
-    _phi_in, _m_in = _phi.copy(), _m.copy()
-    _out = nesterov_step(_phi_in, _m_in, _D, _idx, _alpha, _beta)
+    _phi_in, _m_in, _D_in, _idx_in = _phi.copy(), _m.copy(), _D.copy(), _idx.copy()
+    _out = nesterov_step(_phi_in, _m_in, _D_in, _idx_in, _alpha, _beta)
     assert np.array_equal(_phi_in, _phi), "nesterov_step changed its input phi in place; compute a new array"
+    assert np.array_equal(_m_in, _m), "nesterov_step changed its input momentum in place; compute a new array"
+    assert np.array_equal(_D_in, _D) and np.array_equal(_idx_in, _idx), \
+        "nesterov_step changed its input data or batch_index in place"
     assert isinstance(_out, tuple) and len(_out) == 2, "nesterov_step must return the pair (phi, momentum)"
     _phi_new, _m_new = _out
     assert np.shape(_phi_new) == (2, 1) and np.shape(_m_new) == (2, 1), \
@@ -929,9 +970,9 @@ np.random.seed(1)
 _p, _m = np.array([[-1.5], [6.5]]), np.zeros((2, 1))
 _p_ref, _m_ref = _p.copy(), _m.copy()
 for _ in range(81):
-    _idx = np.random.permutation(data.shape[1])[0:5]
-    _p, _m = nesterov_step(_p, _m, data, _idx, 0.6, 0.6)
-    _m_ref = 0.6 * _m_ref + 0.4 * _grad(data[0, _idx], data[1, _idx], _p_ref - 0.36 * _m_ref)
+    _idx = np.random.permutation(_data.shape[1])[0:5]
+    _p, _m = nesterov_step(_p, _m, _data, _idx, 0.6, 0.6)
+    _m_ref = 0.6 * _m_ref + 0.4 * _grad(_data[0, _idx], _data[1, _idx], _p_ref - 0.36 * _m_ref)
     _p_ref = _p_ref - 0.6 * _m_ref
 assert np.allclose(_p, _p_ref, atol=1e-6), "the 81-step Nesterov experiment ends at a different point"
 ### END HIDDEN TESTS
@@ -1094,7 +1135,7 @@ def normalized_gradients(start_posn, n_steps, alpha, epsilon=1e-20):
     Parameters
     ----------
     start_posn : ndarray, shape (2, 1)
-        Start point phi_0.
+        Start point phi_0 (left unchanged).
     n_steps : int
         Number of steps T.
     alpha : float
@@ -1185,7 +1226,9 @@ for _start, _n, _alpha, _eps in [((0.35, 0.55), 17, 0.05, 1e-20), ((-0.9, 0.8), 
                                  ((0.2, -0.4), 12, 0.07, 0.3), ((-0.3, 0.0), 9, 0.1, 1e-20),
                                  ((-0.7, -0.9), 40, 0.08, 1e-20)]:
     _s = np.array([[_start[0]], [_start[1]]])
-    _path = normalized_gradients(_s.copy(), n_steps=_n, alpha=_alpha, epsilon=_eps)
+    _s_in = _s.copy()
+    _path = normalized_gradients(_s_in, n_steps=_n, alpha=_alpha, epsilon=_eps)
+    assert np.array_equal(_s_in, _s), "normalized_gradients changed its input start_posn in place"
     assert isinstance(_path, np.ndarray) and _path.shape == (2, _n + 1), \
         "normalized_gradients must return grad_path of shape (2, n_steps + 1)"
     assert np.all(np.isfinite(_path)), \
@@ -1258,7 +1301,7 @@ def adam(start_posn, n_steps, alpha, beta=0.9, gamma=0.99, epsilon=1e-20):
     Parameters
     ----------
     start_posn : ndarray, shape (2, 1)
-        Start point phi_0.
+        Start point phi_0 (left unchanged).
     n_steps : int
         Number of steps T.
     alpha : float
@@ -1362,7 +1405,9 @@ for _start, _n, _alpha, _beta, _gamma, _eps in [
         ((-0.9, 0.8), 30, 0.07, 0.75, 0.95, 1e-20), ((0.2, -0.4), 15, 0.04, 0.9, 0.99, 0.2),
         ((-0.3, 0.0), 10, 0.06, 0.8, 0.9, 1e-20), ((-0.7, -0.9), 60, 0.05, 0.9, 0.99, 1e-20)]:
     _s = np.array([[_start[0]], [_start[1]]])
-    _path = adam(_s.copy(), n_steps=_n, alpha=_alpha, beta=_beta, gamma=_gamma, epsilon=_eps)
+    _s_in = _s.copy()
+    _path = adam(_s_in, n_steps=_n, alpha=_alpha, beta=_beta, gamma=_gamma, epsilon=_eps)
+    assert np.array_equal(_s_in, _s), "adam changed its input start_posn in place"
     assert isinstance(_path, np.ndarray) and _path.shape == (2, _n + 1), \
         "adam must return grad_path of shape (2, n_steps + 1)"
     assert np.all(np.isfinite(_path)), \

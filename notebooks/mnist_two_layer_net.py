@@ -25,7 +25,10 @@
 # differences, so compute the values; do not type them in.
 #
 # **Rules.** Keep the function and class names and signatures: the tests call them. Use vectorized numpy
-# (no Python loop over the samples of a batch). The whole notebook runs in about a minute.
+# (no Python loop over the samples of a batch): the tests of T2 to T6 read your answer cells, and a loop over the
+# entries of an array there (or `np.vectorize`, `np.apply_along_axis`, `map`) costs that task's points; loops over a
+# few named parameters are fine. Each task is graded on its own: a mistake costs the points of its own task only.
+# The whole notebook runs in about a minute.
 #
 # **Time.** About 5 hours: 1.5 h for Part 1, 2.5 h for Part 2, 1 h for Part 3.
 #
@@ -44,8 +47,8 @@
 # | 2 | T5 | `SoftmaxRegression.forward` (loss and gradients) | 8 | automatic |
 # | 2 | T6 | `TwoLayerNet.forward` (loss and gradients) | 12 | automatic |
 # | 2 | T7 | `SGD.update` with L2 regularization | 7 | automatic |
-# | 3 | T8 | `config_softmax`: softmax regression reaches 0.85 test accuracy | 6 | automatic |
-# | 3 | T9 | `config_twolayer`: the two-layer network reaches 0.90 test accuracy | 10 | automatic |
+# | 3 | T8 | `config_softmax`: the prescribed configuration of softmax regression | 6 | automatic |
+# | 3 | T9 | `config_twolayer`: the prescribed configuration of the two-layer network | 10 | automatic |
 # | 3 | E1 | learning rates: findings | 4 | by hand |
 # | 3 | E2 | regularization strengths: findings | 4 | by hand |
 # | 3 | E3 | your tuned configuration | 3 | by hand |
@@ -561,15 +564,58 @@ assert np.allclose(ReLU(x_check), [0, 0, 0, 0.5, 2]), "ReLU is wrong"
 assert np.allclose(ReLU_dev(x_check), [0, 0, 0, 1, 1]), "ReLU_dev is wrong"
 
 ### BEGIN HIDDEN TESTS
+import ast, inspect, linecache, textwrap
+
+
+def _python_loops(*funcs):
+    """Lines of the answer cells defining `funcs` with a Python loop over array entries, or a call of np.vectorize,
+    np.frompyfunc, np.apply_along_axis or map. Loops over a literal tuple or list, over range(<constants>) and over
+    a dict's keys, values or items (or over .weights / .gradients) are allowed."""
+    def harmless(it):
+        if isinstance(it, (ast.Tuple, ast.List)):
+            return all(isinstance(e, ast.Constant) for e in it.elts)
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in ("items", "keys", "values"):
+            return True
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range":
+            return all(isinstance(a, ast.Constant) for a in it.args)
+        return isinstance(it, ast.Attribute) and it.attr in ("weights", "gradients")
+
+    found = set()
+    for func in funcs:
+        text = "".join(linecache.getlines(func.__code__.co_filename))
+        if not text.strip():
+            try:
+                text = textwrap.dedent(inspect.getsource(func))
+            except (OSError, TypeError):
+                raise AssertionError(f"cannot read the source of {func.__name__}: define it in its answer cell and run "
+                                     "that cell") from None
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.While):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.For, ast.AsyncFor)) and not harmless(node.iter):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)) and \
+                    not all(harmless(g.iter) for g in node.generators):
+                found.add(node.lineno)
+            elif getattr(node, "attr", getattr(node, "id", None)) in ("vectorize", "frompyfunc", "apply_along_axis", "map"):
+                found.add(node.lineno)
+    return sorted(found)
+
+
+_lines = _python_loops(sigmoid, sigmoid_dev, ReLU, ReLU_dev)
+assert not _lines, ("no-loop rule: the answer cell of sigmoid, sigmoid_dev, ReLU and ReLU_dev has a Python loop over the samples or "
+                    f"np.vectorize / map (line {_lines}); use vectorized numpy")
+
 _rng = np.random.default_rng(9120)
 _x = _rng.uniform(-8, 8, size=(4, 7))
 _x[0, :3] = 0.0
 _sig = 1.0 / (1.0 + np.exp(-_x))
 assert np.shape(sigmoid(_x)) == _x.shape and np.allclose(sigmoid(_x), _sig), "sigmoid is wrong on a 2-D array"
 _fd = (1.0 / (1.0 + np.exp(-(_x + 1e-6))) - 1.0 / (1.0 + np.exp(-(_x - 1e-6)))) / 2e-6
+assert np.shape(sigmoid_dev(_x)) == _x.shape, "sigmoid_dev must return an array of the shape of X"
 assert np.allclose(sigmoid_dev(_x), _fd, atol=1e-7), \
     "sigmoid_dev does not match the slope of the sigmoid: evaluate sigma at the input X, then sigma * (1 - sigma)"
-assert np.allclose(ReLU(_x), np.where(_x > 0, _x, 0.0)), "ReLU is wrong on a 2-D array"
+assert np.shape(ReLU(_x)) == _x.shape and np.allclose(ReLU(_x), np.where(_x > 0, _x, 0.0)), "ReLU is wrong on a 2-D array"
 assert np.shape(ReLU_dev(_x)) == _x.shape and np.allclose(ReLU_dev(_x), (_x > 0).astype(float)), \
     "ReLU_dev must be 1 where X > 0 and 0 elsewhere (0 at X == 0)"
 ### END HIDDEN TESTS
@@ -608,6 +654,48 @@ assert np.allclose(softmax(scores_check), [[0.09003057, 0.24472847, 0.66524096],
     "softmax is wrong on the self-check scores"
 
 ### BEGIN HIDDEN TESTS
+import ast, inspect, linecache, textwrap
+
+
+def _python_loops(*funcs):
+    """Lines of the answer cells defining `funcs` with a Python loop over array entries, or a call of np.vectorize,
+    np.frompyfunc, np.apply_along_axis or map. Loops over a literal tuple or list, over range(<constants>) and over
+    a dict's keys, values or items (or over .weights / .gradients) are allowed."""
+    def harmless(it):
+        if isinstance(it, (ast.Tuple, ast.List)):
+            return all(isinstance(e, ast.Constant) for e in it.elts)
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in ("items", "keys", "values"):
+            return True
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range":
+            return all(isinstance(a, ast.Constant) for a in it.args)
+        return isinstance(it, ast.Attribute) and it.attr in ("weights", "gradients")
+
+    found = set()
+    for func in funcs:
+        text = "".join(linecache.getlines(func.__code__.co_filename))
+        if not text.strip():
+            try:
+                text = textwrap.dedent(inspect.getsource(func))
+            except (OSError, TypeError):
+                raise AssertionError(f"cannot read the source of {func.__name__}: define it in its answer cell and run "
+                                     "that cell") from None
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.While):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.For, ast.AsyncFor)) and not harmless(node.iter):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)) and \
+                    not all(harmless(g.iter) for g in node.generators):
+                found.add(node.lineno)
+            elif getattr(node, "attr", getattr(node, "id", None)) in ("vectorize", "frompyfunc", "apply_along_axis", "map"):
+                found.add(node.lineno)
+    return sorted(found)
+
+
+_lines = _python_loops(softmax)
+assert not _lines, ("no-loop rule: the answer cell of softmax has a Python loop over the samples or "
+                    f"np.vectorize / map (line {_lines}); use vectorized numpy")
+
 _rng = np.random.default_rng(5772)
 _z = _rng.normal(0.0, 3.0, size=(7, 4))
 _ref = np.exp(_z - _z.max(axis=1, keepdims=True))
@@ -677,6 +765,48 @@ assert np.isclose(cross_entropy_loss(probs_check, labels_check), 0.72060090), "c
 assert np.isclose(compute_accuracy(probs_check, labels_check), 0.75), "compute_accuracy is wrong on the self-check batch"
 
 ### BEGIN HIDDEN TESTS
+import ast, inspect, linecache, textwrap
+
+
+def _python_loops(*funcs):
+    """Lines of the answer cells defining `funcs` with a Python loop over array entries, or a call of np.vectorize,
+    np.frompyfunc, np.apply_along_axis or map. Loops over a literal tuple or list, over range(<constants>) and over
+    a dict's keys, values or items (or over .weights / .gradients) are allowed."""
+    def harmless(it):
+        if isinstance(it, (ast.Tuple, ast.List)):
+            return all(isinstance(e, ast.Constant) for e in it.elts)
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in ("items", "keys", "values"):
+            return True
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range":
+            return all(isinstance(a, ast.Constant) for a in it.args)
+        return isinstance(it, ast.Attribute) and it.attr in ("weights", "gradients")
+
+    found = set()
+    for func in funcs:
+        text = "".join(linecache.getlines(func.__code__.co_filename))
+        if not text.strip():
+            try:
+                text = textwrap.dedent(inspect.getsource(func))
+            except (OSError, TypeError):
+                raise AssertionError(f"cannot read the source of {func.__name__}: define it in its answer cell and run "
+                                     "that cell") from None
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.While):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.For, ast.AsyncFor)) and not harmless(node.iter):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)) and \
+                    not all(harmless(g.iter) for g in node.generators):
+                found.add(node.lineno)
+            elif getattr(node, "attr", getattr(node, "id", None)) in ("vectorize", "frompyfunc", "apply_along_axis", "map"):
+                found.add(node.lineno)
+    return sorted(found)
+
+
+_lines = _python_loops(cross_entropy_loss, compute_accuracy)
+assert not _lines, ("no-loop rule: the answer cell of cross_entropy_loss and compute_accuracy has a Python loop over the samples or "
+                    f"np.vectorize / map (line {_lines}); use vectorized numpy")
+
 _rng = np.random.default_rng(6626)
 _e = np.exp(_rng.normal(0.0, 1.5, size=(13, 7)))
 _p = _e / _e.sum(axis=1, keepdims=True)
@@ -706,7 +836,12 @@ assert np.isclose(compute_accuracy(_sq, _yq), np.mean(_sq.argmax(axis=1) == _yq)
 # $X \in \mathbb{R}^{N \times D}$ with labels $y$ returns `(loss, accuracy)` as floats; in `mode="train"` it also fills
 # `self.gradients` (any other mode, e.g. `"valid"`, only evaluates). The loss is the data loss of T4: the
 # L2 penalty is the optimizer's business (T7). Read the parameters from `self.weights` at every call, and
-# compute in the dtype of `X` and the weights (do not cast).
+# compute in the dtype of `X` and the weights (do not cast). A forward pass changes neither its inputs nor
+# `self.weights`. Use your `softmax`, `cross_entropy_loss` and `compute_accuracy` (and in T6 your `sigmoid` and
+# `sigmoid_dev`): the tests of T5 and T6 accept the values these give, so a mistake in T2 to T4 costs only the points
+# of its own task. (The hidden batches of T5 and T6 have as many samples as classes, so that a function of T2 to T4
+# that confuses the two axes still runs. One thing cannot be separated: if a function of T2 to T4 raises an error
+# when your forward pass calls it, the forward pass cannot run, and T5 or T6 loses its points too.)
 #
 # Softmax regression is one fully-connected layer followed by the softmax, with $W_1 \in \mathbb{R}^{D \times C}$
 # and $b_1 \in \mathbb{R}^C$:
@@ -803,50 +938,121 @@ first_loss, first_acc = SoftmaxRegression().forward(train_data[:64], train_label
 print(f"untrained model on 64 training images: loss {first_loss:.4f}   expected about log(10) = 2.3026")
 
 # %% nbgrader={"grade": true, "grade_id": "test_softmax_regression", "locked": true, "points": 8, "schema_version": 3, "solution": false, "task": false}
-assert np.isclose(small_loss, 1.90611075, rtol=1e-6), "SoftmaxRegression.forward returns the wrong loss on the self-check batch"
-assert np.isclose(small_acc, 1 / 6), "SoftmaxRegression.forward returns the wrong accuracy on the self-check batch"
-assert abs(first_loss - np.log(10)) < 0.01, "the untrained model's loss should be close to log(10)"
+# Visible check: the parameters keep their shapes. The forward pass is checked on hidden batches.
+_m = SoftmaxRegression(input_size=5, num_classes=3)
+assert set(_m.weights) == {"W1", "b1"}, "keep the parameters W1 and b1 of __init__"
+assert np.shape(_m.weights["W1"]) == (5, 3) and np.shape(_m.weights["b1"]) == (3,), \
+    "keep __init__: W1 has shape (D, C) and b1 shape (C,)"
 
 ### BEGIN HIDDEN TESTS
-def _sr_loss(_w, _X, _y):
-    _s = _X @ _w["W1"] + _w["b1"]
-    _s = _s - _s.max(axis=1, keepdims=True)
-    return np.mean(np.log(np.exp(_s).sum(axis=1)) - _s[np.arange(len(_y)), _y])
+# T5 is judged on its own: the expected values are computed from the scores with the reference softmax, loss and
+# accuracy, or with yours (T3, T4 are graded in their own tests), whichever your forward pass uses.
+import ast, inspect, linecache, textwrap
 
 
-def _fd_grad(_f, _w, _name, _h=1e-6):
-    _g = np.zeros_like(_w[_name])
-    for _i in np.ndindex(_g.shape):
-        _old = _w[_name][_i]
-        _w[_name][_i] = _old + _h
-        _fp = _f()
-        _w[_name][_i] = _old - _h
-        _fm = _f()
-        _w[_name][_i] = _old
-        _g[_i] = (_fp - _fm) / (2 * _h)
-    return _g
+def _python_loops(*funcs):
+    """Lines of the answer cells defining `funcs` with a Python loop over array entries, or a call of np.vectorize,
+    np.frompyfunc, np.apply_along_axis or map. Loops over a literal tuple or list, over range(<constants>) and over
+    a dict's keys, values or items (or over .weights / .gradients) are allowed."""
+    def harmless(it):
+        if isinstance(it, (ast.Tuple, ast.List)):
+            return all(isinstance(e, ast.Constant) for e in it.elts)
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in ("items", "keys", "values"):
+            return True
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range":
+            return all(isinstance(a, ast.Constant) for a in it.args)
+        return isinstance(it, ast.Attribute) and it.attr in ("weights", "gradients")
+
+    found = set()
+    for func in funcs:
+        text = "".join(linecache.getlines(func.__code__.co_filename))
+        if not text.strip():
+            try:
+                text = textwrap.dedent(inspect.getsource(func))
+            except (OSError, TypeError):
+                raise AssertionError(f"cannot read the source of {func.__name__}: define it in its answer cell and run "
+                                     "that cell") from None
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.While):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.For, ast.AsyncFor)) and not harmless(node.iter):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)) and \
+                    not all(harmless(g.iter) for g in node.generators):
+                found.add(node.lineno)
+            elif getattr(node, "attr", getattr(node, "id", None)) in ("vectorize", "frompyfunc", "apply_along_axis", "map"):
+                found.add(node.lineno)
+    return sorted(found)
+
+
+_lines = _python_loops(SoftmaxRegression.forward)
+assert not _lines, ("no-loop rule: the answer cell of SoftmaxRegression has a Python loop over the samples or "
+                    f"np.vectorize / map (line {_lines}); use vectorized numpy")
+
+
+def _ref_softmax(s):
+    e = np.exp(s - s.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _yours(func, *args):
+    """Your function of an earlier task on copies of args, as a float array (None if it fails)."""
+    try:
+        out = np.asarray(func(*[np.array(a) for a in args]), dtype=float)
+    except Exception:  # an unfinished earlier task: only the reference counts
+        return None
+    return out if np.all(np.isfinite(out)) else None
+
+
+def _mismatch(_P, _loss, _acc, _grads, _X, _y):
+    """What in forward's results disagrees with the probabilities _P (None if nothing)."""
+    _N = len(_y)
+    _losses = [-np.mean(np.log(_P[np.arange(_N), _y])), _yours(cross_entropy_loss, _P, _y)]
+    _accs = [np.mean(np.argmax(_P, axis=1) == _y), _yours(compute_accuracy, _P, _y)]
+    if not any(_l is not None and np.shape(_l) == () and np.isclose(_loss, _l, rtol=1e-6) for _l in _losses):
+        return "SoftmaxRegression.forward returns the wrong loss on a hidden batch (the mean cross-entropy of softmax(X W1 + b1))"
+    if not any(_a is not None and np.shape(_a) == () and np.isclose(_acc, _a) for _a in _accs):
+        return "SoftmaxRegression.forward returns the wrong accuracy on a hidden batch"
+    _dS = (_P - np.eye(_P.shape[1])[_y]) / _N
+    for _name, _want in (("W1", _X.T @ _dS), ("b1", _dS.sum(axis=0))):
+        if not np.allclose(_grads[_name], _want, rtol=1e-5, atol=1e-7):
+            return (f"gradients[{_name!r}] does not match the gradient of the mean loss on a hidden batch "
+                    "(check the 1/N, the one-hot labels and the transpose)")
+    return None
 
 
 _rng = np.random.default_rng(2319)
-_D, _C, _N = 7, 4, 9
-_X = _rng.normal(size=(_N, _D))
-_y = _rng.integers(0, _C, size=_N)
-_w = {"W1": _rng.normal(0.0, 0.7, size=(_D, _C)), "b1": _rng.normal(0.0, 0.7, size=_C)}
-_m = SoftmaxRegression(input_size=_D, num_classes=_C, seed=5)
-assert set(_m.weights) == {"W1", "b1"}, "keep the parameters W1 and b1 of __init__"
-_m.weights["W1"], _m.weights["b1"] = _w["W1"].copy(), _w["b1"].copy()
-_loss, _acc = _m.forward(_X, _y, mode="train")
-assert np.isclose(_loss, _sr_loss(_w, _X, _y), rtol=1e-6), "SoftmaxRegression.forward returns the wrong loss on a hidden batch"
-assert np.isclose(_acc, np.mean(np.argmax(_X @ _w["W1"] + _w["b1"], axis=1) == _y)), \
-    "SoftmaxRegression.forward returns the wrong accuracy on a hidden batch"
-for _name in ("W1", "b1"):
-    _g = np.asarray(_m.gradients[_name])
-    assert _g.shape == _w[_name].shape, f"gradients[{_name!r}] must have the shape of weights[{_name!r}]"
-    _num = _fd_grad(lambda: _sr_loss(_w, _X, _y), _w, _name)
-    assert np.allclose(_g, _num, rtol=1e-5, atol=1e-7), \
-        f"gradients[{_name!r}] does not match finite differences of the mean loss (check the 1/N and the transpose)"
-_loss_valid, _ = _m.forward(_X, _y, mode="valid")
-assert np.isclose(_loss_valid, _loss), "mode='valid' must return the same loss as mode='train'"
+_m0 = SoftmaxRegression()
+assert set(_m0.weights) == {"W1", "b1"}, "keep the parameters W1 and b1 of __init__"
+assert np.shape(_m0.weights["W1"]) == (784, 10) and np.shape(_m0.weights["b1"]) == (10,), \
+    "keep __init__: W1 (784, 10) and b1 (10,) by default"
+for _D, _C, _N in [(7, 4, 4), (5, 3, 3), (3, 6, 6)]:  # N = C: see the note in T5
+    _X = _rng.normal(size=(_N, _D))
+    _y = _rng.integers(0, _C, size=_N)
+    _w = {"W1": _rng.normal(0.0, 0.7, size=(_D, _C)), "b1": _rng.normal(0.0, 0.7, size=_C)}
+    _m = SoftmaxRegression(input_size=_D, num_classes=_C, seed=5)
+    _m.weights["W1"], _m.weights["b1"] = _w["W1"].copy(), _w["b1"].copy()
+    _Xin, _yin = _X.copy(), _y.copy()
+    _res = _m.forward(_Xin, _yin, mode="train")
+    assert isinstance(_res, (tuple, list)) and len(_res) == 2, "SoftmaxRegression.forward must return (loss, accuracy)"
+    _loss, _acc = (float(np.asarray(_v)) for _v in _res)
+    _grads = {_k: np.asarray(_m.gradients[_k], dtype=float) for _k in ("W1", "b1")}
+    for _k in ("W1", "b1"):
+        assert _grads[_k].shape == _w[_k].shape, f"gradients[{_k!r}] must have the shape of weights[{_k!r}], {_w[_k].shape}"
+    assert np.array_equal(_Xin, _X) and np.array_equal(_yin, _y), "forward must not change X or y"
+    assert all(np.array_equal(np.asarray(_m.weights[_k]), _w[_k]) for _k in _w), \
+        "forward must not change the weights (the step is the optimizer's, T7)"
+    _S = _X @ _w["W1"] + _w["b1"]
+    _Ps = [_P for _P in (_ref_softmax(_S), _yours(softmax, _S)) if _P is not None and _P.shape == _S.shape]
+    _problems = [_mismatch(_P, _loss, _acc, _grads, _X, _y) for _P in _Ps]
+    assert None in _problems, _problems[0]
+    _X2 = _rng.normal(size=(_N, _D))
+    _y2 = _rng.integers(0, _C, size=_N)
+    _m.forward(_X2, _y2, mode="valid")
+    assert all(np.array_equal(np.asarray(_m.gradients[_k], dtype=float), _grads[_k]) for _k in _grads), \
+        "forward(mode='valid') must only evaluate: it changed self.gradients"
+    _lv, _av = (float(np.asarray(_v)) for _v in _m.forward(_X, _y, mode="valid"))
+    assert np.isclose(_lv, _loss) and np.isclose(_av, _acc), "mode='valid' must return the same loss and accuracy as mode='train'"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "two_layer_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -932,58 +1138,132 @@ first_loss2, _ = TwoLayerNet().forward(train_data[:64], train_label[:64], mode="
 print(f"untrained network on 64 training images: loss {first_loss2:.4f}   expected about log(10) = 2.3026")
 
 # %% nbgrader={"grade": true, "grade_id": "test_two_layer_net", "locked": true, "points": 12, "schema_version": 3, "solution": false, "task": false}
-assert np.isclose(small_loss2, 2.20009565, rtol=1e-6), "TwoLayerNet.forward returns the wrong loss on the self-check batch"
-assert np.isclose(small_acc2, 1 / 6), "TwoLayerNet.forward returns the wrong accuracy on the self-check batch"
-assert abs(first_loss2 - np.log(10)) < 0.01, "the untrained network's loss should be close to log(10)"
+# Visible check: the parameters keep their shapes. The forward pass is checked on hidden batches.
+_m = TwoLayerNet(input_size=5, num_classes=3, hidden_size=4)
+assert set(_m.weights) == {"W1", "b1", "W2", "b2"}, "keep the parameters W1, b1, W2, b2 of __init__"
+for _name, _shape in [("W1", (5, 4)), ("b1", (4,)), ("W2", (4, 3)), ("b2", (3,))]:
+    assert np.shape(_m.weights[_name]) == _shape, f"keep __init__: weights[{_name!r}] has shape {_shape}"
 
 ### BEGIN HIDDEN TESTS
-def _tl_loss(_w, _X, _y):
-    _a = 1.0 / (1.0 + np.exp(-(_X @ _w["W1"] + _w["b1"])))
-    _s = _a @ _w["W2"] + _w["b2"]
-    _s = _s - _s.max(axis=1, keepdims=True)
-    return np.mean(np.log(np.exp(_s).sum(axis=1)) - _s[np.arange(len(_y)), _y])
+# T6 is judged on its own: the expected values are computed with the reference sigmoid, sigmoid', softmax, loss and
+# accuracy, or with yours (T2 to T4 are graded in their own tests), whichever your forward pass uses.
+import ast, inspect, linecache, textwrap
 
 
-def _tl_scores(_w, _X):
-    return 1.0 / (1.0 + np.exp(-(_X @ _w["W1"] + _w["b1"]))) @ _w["W2"] + _w["b2"]
+def _python_loops(*funcs):
+    """Lines of the answer cells defining `funcs` with a Python loop over array entries, or a call of np.vectorize,
+    np.frompyfunc, np.apply_along_axis or map. Loops over a literal tuple or list, over range(<constants>) and over
+    a dict's keys, values or items (or over .weights / .gradients) are allowed."""
+    def harmless(it):
+        if isinstance(it, (ast.Tuple, ast.List)):
+            return all(isinstance(e, ast.Constant) for e in it.elts)
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in ("items", "keys", "values"):
+            return True
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range":
+            return all(isinstance(a, ast.Constant) for a in it.args)
+        return isinstance(it, ast.Attribute) and it.attr in ("weights", "gradients")
+
+    found = set()
+    for func in funcs:
+        text = "".join(linecache.getlines(func.__code__.co_filename))
+        if not text.strip():
+            try:
+                text = textwrap.dedent(inspect.getsource(func))
+            except (OSError, TypeError):
+                raise AssertionError(f"cannot read the source of {func.__name__}: define it in its answer cell and run "
+                                     "that cell") from None
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.While):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.For, ast.AsyncFor)) and not harmless(node.iter):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)) and \
+                    not all(harmless(g.iter) for g in node.generators):
+                found.add(node.lineno)
+            elif getattr(node, "attr", getattr(node, "id", None)) in ("vectorize", "frompyfunc", "apply_along_axis", "map"):
+                found.add(node.lineno)
+    return sorted(found)
 
 
-def _fd_grad(_f, _w, _name, _h=1e-6):
-    _g = np.zeros_like(_w[_name])
-    for _i in np.ndindex(_g.shape):
-        _old = _w[_name][_i]
-        _w[_name][_i] = _old + _h
-        _fp = _f()
-        _w[_name][_i] = _old - _h
-        _fm = _f()
-        _w[_name][_i] = _old
-        _g[_i] = (_fp - _fm) / (2 * _h)
-    return _g
+_lines = _python_loops(TwoLayerNet.forward)
+assert not _lines, ("no-loop rule: the answer cell of TwoLayerNet has a Python loop over the samples or "
+                    f"np.vectorize / map (line {_lines}); use vectorized numpy")
+
+
+def _ref_softmax(s):
+    e = np.exp(s - s.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _yours(func, *args):
+    """Your function of an earlier task on copies of args, as a float array (None if it fails)."""
+    try:
+        out = np.asarray(func(*[np.array(a) for a in args]), dtype=float)
+    except Exception:  # an unfinished earlier task: only the reference counts
+        return None
+    return out if np.all(np.isfinite(out)) else None
+
+
+def _shaped(*arrays, like):
+    return [a for a in arrays if a is not None and a.shape == like.shape]
+
+
+def _mismatch(_A, _P, _dA, _loss, _acc, _grads, _X, _y, _w):
+    """What in forward's results disagrees with the activations _A, probabilities _P and sigma' _dA (None if nothing)."""
+    _N = len(_y)
+    _losses = [-np.mean(np.log(_P[np.arange(_N), _y])), _yours(cross_entropy_loss, _P, _y)]
+    _accs = [np.mean(np.argmax(_P, axis=1) == _y), _yours(compute_accuracy, _P, _y)]
+    if not any(_l is not None and np.shape(_l) == () and np.isclose(_loss, _l, rtol=1e-6) for _l in _losses):
+        return ("TwoLayerNet.forward returns the wrong loss for hidden weights (sigmoid hidden layer, then softmax, "
+                "mean cross-entropy)")
+    if not any(_a is not None and np.shape(_a) == () and np.isclose(_acc, _a) for _a in _accs):
+        return "TwoLayerNet.forward returns the wrong accuracy on a hidden batch"
+    _dS = (_P - np.eye(_P.shape[1])[_y]) / _N
+    _dZ1 = (_dS @ _w["W2"].T) * _dA
+    for _name, _want in (("W2", _A.T @ _dS), ("b2", _dS.sum(axis=0)), ("W1", _X.T @ _dZ1), ("b1", _dZ1.sum(axis=0))):
+        if not np.allclose(_grads[_name], _want, rtol=1e-5, atol=1e-7):
+            return f"gradients[{_name!r}] does not match the gradient of the loss on a hidden network"
+    return None
 
 
 _rng = np.random.default_rng(4471)
-_D, _H, _C, _N = 6, 5, 4, 8
-_X = _rng.normal(size=(_N, _D))
-_y = _rng.integers(0, _C, size=_N)
-_w = {"W1": _rng.normal(0.0, 0.9, size=(_D, _H)), "b1": _rng.normal(0.0, 0.9, size=_H),
-      "W2": _rng.normal(0.0, 0.9, size=(_H, _C)), "b2": _rng.normal(0.0, 0.9, size=_C)}
-_m = TwoLayerNet(input_size=_D, num_classes=_C, hidden_size=_H, seed=3)
-assert set(_m.weights) == {"W1", "b1", "W2", "b2"}, "keep the parameters W1, b1, W2, b2 of __init__"
-for _name in _w:
-    _m.weights[_name] = _w[_name].copy()
-_loss, _acc = _m.forward(_X, _y, mode="train")
-assert np.isclose(_loss, _tl_loss(_w, _X, _y), rtol=1e-6), \
-    "TwoLayerNet.forward returns the wrong loss for hidden weights (sigmoid hidden layer, then softmax, mean cross-entropy)"
-assert np.isclose(_acc, np.mean(np.argmax(_tl_scores(_w, _X), axis=1) == _y)), \
-    "TwoLayerNet.forward returns the wrong accuracy on a hidden batch"
-for _name in ("W2", "b2", "W1", "b1"):
-    _g = np.asarray(_m.gradients[_name])
-    assert _g.shape == _w[_name].shape, f"gradients[{_name!r}] must have the shape of weights[{_name!r}]"
-    _num = _fd_grad(lambda: _tl_loss(_w, _X, _y), _w, _name)
-    assert np.allclose(_g, _num, rtol=1e-5, atol=1e-7), \
-        f"gradients[{_name!r}] does not match finite differences of the loss on a hidden network"
-_loss_valid, _ = _m.forward(_X, _y, mode="valid")
-assert np.isclose(_loss_valid, _loss), "mode='valid' must return the same loss as mode='train'"
+_m0 = TwoLayerNet(hidden_size=16)
+assert set(_m0.weights) == {"W1", "b1", "W2", "b2"}, "keep the parameters W1, b1, W2, b2 of __init__"
+assert [np.shape(_m0.weights[_k]) for _k in ("W1", "b1", "W2", "b2")] == [(784, 16), (16,), (16, 10), (10,)], \
+    "keep __init__: W1 (D, H), b1 (H,), W2 (H, C), b2 (C,)"
+for _D, _H, _C, _N in [(6, 5, 4, 4), (3, 2, 5, 5), (4, 7, 3, 3)]:  # N = C: see the note in T5
+    _X = _rng.normal(size=(_N, _D))
+    _y = _rng.integers(0, _C, size=_N)
+    _w = {"W1": _rng.normal(0.0, 0.9, size=(_D, _H)), "b1": _rng.normal(0.0, 0.9, size=_H),
+          "W2": _rng.normal(0.0, 0.9, size=(_H, _C)), "b2": _rng.normal(0.0, 0.9, size=_C)}
+    _m = TwoLayerNet(input_size=_D, num_classes=_C, hidden_size=_H, seed=3)
+    for _name in _w:
+        _m.weights[_name] = _w[_name].copy()
+    _Xin, _yin = _X.copy(), _y.copy()
+    _res = _m.forward(_Xin, _yin, mode="train")
+    assert isinstance(_res, (tuple, list)) and len(_res) == 2, "TwoLayerNet.forward must return (loss, accuracy)"
+    _loss, _acc = (float(np.asarray(_v)) for _v in _res)
+    _grads = {_k: np.asarray(_m.gradients[_k], dtype=float) for _k in _w}
+    for _k in ("W2", "b2", "W1", "b1"):
+        assert _grads[_k].shape == _w[_k].shape, f"gradients[{_k!r}] must have the shape of weights[{_k!r}], {_w[_k].shape}"
+    assert np.array_equal(_Xin, _X) and np.array_equal(_yin, _y), "forward must not change X or y"
+    assert all(np.array_equal(np.asarray(_m.weights[_k]), _w[_k]) for _k in _w), \
+        "forward must not change the weights (the step is the optimizer's, T7)"
+    _Z1 = _X @ _w["W1"] + _w["b1"]
+    _problems = []
+    for _A in _shaped(1.0 / (1.0 + np.exp(-_Z1)), _yours(sigmoid, _Z1), like=_Z1):
+        _S = _A @ _w["W2"] + _w["b2"]
+        for _P in _shaped(_ref_softmax(_S), _yours(softmax, _S), like=_S):
+            for _dA in _shaped(_A * (1.0 - _A), np.exp(-_Z1) / (1.0 + np.exp(-_Z1)) ** 2, _yours(sigmoid_dev, _Z1), like=_Z1):
+                _problems.append(_mismatch(_A, _P, _dA, _loss, _acc, _grads, _X, _y, _w))
+    assert None in _problems, _problems[0]
+    _X2 = _rng.normal(size=(_N, _D))
+    _y2 = _rng.integers(0, _C, size=_N)
+    _m.forward(_X2, _y2, mode="valid")
+    assert all(np.array_equal(np.asarray(_m.gradients[_k], dtype=float), _grads[_k]) for _k in _grads), \
+        "forward(mode='valid') must only evaluate: it changed self.gradients"
+    _lv, _av = (float(np.asarray(_v)) for _v in _m.forward(_X, _y, mode="valid"))
+    assert np.isclose(_lv, _loss) and np.isclose(_av, _acc), "mode='valid' must return the same loss and accuracy as mode='train'"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "sgd_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -1193,8 +1473,10 @@ def plot_sweep(runs, name):
 #
 # Write the configuration `config_softmax` of softmax regression with the default values: batch size 64,
 # learning rate 0.1, regularization $10^{-3}$, 10 epochs, seed 0, progress printed; `hidden_size` is not used
-# (set it to `None`). The next cell trains it. It must reach a test accuracy of at least **0.85** (expect about
-# 0.92 in a few seconds).
+# (set it to `None`). The next cell trains it. With T1 to T7 right it reaches a test accuracy of about 0.92 in a
+# few seconds (below 0.85 means something in T1 to T7 is wrong). The test of T8 checks every value of the
+# configuration; the training itself rests on T1 to T7, which are graded in their own tests, so a mistake there
+# does not cost T8's points.
 
 # %% nbgrader={"grade": false, "grade_id": "softmax_training", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # TODO: config_softmax = {"type": ..., "hidden_size": ..., "batch_size": ..., "learning_rate": ..., "reg": ...,
@@ -1210,24 +1492,32 @@ plot_curves(softmax_run["train_loss"], softmax_run["train_acc"], softmax_run["va
             title="(softmax regression)")
 
 # %% nbgrader={"grade": true, "grade_id": "test_softmax_training", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
-assert config_softmax["type"] == "SoftmaxRegression", "config_softmax must train a SoftmaxRegression"
-assert softmax_run["test_acc"] >= 0.85, f"softmax regression reaches only {softmax_run['test_acc']:.4f} test accuracy"
+assert isinstance(config_softmax, dict), "config_softmax must be a dict"
+assert config_softmax.get("type") == "SoftmaxRegression", "config_softmax must train a SoftmaxRegression"
 
 ### BEGIN HIDDEN TESTS
-_w = softmax_run["model"].weights
-assert np.shape(_w["W1"]) == (784, 10) and np.shape(_w["b1"]) == (10,), "the trained model has the wrong parameter shapes"
-_Xt = X_test_raw.reshape(len(X_test_raw), -1).astype(np.float64) / 255.0
-_acc = np.mean(np.argmax(_Xt @ _w["W1"] + _w["b1"], axis=1) == y_test_raw)
-assert _acc >= 0.85, "the trained softmax regression classifies fewer than 85% of the test images correctly"
-assert abs(_acc - softmax_run["test_acc"]) < 2e-3, "the reported test accuracy does not match the model's predictions"
+# T8 grades the configuration only: how well it trains depends on T1 to T7, which are graded in their own tests.
+_want = {"type": "SoftmaxRegression", "hidden_size": None, "batch_size": 64, "learning_rate": 0.1, "reg": 1e-3,
+         "epochs": 10, "seed": 0, "debug": True}
+assert set(config_softmax) == set(_want), f"config_softmax must have exactly the keys {sorted(_want)}"
+for _key, _value in _want.items():
+    _got = config_softmax[_key]
+    if _value is None or isinstance(_value, (str, bool)):
+        _ok = _got is _value or (isinstance(_value, str) and _got == _value) or (_value is True and _got == 1)
+    elif isinstance(_value, int):
+        _ok = isinstance(_got, (int, np.integer)) and not isinstance(_got, bool) and _got == _value
+    else:
+        _ok = isinstance(_got, (int, float, np.number)) and not isinstance(_got, bool) and np.isclose(_got, _value)
+    assert _ok, f"config_softmax[{_key!r}] is not the value the task prescribes"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "two_layer_training_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## T9. Train the two-layer network
 #
 # Write `config_twolayer`, the default configuration of the two-layer network: 128 hidden units, batch size
-# 64, learning rate 0.1, regularization $10^{-3}$, 10 epochs, seed 0, progress printed. It must reach a test
-# accuracy of at least **0.90** (expect about 0.925; the sweeps below start from this configuration).
+# 64, learning rate 0.1, regularization $10^{-3}$, 10 epochs, seed 0, progress printed. With T1 to T7 right it
+# reaches a test accuracy of about 0.925 (below 0.90 means something in T1 to T7 is wrong); the sweeps below start
+# from this configuration. As in T8, the test checks every value of the configuration.
 
 # %% nbgrader={"grade": false, "grade_id": "two_layer_training", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # TODO: config_twolayer = {"type": "TwoLayerNet", "hidden_size": ..., ...} with the same keys as config_softmax
@@ -1242,19 +1532,23 @@ plot_curves(two_layer_run["train_loss"], two_layer_run["train_acc"], two_layer_r
             two_layer_run["valid_acc"], title="(two-layer network)")
 
 # %% nbgrader={"grade": true, "grade_id": "test_two_layer_training", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
-assert config_twolayer["type"] == "TwoLayerNet" and config_twolayer["hidden_size"] == 128, \
-    "config_twolayer must train a TwoLayerNet with 128 hidden units"
-assert two_layer_run["test_acc"] >= 0.90, f"the two-layer network reaches only {two_layer_run['test_acc']:.4f} test accuracy"
+assert isinstance(config_twolayer, dict), "config_twolayer must be a dict"
+assert config_twolayer.get("type") == "TwoLayerNet", "config_twolayer must train a TwoLayerNet"
 
 ### BEGIN HIDDEN TESTS
-_w = two_layer_run["model"].weights
-assert np.shape(_w["W1"]) == (784, 128) and np.shape(_w["W2"]) == (128, 10), \
-    "the trained network has the wrong parameter shapes"
-_Xt = X_test_raw.reshape(len(X_test_raw), -1).astype(np.float64) / 255.0
-_hidden = 1.0 / (1.0 + np.exp(-(_Xt @ _w["W1"] + _w["b1"])))
-_acc = np.mean(np.argmax(_hidden @ _w["W2"] + _w["b2"], axis=1) == y_test_raw)
-assert _acc >= 0.90, "the trained two-layer network classifies fewer than 90% of the test images correctly"
-assert abs(_acc - two_layer_run["test_acc"]) < 2e-3, "the reported test accuracy does not match the model's predictions"
+# T9 grades the configuration only: how well it trains depends on T1 to T7, which are graded in their own tests.
+_want = {"type": "TwoLayerNet", "hidden_size": 128, "batch_size": 64, "learning_rate": 0.1, "reg": 1e-3,
+         "epochs": 10, "seed": 0, "debug": True}
+assert set(config_twolayer) == set(_want), f"config_twolayer must have exactly the keys {sorted(_want)}"
+for _key, _value in _want.items():
+    _got = config_twolayer[_key]
+    if _value is None or isinstance(_value, (str, bool)):
+        _ok = _got is _value or (isinstance(_value, str) and _got == _value) or (_value is True and _got == 1)
+    elif isinstance(_value, int):
+        _ok = isinstance(_got, (int, np.integer)) and not isinstance(_got, bool) and _got == _value
+    else:
+        _ok = isinstance(_got, (int, float, np.number)) and not isinstance(_got, bool) and np.isclose(_got, _value)
+    assert _ok, f"config_twolayer[{_key!r}] is not the value the task prescribes"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "lr_text", "locked": true, "schema_version": 3, "solution": false, "task": false}

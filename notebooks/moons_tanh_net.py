@@ -21,8 +21,13 @@
 # points. The test cells you see are not all the tests: when your notebook is graded, your functions are
 # also run on other networks and data that you have not seen, so compute the values; do not type them in.
 #
-# **Rules.** Keep the function names and signatures: the tests call them. Use vectorized numpy (no Python
-# loop over the examples).
+# **Each question is graded on its own.** The test of `train` (Q4) checks its update against your own
+# `backward`, so a mistake in Q3 costs the points of Q3 only (as long as `backward` runs and returns the six
+# gradients with the shapes of the parameters: `train` cannot run without them).
+#
+# **Rules.** Keep the function names and signatures: the tests call them. Use vectorized numpy: the answer
+# cell of `backward` must not contain a Python loop (`for`, `while`, or a comprehension); the tests read its
+# source, and a loop there scores 0 for Q3.
 #
 # **Time.** About 90 minutes.
 #
@@ -318,11 +323,12 @@ def backward(W, X, y, cache):
     Parameters
     ----------
     W : dict of ndarray, the parameters: 'W_input_h1' (D, H1), 'b_input_h1' (H1,), 'W_h1_h2' (H1, H2),
-        'b_h1_h2' (H2,), 'W_h2_output' (H2, 1), 'b_h2_output' (1,). Not modified.
+        'b_h1_h2' (H2,), 'W_h2_output' (H2, 1), 'b_h2_output' (1,).
     X : ndarray, shape (N, D), the inputs, one per row
     y : ndarray, shape (N,), the targets t_n in {0, 1}
     cache : dict, the second value returned by forward(W, X): 'z_h1', 'a_h1' (N, H1), 'z_h2', 'a_h2' (N, H2),
         'output' (N, 1), 'probs' (N,)
+    None of the arguments is modified (no in-place operation on W, X, y or the arrays of cache).
 
     Returns
     -------
@@ -332,7 +338,7 @@ def backward(W, X, y, cache):
         W['W_h2_output'] and W['b_h2_output'], each with the shape of its parameter.
     """
     a_h1, a_h2, probs = cache['a_h1'], cache['a_h2'], cache['probs']
-    # TODO: backpropagate, one row per example (no loop over the examples):
+    # TODO: backpropagate, one row per example (no for/while loop or comprehension in this cell):
     #   1. delta3, shape (N, 1): delta^(3) of Q1 for every example, as a column.
     #   2. delta2, shape (N, H2): delta^(2) of Q2, i.e. delta3 sent back through W['W_h2_output'] and
     #      multiplied elementwise by the tanh derivative of the second layer.
@@ -437,11 +443,17 @@ for (_D, _H1, _H2, _N) in [(2, 3, 3, 6), (3, 4, 5, 7), (2, 5, 2, 9)]:
     _rng.shuffle(_t)
     _before = {_k: _v.copy() for _k, _v in _P.items()}
     _p, _cache = _fwd(_P, _A)
+    _cache_before = {_k: _v.copy() for _k, _v in _cache.items()}
+    _A_before, _t_before = _A.copy(), _t.copy()
     _g = backward(_P, _A, _t, _cache)
     assert isinstance(_g, dict), "backward must return a dict of gradients"
     for _k in _P:
         assert np.array_equal(_P[_k], _before[_k]), \
             "backward changed W: it must only compute the gradients (the update belongs in train)"
+    assert np.array_equal(_A, _A_before) and np.array_equal(_t, _t_before), "backward changed X or y: it must not"
+    for _k in _cache_before:
+        assert np.array_equal(_cache[_k], _cache_before[_k]), \
+            f"backward changed cache['{_k}'] in place: compute new arrays instead"
     _net = f"a {_D}-{_H1}-{_H2}-1 network on {_N} examples"
     for _gname, _pname in _pairs:
         assert _gname in _g, f"backward must return the key '{_gname}'"
@@ -460,6 +472,30 @@ for (_D, _H1, _H2, _N) in [(2, 3, 3, 6), (3, 4, 5, 7), (2, 5, 2, 9)]:
             _num[_i] = (_lp - _lm) / 2e-6
         assert np.allclose(_G, _num, rtol=1e-5, atol=1e-6), \
             f"for {_net}, {_gname} disagrees with the finite-difference gradient: {_hints[_gname]}"
+import ast, inspect, linecache, textwrap
+
+
+def _loop_lines(func, scaffold_var=None):
+    """Lines of the answer cell defining `func` that hold a loop (the provided `for scaffold_var` loop excepted)."""
+    text = "".join(linecache.getlines(func.__code__.co_filename))
+    if not text.strip():
+        try:
+            text = textwrap.dedent(inspect.getsource(func))
+        except (OSError, TypeError):
+            raise AssertionError(f"cannot read the source of {func.__name__}: define it in its answer cell and run that cell")
+    tree = ast.parse(text)
+    allowed = set()
+    for node in ast.walk(tree):
+        if scaffold_var and isinstance(node, ast.FunctionDef) and node.name == func.__name__:
+            allowed.update(id(s) for s in node.body[:] if isinstance(s, ast.For)
+                           and getattr(s.target, "id", None) == scaffold_var)
+    loops = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+    return sorted({n.lineno for n in ast.walk(tree) if isinstance(n, loops) and id(n) not in allowed})
+
+
+_lines = _loop_lines(backward)
+assert not _lines, ("no-loop rule: the answer cell of backward has a for/while loop or a comprehension "
+                    f"(line {_lines}); use matrix products over all the examples at once")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "train_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -476,7 +512,9 @@ for (_D, _H1, _H2, _N) in [(2, 3, 3, 6), (3, 4, 5, 7), (2, 5, 2, 9)]:
 # ### Q4: TODO [25 points]
 #
 # Complete the update in `train`. The forward pass, the call to `backward`, and the loss bookkeeping are
-# written for you.
+# written for you. The test runs `train` on other networks, data, learning rates and numbers of epochs, and
+# compares each step with (4) applied to the gradients of *your* `backward`: a mistake in Q3 is not counted
+# again here. `X` and `y` must not be changed.
 
 # %% nbgrader={"grade": false, "grade_id": "train", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def train(W, X, y, learning_rate=0.01, epochs=2000, print_every=100):
@@ -486,8 +524,8 @@ def train(W, X, y, learning_rate=0.01, epochs=2000, print_every=100):
     ----------
     W : dict of ndarray, the parameters (shapes as in `backward`); its arrays are updated in place, so the
         caller's dictionary holds the trained weights afterwards
-    X : ndarray, shape (N, D), the inputs
-    y : ndarray, shape (N,), the targets in {0, 1}
+    X : ndarray, shape (N, D), the inputs (not modified)
+    y : ndarray, shape (N,), the targets in {0, 1} (not modified)
     learning_rate : float, the step size eta of (4)
     epochs : int, the number of gradient-descent steps
     print_every : int, print the loss every print_every epochs (0: never print)
@@ -537,11 +575,23 @@ print(f"final loss {losses[-1]:.4f} (expected below 20)")
 print(f"training accuracy {np.mean(predict(W, X) == y):.3f} (expected above 0.9)")
 
 # %% nbgrader={"grade": true, "grade_id": "test_train", "locked": true, "points": 25, "schema_version": 3, "solution": false, "task": false}
-# Do not edit: tests for Q4.
-assert len(losses) == 2000, "train must return one loss per epoch"
-for _epoch, _expected in [(0, 157.625124238), (100, 58.0230836875), (200, 47.8963790291), (300, 14.3334810612)]:
-    assert np.isclose(losses[_epoch], _expected, rtol=1e-6, atol=0.0), \
-        f"the loss at epoch {_epoch} is not the expected one: check the update and the backward pass"
+# Do not edit: tests for Q4. They check one step of (4) with your own backward, so that a slip in Q3 is not
+# counted twice.
+_rng = np.random.default_rng(4)
+_P = {'W_input_h1': _rng.normal(size=(2, 3)), 'b_input_h1': _rng.normal(size=3),
+      'W_h1_h2': _rng.normal(size=(3, 3)), 'b_h1_h2': _rng.normal(size=3),
+      'W_h2_output': _rng.normal(size=(3, 1)), 'b_h2_output': _rng.normal(size=1)}
+_A = _rng.normal(size=(5, 2))
+_t = np.array([0, 1, 1, 0, 1])
+_start = {_k: _v.copy() for _k, _v in _P.items()}
+_g = backward({_k: _v.copy() for _k, _v in _P.items()}, _A, _t, forward(_start, _A)[1])
+_hist = train(_P, _A, _t, learning_rate=0.1, epochs=1, print_every=0)
+assert len(_hist) == 1, "train(..., epochs=1) must return one loss"
+for _gname, _pname in [('dW1', 'W_input_h1'), ('db1', 'b_input_h1'), ('dW2', 'W_h1_h2'), ('db2', 'b_h1_h2'),
+                       ('dWout', 'W_h2_output'), ('dbout', 'b_h2_output')]:
+    assert np.shape(_P[_pname]) == _start[_pname].shape, f"train changed the shape of W['{_pname}']"
+    assert np.allclose(_P[_pname], _start[_pname] - 0.1 * np.asarray(_g[_gname])), \
+        f"W['{_pname}'] after one epoch is not W - learning_rate * {_gname}: update the caller's W in place"
 ### BEGIN HIDDEN TESTS
 def _fwd(P, A):
     z1 = A @ P['W_input_h1'] + P['b_input_h1']
@@ -549,52 +599,54 @@ def _fwd(P, A):
     z2 = a1 @ P['W_h1_h2'] + P['b_h1_h2']
     a2 = np.tanh(z2)
     out = a2 @ P['W_h2_output'] + P['b_h2_output']
-    return 1.0 / (1.0 + np.exp(-out[:, 0])), a1, a2
+    p = 1.0 / (1.0 + np.exp(-out[:, 0]))
+    return p, {'z_h1': z1, 'a_h1': a1, 'z_h2': z2, 'a_h2': a2, 'output': out, 'probs': p}
 
 
 def _loss(p, t):
     return np.sum(-(t * np.log(p) + (1 - t) * np.log(1 - p)))
 
 
+_names = {'W_input_h1': 'dW1', 'b_input_h1': 'db1', 'W_h1_h2': 'dW2', 'b_h1_h2': 'db2',
+          'W_h2_output': 'dWout', 'b_h2_output': 'dbout'}
+
+
 def _train(P, A, t, lr, epochs):
+    """Gradient descent (4), with the gradients of the student's own backward."""
     hist = []
     for _ in range(epochs):
-        p, a1, a2 = _fwd(P, A)
-        d3 = (p - t)[:, None]
-        d2 = (d3 @ P['W_h2_output'].T) * (1 - a2 ** 2)
-        d1 = (d2 @ P['W_h1_h2'].T) * (1 - a1 ** 2)
-        g = {'W_h2_output': a2.T @ d3, 'b_h2_output': d3.sum(axis=0), 'W_h1_h2': a1.T @ d2,
-             'b_h1_h2': d2.sum(axis=0), 'W_input_h1': A.T @ d1, 'b_input_h1': d1.sum(axis=0)}
-        for k in g:
-            P[k] = P[k] - lr * g[k]
+        p, cache = _fwd(P, A)
         hist.append(_loss(p, t))
+        g = backward({k: v.copy() for k, v in P.items()}, A.copy(), t.copy(), cache)
+        for k in P:
+            P[k] = P[k] - lr * np.asarray(g[_names[k]], dtype=float)
     return hist
 
 
 _rng = np.random.default_rng(90211)
-for (_D, _H1, _H2, _N, _lr, _epochs) in [(2, 4, 5, 11, 0.05, 1), (2, 3, 3, 8, 0.02, 3), (3, 2, 4, 10, 0.1, 2)]:
+# Square hidden layers (H1 = H2): the test is about the update, and a backward that mixes up the two
+# hidden layers still runs (its own test catches it).
+for (_D, _H1, _H2, _N, _lr, _epochs) in [(2, 4, 4, 11, 0.05, 1), (2, 3, 3, 8, 0.02, 3), (3, 5, 5, 10, 0.1, 2)]:
     _P = {'W_input_h1': _rng.normal(0.0, 0.9, (_D, _H1)), 'b_input_h1': _rng.normal(0.0, 0.5, _H1),
           'W_h1_h2': _rng.normal(0.0, 0.9, (_H1, _H2)), 'b_h1_h2': _rng.normal(0.0, 0.5, _H2),
           'W_h2_output': _rng.normal(0.0, 0.9, (_H2, 1)), 'b_h2_output': _rng.normal(0.0, 0.5, 1)}
     _A = _rng.normal(0.0, 1.0, (_N, _D))
     _t = np.arange(_N) % 2
     _rng.shuffle(_t)
+    _A_before, _t_before = _A.copy(), _t.copy()
     _Q = {_k: _v.copy() for _k, _v in _P.items()}
     _hist = train(_P, _A, _t, learning_rate=_lr, epochs=_epochs, print_every=0)
-    _ref = _train(_Q, _A, _t, _lr, _epochs)
+    assert np.array_equal(_A, _A_before) and np.array_equal(_t, _t_before), "train changed X or y: it must not"
+    _ref = _train(_Q, _A_before, _t_before, _lr, _epochs)
     _what = f"train(..., learning_rate={_lr}, epochs={_epochs}) on another network and data"
     assert len(_hist) == _epochs, f"{_what} must return {_epochs} losses"
     for _k in _Q:
-        assert np.shape(_P[_k]) == _Q[_k].shape and np.allclose(_P[_k], _Q[_k], rtol=1e-9, atol=1e-12), \
+        assert np.shape(_P[_k]) == _Q[_k].shape, f"after {_what}, W['{_k}'] has the wrong shape"
+        assert np.allclose(_P[_k], _Q[_k], rtol=1e-9, atol=1e-12), \
             f"after {_what}, W['{_k}'] is not what gradient descent (4) gives: step against the gradient, " \
             f"by learning_rate, and update the caller's W"
     assert np.allclose(np.asarray(_hist, dtype=float), _ref, rtol=1e-9, atol=1e-12), \
         f"{_what} returns the wrong loss history: it must hold the loss of each epoch's forward pass"
-_p_final = _fwd(W, X)[0]
-_accuracy = np.mean((_p_final > 0.5) == y)
-assert _accuracy > 0.9, "after training, the accuracy on the training set is not above 0.9"
-_final_loss = min(_loss(_p_final, y), float(np.min(np.asarray(losses[-20:], dtype=float))))
-assert _final_loss < 20, "after training, the loss is not below 20"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "results_text", "locked": true, "schema_version": 3, "solution": false, "task": false}

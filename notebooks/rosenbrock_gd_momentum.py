@@ -21,8 +21,17 @@
 # when your notebook is graded, your functions are also run on inputs, weights and seeds you have not seen, so
 # compute the values; do not type them in.
 #
-# **Rules.** Keep the function names and signatures: the tests call them. Use vectorized numpy (matrix
-# products, no loops over samples). Do not edit the locked cells.
+# **Each question is graded on its own.** A test of a later step runs your function for that step with your
+# own functions of the earlier steps, or gives it inputs computed by a reference, so a mistake in an earlier
+# answer costs the points of that answer only. (A later function that calls an earlier one cannot run when the
+# earlier one raises an error or returns the wrong shape: finish every function, even if you are unsure of it.)
+#
+# **Rules.** Keep the function names and signatures: the tests call them. Do not change the arguments a
+# function receives (no in-place operations on them). Use vectorized numpy: the answer cells of 1.3
+# (`softmax`, `ff_nn_2_ReLu`), 2.2 (`rosenbrock`, `plot_rosenbrock_contours`) and 3.2 (`cost`, `grad_f`) must
+# not contain a Python loop (`for`, `while`, or a comprehension); the tests read their source, and a loop there
+# scores 0 for its question. The loops over iterations in 2.3, 2.4, 3.4 and 3.5 are expected. Do not edit the
+# locked cells.
 #
 # **Time.** About 4 hours.
 #
@@ -199,6 +208,7 @@ def ff_nn_2_ReLu(x, w_1, w_2, v, b_1, b_2, c, return_hidden=False):
     - b_2 : ndarray, shape (H2,) or (1, H2). Biases of hidden layer 2.
     - c   : ndarray, shape (C,) or (1, C). Biases of the output scores.
     - return_hidden : bool. If True, also return the hidden activations.
+    The arguments are not modified.
 
     Returns:
     - y : ndarray, shape (N, C). Class probabilities; every row sums to 1.
@@ -268,9 +278,14 @@ def _ref_forward(x, w_1, w_2, v, b_1, b_2, c):
 _rng = np.random.default_rng(90731)
 _A = _rng.normal(scale=3.0, size=(6, 4))
 _E = np.exp(_A - _A.max(axis=1, keepdims=True))
-assert np.allclose(softmax(_A), _E / _E.sum(axis=1, keepdims=True)), \
+_given = _A.copy()
+_S = softmax(_given)
+assert np.array_equal(_given, _A), "softmax changed A in place: compute a new array (shifted = A - ...)"
+assert np.shape(_S) == (6, 4), "softmax must return an array of the shape of A"
+assert np.allclose(_S, _E / _E.sum(axis=1, keepdims=True)), \
     "softmax is wrong on other scores: exponentiate and normalise each row"
 _P = _softmax_without_overflow(np.array([[800., -800., 0.], [-1000., -1001., -1002.]]))
+assert np.shape(_P) == (2, 3), "softmax must return an array of the shape of its input"
 assert np.allclose(_P, [[1., 0., 0.], [0.66524096, 0.24472847, 0.09003057]]), \
     "softmax is wrong for large positive or negative scores"
 for _D, _H1, _H2, _C, _N in [(2, 3, 2, 3, 7), (4, 5, 3, 4, 9)]:
@@ -278,13 +293,41 @@ for _D, _H1, _H2, _C, _N in [(2, 3, 2, 3, 7), (4, 5, 3, 4, 9)]:
              _rng.normal(scale=2.0, size=(_H2, _C)), _rng.normal(size=_H1), _rng.normal(size=(1, _H2)),
              _rng.normal(size=_C))
     _ref = _ref_forward(*_args)
-    assert np.allclose(ff_nn_2_ReLu(*_args), _ref[2], rtol=1e-7, atol=1e-10), \
+    _given = tuple(a.copy() for a in _args)
+    _out = ff_nn_2_ReLu(*_given)
+    assert all(np.array_equal(g, a) for g, a in zip(_given, _args)), "ff_nn_2_ReLu changed its arguments: it must not"
+    assert np.shape(_out) == _ref[2].shape, "ff_nn_2_ReLu must return probabilities of shape (N, C)"
+    assert np.allclose(_out, _ref[2], rtol=1e-7, atol=1e-10), \
         "ff_nn_2_ReLu gives wrong probabilities for other weights and inputs: follow (1)-(3), ReLU on the hidden layers only"
     _got = ff_nn_2_ReLu(*_args, return_hidden=True)
     assert len(_got) == 3, "with return_hidden=True, ff_nn_2_ReLu must return (h_1, h_2, y)"
     for _name, _g, _r in zip(["h_1", "h_2", "y"], _got, _ref):
         assert np.shape(_g) == _r.shape and np.allclose(_g, _r, rtol=1e-7, atol=1e-10), \
             f"{_name} returned with return_hidden=True is wrong (value or shape)"
+import ast, inspect, linecache, textwrap
+
+
+def _loop_lines(func, scaffold_var=None):
+    """Lines of the answer cell defining `func` that hold a loop (the provided `for scaffold_var` loop excepted)."""
+    text = "".join(linecache.getlines(func.__code__.co_filename))
+    if not text.strip():
+        try:
+            text = textwrap.dedent(inspect.getsource(func))
+        except (OSError, TypeError):
+            raise AssertionError(f"cannot read the source of {func.__name__}: define it in its answer cell and run that cell")
+    tree = ast.parse(text)
+    allowed = set()
+    for node in ast.walk(tree):
+        if scaffold_var and isinstance(node, ast.FunctionDef) and node.name == func.__name__:
+            allowed.update(id(s) for s in node.body[:] if isinstance(s, ast.For)
+                           and getattr(s.target, "id", None) == scaffold_var)
+    loops = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+    return sorted({n.lineno for n in ast.walk(tree) if isinstance(n, loops) and id(n) not in allowed})
+
+
+_lines = _loop_lines(ff_nn_2_ReLu)
+assert not _lines, ("no-loop rule: the answer cell of softmax and ff_nn_2_ReLu has a for/while loop or a comprehension "
+                    f"(line {_lines}); use matrix products and numpy operations on whole arrays")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "class_probabilities_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -294,8 +337,9 @@ for _D, _H1, _H2, _C, _N in [(2, 3, 2, 3, 7), (4, 5, 3, 4, 9)]:
 # samples forward.
 #
 # **TODO:** store in `result` the class probabilities of the three samples (shape (3, 3), one row per
-# sample) and in `predicted_class` the index (0, 1 or 2) of the most probable class of each sample
-# (shape (3,)).
+# sample), computed with your `ff_nn_2_ReLu` (do not type the numbers in), and in `predicted_class` the index
+# (0, 1 or 2) of the most probable class of each sample (shape (3,)). The test compares `result` with your own
+# `ff_nn_2_ReLu` on these inputs, so a mistake in 1.3 is not counted twice.
 
 # %% nbgrader={"grade": false, "grade_id": "ff_example_inputs", "locked": true, "schema_version": 3, "solution": false, "task": false}
 x = np.array([[1., -1.],
@@ -329,23 +373,20 @@ print("expected:\n", np.array([[0.94649912, 0.04712342, 0.00637746],
 print("row sums:", np.sum(result, axis=1), "  predicted classes:", predicted_class)
 
 # %% nbgrader={"grade": true, "grade_id": "test_class_probabilities", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Do not edit: tests for 1.4.
+# Do not edit: tests for 1.4. result is compared with your own ff_nn_2_ReLu on the inputs above.
 assert np.shape(result) == (3, 3), "result must have shape (3, 3): one row of class probabilities per sample"
-assert np.allclose(result, [[0.94649912, 0.04712342, 0.00637746],
-                            [0.84379473, 0.1141952, 0.04201007],
-                            [0.84379473, 0.1141952, 0.04201007]], atol=1e-7), "result has the wrong probabilities"
+assert np.allclose(result, ff_nn_2_ReLu(x, w_1, w_2, v, b_1, b_2, c), rtol=1e-12, atol=1e-14), \
+    "result must be the output of ff_nn_2_ReLu on the inputs above, computed (not typed in)"
+assert np.shape(np.ravel(predicted_class)) == (3,), "predicted_class must hold one class index per sample"
 assert np.array_equal(np.ravel(predicted_class), np.argmax(result, axis=1)), \
     "predicted_class must hold the index of the largest probability of each row"
 ### BEGIN HIDDEN TESTS
-_rng = np.random.default_rng(55213)
-for _ in range(3):
-    _args = (_rng.normal(size=(5, 2)), _rng.normal(size=(2, 3)), _rng.normal(size=(3, 2)),
-             _rng.normal(scale=2.0, size=(2, 3)), _rng.normal(size=3), _rng.normal(size=2), _rng.normal(size=3))
-    _h1 = np.maximum(_args[0] @ _args[1] + _args[4], 0)
-    _s = np.maximum(_h1 @ _args[2] + _args[5], 0) @ _args[3] + _args[6]
-    _e = np.exp(_s - _s.max(axis=1, keepdims=True))
-    assert np.allclose(ff_nn_2_ReLu(*_args), _e / _e.sum(axis=1, keepdims=True), rtol=1e-7, atol=1e-10), \
-        "the probabilities must come from a correct ff_nn_2_ReLu (see the tests of 1.3)"
+_expected = ff_nn_2_ReLu(np.array([[1., -1.], [0., -1.], [0., 1.]]),
+                         np.array([[1., 0., 0.], [-1., -1., 0.]]), np.array([[1., 0.], [-1., 0.], [0., 0.5]]),
+                         np.array([[1., 0., -1.], [1., 0., -1.]]), np.array([0., 0., 1.]), np.array([1., -1.]),
+                         np.array([1., 0., 0.]))
+assert np.shape(_expected) == (3, 3) and np.allclose(result, _expected, rtol=1e-12, atol=1e-14), \
+    "result must be computed from the samples and weights given above (do not change them)"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "identical_rows_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -438,6 +479,7 @@ _rng = np.random.default_rng(44017)
 for _p in _rng.uniform(-2, 2, size=(6, 2)):
     _fd = np.array([(_ref_f(_p + _d) - _ref_f(_p - _d)) / 2e-6 for _d in 1e-6 * np.eye(2)])
     _g = np.asarray(grad_f(_p.copy()), dtype=float)
+    assert _g.shape == (2,), "grad_f must return an array of shape (2,)"
     assert np.allclose(_g[0], _fd[0], rtol=1e-5, atol=1e-4), "df/dx is wrong: check the chain rule through (y - x^2)"
     assert np.allclose(_g[1], _fd[1], rtol=1e-5, atol=1e-4), "df/dy is wrong"
 ### END HIDDEN TESTS
@@ -529,12 +571,41 @@ _xs, _ys = _rng.uniform(-2, 2, size=(2, 4, 5))
 assert np.shape(rosenbrock(_xs, _ys)) == (4, 5), "rosenbrock must work elementwise on arrays"
 assert np.allclose(rosenbrock(_xs, _ys), (1 - _xs) ** 2 + 100 * (_ys - _xs ** 2) ** 2), \
     "rosenbrock is wrong on other points"
-_fig2, _ax2 = plt.subplots()
-_lv = np.asarray(plot_rosenbrock_contours(_ax2, xlim=(-2.0, 2.0), ylim=(-3.0, 5.0), n_levels=13).levels, dtype=float)
-plt.close(_fig2)
-assert _lv.size == 13, "plot_rosenbrock_contours must draw n_levels levels"
-assert np.allclose(_lv[1:] / _lv[:-1], _lv[1] / _lv[0], rtol=1e-6), "the contour levels must be log-spaced for any box"
-assert _lv[-1] >= 1000, "the levels must cover the box given by xlim and ylim"
+for _xlim, _ylim, _n in [((-2.0, 2.0), (-3.0, 5.0), 13), ((0.5, 2.5), (-1.0, 0.5), 7), ((-1.0, 0.0), (0.0, 1.0), 9)]:
+    _fig2, _ax2 = plt.subplots()
+    _lv = np.asarray(plot_rosenbrock_contours(_ax2, xlim=_xlim, ylim=_ylim, n_levels=_n).levels, dtype=float)
+    plt.close(_fig2)
+    _gx, _gy = np.meshgrid(np.linspace(*_xlim, 200), np.linspace(*_ylim, 200))
+    _top = np.max((1 - _gx) ** 2 + 100 * (_gy - _gx ** 2) ** 2)
+    assert _lv.shape == (_n,), "plot_rosenbrock_contours must draw n_levels levels"
+    assert np.allclose(_lv[1:] / _lv[:-1], _lv[1] / _lv[0], rtol=1e-6), "the contour levels must be log-spaced for any box"
+    assert np.isclose(_lv[0], 0.1, rtol=1e-6), "the lowest level must be 0.1"
+    assert np.isclose(_lv[-1], _top, rtol=1e-6), \
+        f"for xlim={_xlim}, ylim={_ylim} the highest level must be the largest value of f on the grid of that box"
+import ast, inspect, linecache, textwrap
+
+
+def _loop_lines(func, scaffold_var=None):
+    """Lines of the answer cell defining `func` that hold a loop (the provided `for scaffold_var` loop excepted)."""
+    text = "".join(linecache.getlines(func.__code__.co_filename))
+    if not text.strip():
+        try:
+            text = textwrap.dedent(inspect.getsource(func))
+        except (OSError, TypeError):
+            raise AssertionError(f"cannot read the source of {func.__name__}: define it in its answer cell and run that cell")
+    tree = ast.parse(text)
+    allowed = set()
+    for node in ast.walk(tree):
+        if scaffold_var and isinstance(node, ast.FunctionDef) and node.name == func.__name__:
+            allowed.update(id(s) for s in node.body[:] if isinstance(s, ast.For)
+                           and getattr(s.target, "id", None) == scaffold_var)
+    loops = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+    return sorted({n.lineno for n in ast.walk(tree) if isinstance(n, loops) and id(n) not in allowed})
+
+
+_lines = _loop_lines(plot_rosenbrock_contours)
+assert not _lines, ("no-loop rule: the answer cell of rosenbrock and plot_rosenbrock_contours has a for/while loop or a comprehension "
+                    f"(line {_lines}); use numpy operations on whole grids")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "grad_descent_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -620,6 +691,7 @@ np.random.seed(2718)
 _got = np.asarray(grad_descent(iterations=3, learning_rate=2e-4), dtype=float)
 np.random.seed(2718)
 _start = np.random.uniform(-1, 1.5, size=2)
+assert _got.shape == (4, 2), "grad_descent must return one row per point, start included"
 assert np.allclose(_got[0], _start), "without a starting point, draw it with np.random.uniform(-1, 1.5, size=2)"
 _p1 = _start - 2e-4 * np.asarray(grad_f(_start.copy()), dtype=float)
 assert np.allclose(_got[1], _p1, rtol=1e-9), "grad_descent is wrong from a random start"
@@ -754,6 +826,7 @@ for _ in range(3):
 np.random.seed(1414)
 _got = np.asarray(grad_descent_with_momentum(iterations=1, alpha=0.5, epsilon=1e-6), dtype=float)
 np.random.seed(1414)
+assert _got.shape == (2, 2), "grad_descent_with_momentum must return one row per point, start included"
 assert np.allclose(_got[0], np.random.uniform(-10, 10, size=2)), \
     "without a starting point, draw it with np.random.uniform(-10, 10, size=2)"
 ### END HIDDEN TESTS
@@ -891,6 +964,7 @@ def grad_f(data, T, Y, H1, H2, V, W2, W1, b1, b2):
     - H2   : ndarray, shape (N, H2). Activations of hidden layer 2.
     - V    : ndarray, shape (H2, C). W2 : ndarray, shape (H1, H2). W1 : ndarray, shape (D, H1).
     - b1, b2 : ndarrays, shapes (1, H1) and (1, H2). Not needed once H1 and H2 are known.
+    The arguments are not modified.
 
     Returns, in this order:
     - d_v  : ndarray, shape (H2, C). dL/dV.
@@ -948,11 +1022,15 @@ for _name, _g in zip(["V", "v0", "W2", "b2", "W1", "b1"], _grads):
 # Do not edit: tests for 3.2.
 assert np.isclose(cost(np.array([[1., 0.], [0., 1.]]), np.array([[0.5, 0.5], [0.25, 0.75]])), np.log(2) - np.log(0.75)), \
     "cost is wrong: minus the sum over samples and classes of T * log(Y)"
+# The activations and probabilities are given here (any nonnegative activations and any rows of probabilities
+# will do), so that a slip in 1.3 is not counted again.
 _rng = np.random.default_rng(2)
 _X = _rng.normal(size=(4, 2))
 _T = np.eye(3)[[0, 1, 2, 1]]
 _V, _v0, _W2, _b2, _W1, _b1 = (_rng.normal(size=s) for s in [(2, 3), (1, 3), (3, 2), (1, 2), (2, 3), (1, 3)])
-_H1, _H2, _Y = ff_nn_2_ReLu(_X, _W1, _W2, _V, _b1, _b2, _v0, return_hidden=True)
+_H1 = np.array([[0.5, 0., 1.2], [0., 0.3, 0.], [2.0, 0.1, 0.], [0., 0., 0.7]])
+_H2 = np.array([[0.4, 0.], [0., 0.], [1.1, 0.6], [0., 0.9]])
+_Y = np.array([[0.2, 0.5, 0.3], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8], [0.3, 0.4, 0.3]])
 _grads = grad_f(_X, _T, _Y, _H1, _H2, _V, _W2, _W1, _b1, _b2)
 assert len(_grads) == 6, "grad_f must return d_v, d_v0, d_w2, d_b2, d_w1, d_b1"
 for _name, _g, _shapes in zip(["d_v", "d_v0", "d_w2", "d_b2", "d_w1", "d_b1"], _grads,
@@ -975,9 +1053,15 @@ for _N, _D, _Hh1, _Hh2, _C in [(9, 2, 3, 2, 3), (11, 3, 4, 5, 4)]:
     _T = np.eye(_C)[_rng.integers(0, _C, size=_N)]
     _P = [_rng.normal(size=s) for s in [(_Hh2, _C), (1, _C), (_Hh1, _Hh2), (1, _Hh2), (_D, _Hh1), (1, _Hh1)]]
     _L, _h1, _h2, _Y = _ref_loss(_X, _T, *_P)
-    assert np.isclose(cost(_T, _Y), _L, rtol=1e-9), "cost is wrong on other targets and probabilities"
+    _L_got = cost(_T.copy(), _Y.copy())
+    assert np.size(_L_got) == 1, "cost must return one number"
+    assert np.isclose(_L_got, _L, rtol=1e-9), "cost is wrong on other targets and probabilities"
     assert (_h1 == 0).any() and (_h1 > 0).any() and (_h2 == 0).any() and (_h2 > 0).any(), "test data: no inactive unit"
-    _grads = grad_f(_X, _T, _Y, _h1, _h2, _P[0], _P[2], _P[4], _P[5], _P[3])
+    _inputs = (_X, _T, _Y, _h1, _h2, _P[0], _P[2], _P[4], _P[5], _P[3])
+    _given = tuple(a.copy() for a in _inputs)
+    _grads = grad_f(*_given)
+    assert all(np.array_equal(g, a) for g, a in zip(_given, _inputs)), "grad_f changed its arguments: it must not"
+    assert len(_grads) == 6, "grad_f must return d_v, d_v0, d_w2, d_b2, d_w1, d_b1"
     for _k, _name in enumerate(["d_v", "d_v0", "d_w2", "d_b2", "d_w1", "d_b1"]):
         _fd = np.zeros(_P[_k].size)
         for _i in range(_fd.size):
@@ -990,6 +1074,30 @@ for _N, _D, _Hh1, _Hh2, _C in [(9, 2, 3, 2, 3), (11, 3, 4, 5, 4)]:
         assert _g.size == _fd.size, f"{_name} has the wrong size: sum the bias gradients over the samples"
         assert np.allclose(_g.reshape(-1), _fd, rtol=1e-5, atol=1e-6), \
             f"{_name} does not match finite differences of the loss (7) on other weights and inputs"
+import ast, inspect, linecache, textwrap
+
+
+def _loop_lines(func, scaffold_var=None):
+    """Lines of the answer cell defining `func` that hold a loop (the provided `for scaffold_var` loop excepted)."""
+    text = "".join(linecache.getlines(func.__code__.co_filename))
+    if not text.strip():
+        try:
+            text = textwrap.dedent(inspect.getsource(func))
+        except (OSError, TypeError):
+            raise AssertionError(f"cannot read the source of {func.__name__}: define it in its answer cell and run that cell")
+    tree = ast.parse(text)
+    allowed = set()
+    for node in ast.walk(tree):
+        if scaffold_var and isinstance(node, ast.FunctionDef) and node.name == func.__name__:
+            allowed.update(id(s) for s in node.body[:] if isinstance(s, ast.For)
+                           and getattr(s.target, "id", None) == scaffold_var)
+    loops = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+    return sorted({n.lineno for n in ast.walk(tree) if isinstance(n, loops) and id(n) not in allowed})
+
+
+_lines = _loop_lines(grad_f)
+assert not _lines, ("no-loop rule: the answer cell of cost and grad_f has a for/while loop or a comprehension "
+                    f"(line {_lines}); use matrix products over all the samples at once")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "generate_data_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -1017,7 +1125,7 @@ def generate_data(N=100, seed=123):
     - data : ndarray, shape (3N, 2). The samples, in the same order.
     """
     # TODO: draw class 0 (mean (-2, -2)), then class 1 (mean (0, 2)), then class 2 (mean (2, -2)) with
-    # rng.multivariate_normal(mean, np.eye(2), size=N); stack them with np.vstack; build T without a loop
+    # rng.multivariate_normal(mean, np.eye(2), size=N); stack them with np.vstack; build T with numpy
     # (for example np.eye(3)[labels] with labels = np.repeat(np.arange(3), N)).
     ### BEGIN SOLUTION
     rng = np.random.RandomState(seed)
@@ -1069,7 +1177,10 @@ for _N, _seed in [(17, 4242), (5, 9)]:
 #
 # **TODO:** write `gradient_descent`. It returns the loss history: the loss of the initial weights, then the
 # loss after each update (so `iterations + 1` numbers). `data` and `T` are keyword-only arguments: call it as
-# `gradient_descent(iterations=30, learning_rate=6e-3, data=data, T=T)`.
+# `gradient_descent(iterations=30, learning_rate=6e-3, data=data, T=T)`. Use `init_weights`, your
+# `ff_nn_2_ReLu`, `cost` and `grad_f`, and do not change `data` or `T`. The test compares your loss history with
+# the update (8) applied to *your* forward pass, cost and gradients, on other data, seeds and learning rates, so
+# a mistake in 1.3 or 3.2 is not counted again here.
 
 # %% nbgrader={"grade": false, "grade_id": "init_weights", "locked": true, "schema_version": 3, "solution": false, "task": false}
 def init_weights(seed=8):
@@ -1103,6 +1214,7 @@ def gradient_descent(iterations=500, learning_rate=2e-4, *, data, T, seed=8):
     - data : ndarray, shape (N, 2). The samples.
     - T : ndarray, shape (N, 3). One-hot targets.
     - seed : int. Passed to init_weights.
+    data and T are not modified.
 
     Returns:
     - costs : ndarray, shape (iterations + 1,). costs[0] is the loss (7) of the initial weights,
@@ -1147,51 +1259,53 @@ ax.legend()
 plt.show()
 
 # %% nbgrader={"grade": true, "grade_id": "test_gradient_descent", "locked": true, "points": 9, "schema_version": 3, "solution": false, "task": false}
-# Do not edit: tests for 3.4. The printed losses above are checked, to 1e-6, by the hidden tests.
+# Do not edit: tests for 3.4. They check the update (8) with your own ff_nn_2_ReLu, cost and grad_f, so
+# that a slip in 1.3 or 3.2 is not counted twice.
 _Xs = np.array([[-2., -2.], [0., 2.], [2., -2.], [-1.5, -2.5], [0.5, 1.5], [2.5, -1.]])
 _Ts = np.eye(3)[[0, 1, 2, 0, 1, 2]]
 _costs = np.asarray(gradient_descent(iterations=5, learning_rate=1e-2, data=_Xs, T=_Ts), dtype=float)
 assert _costs.shape == (6,), "gradient_descent must return iterations + 1 losses"
-_V, _v0, _W2, _b2, _W1, _b1 = init_weights(8)
-assert np.isclose(_costs[0], cost(_Ts, ff_nn_2_ReLu(_Xs, _W1, _W2, _V, _b1, _b2, _v0))), \
-    "costs[0] must be the loss of init_weights(seed) on data and T"
-assert np.all(np.isfinite(_costs)) and _costs[-1] < _costs[0], "the loss must go down with a small learning rate"
+_P = list(init_weights(8))
+_H1, _H2, _Y = ff_nn_2_ReLu(_Xs, _P[4], _P[2], _P[0], _P[5], _P[3], _P[1], return_hidden=True)
+assert np.isclose(_costs[0], cost(_Ts, _Y)), "costs[0] must be the loss of init_weights(seed) on data and T"
+_G = grad_f(_Xs, _Ts, _Y, _H1, _H2, _P[0], _P[2], _P[4], _P[5], _P[3])
+_P = [_p - 1e-2 * np.asarray(_g) for _p, _g in zip(_P, _G)]
+assert np.isclose(_costs[1], cost(_Ts, ff_nn_2_ReLu(_Xs, _P[4], _P[2], _P[0], _P[5], _P[3], _P[1]))), \
+    "costs[1] must be the loss after one step (8) with the gradients of grad_f"
 ### BEGIN HIDDEN TESTS
-def _ref_gd(X, T, iterations, eta, seed, alpha=0.0):
+def _expected(X, T, iterations, eta, seed, alpha=0.0):
+    """The loss history of (9) (alpha = 0: (8)) with the student's own ff_nn_2_ReLu, cost and grad_f."""
     _r = np.random.RandomState(seed)
     _P = [_r.randn(2, 3), _r.randn(1, 3), _r.randn(3, 2), _r.randn(1, 2), _r.randn(2, 3), _r.randn(1, 3)]
     _U = [np.zeros_like(p) for p in _P]
     _out = []
     for _t in range(iterations + 1):
-        _V, _v0, _W2, _b2, _W1, _b1 = _P
-        _h1 = np.maximum(X @ _W1 + _b1, 0)
-        _h2 = np.maximum(_h1 @ _W2 + _b2, 0)
-        _s = _h2 @ _V + _v0
-        _e = np.exp(_s - _s.max(axis=1, keepdims=True))
-        _Y = _e / _e.sum(axis=1, keepdims=True)
-        _out.append(-np.sum(T * np.log(_Y)))
-        _d3 = _Y - T
-        _d2 = (_d3 @ _V.T) * (_h2 > 0)
-        _d1 = (_d2 @ _W2.T) * (_h1 > 0)
-        _G = [_h2.T @ _d3, _d3.sum(0), _h1.T @ _d2, _d2.sum(0), X.T @ _d1, _d1.sum(0)]
-        _U = [alpha * u + eta * g for u, g in zip(_U, _G)]
+        _V, _v0, _W2, _b2, _W1, _b1 = (p.copy() for p in _P)
+        _H1, _H2, _Y = ff_nn_2_ReLu(X.copy(), _W1, _W2, _V, _b1, _b2, _v0, return_hidden=True)
+        _out.append(float(cost(T.copy(), np.array(_Y, dtype=float))))
+        if _t == iterations:
+            break
+        _G = grad_f(X.copy(), T.copy(), np.array(_Y, dtype=float), np.array(_H1, dtype=float),
+                    np.array(_H2, dtype=float), _V, _W2, _W1, _b1, _b2)
+        _U = [alpha * u + eta * np.asarray(g, dtype=float) for u, g in zip(_U, _G)]
         _P = [p - u for p, u in zip(_P, _U)]
     return np.array(_out)
 
 
-_r = np.random.RandomState(123)
-_X = np.vstack([_r.multivariate_normal(m, np.eye(2), size=100) for m in [(-2, -2), (0, 2), (2, -2)]])
-_Tt = np.eye(3)[np.repeat(np.arange(3), 100)]
-for _eta in [6e-3, 1e-3, 6.5e-3]:
-    assert np.allclose(gradient_descent(iterations=30, learning_rate=_eta, data=_X, T=_Tt),
-                       _ref_gd(_X, _Tt, 30, _eta, 8), rtol=0, atol=1e-6), \
-        "the loss history of gradient descent is wrong"
-_r = np.random.RandomState(2077)
-_X = np.vstack([_r.multivariate_normal(m, np.eye(2), size=40) for m in [(-2, -2), (0, 2), (2, -2)]])
-_Tt = np.eye(3)[np.repeat(np.arange(3), 40)]
-assert np.allclose(gradient_descent(iterations=12, learning_rate=4e-3, data=_X, T=_Tt, seed=31),
-                   _ref_gd(_X, _Tt, 12, 4e-3, 31), rtol=0, atol=1e-6), \
-    "the loss history is wrong for other data, seed and learning rate: use data, T and init_weights(seed)"
+for _n, _seed_data, _seed, _iterations, _eta, _alpha in [(40, 2077, 31, 12, 4e-3, 0.0), (25, 77, 3, 8, 1e-3, 0.0)]:
+    _r = np.random.RandomState(_seed_data)
+    _X = np.vstack([_r.multivariate_normal(m, np.eye(2), size=_n) for m in [(-2, -2), (0, 2), (2, -2)]])
+    _Tt = np.eye(3)[np.repeat(np.arange(3), _n)]
+    _X_before, _T_before = _X.copy(), _Tt.copy()
+    with np.errstate(all="ignore"):
+        _got = np.asarray(gradient_descent(iterations=_iterations, learning_rate=_eta, data=_X, T=_Tt, seed=_seed),
+                          dtype=float)
+    assert np.array_equal(_X, _X_before) and np.array_equal(_Tt, _T_before), "gradient_descent changed data or T: it must not"
+    assert _got.shape == (_iterations + 1,), "gradient_descent must return iterations + 1 losses"
+    with np.errstate(all="ignore"):
+        _want = _expected(_X_before, _T_before, _iterations, _eta, _seed, _alpha)
+    assert np.allclose(_got, _want, rtol=1e-7, atol=1e-6, equal_nan=True), \
+        "the loss history is wrong for other data, seed and learning rate: use data, T and init_weights(seed)"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "momentum_training_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -1202,7 +1316,8 @@ assert np.allclose(gradient_descent(iterations=12, learning_rate=4e-3, data=_X, 
 # $$U_P \leftarrow \alpha\, U_P + \epsilon\, \frac{\partial L}{\partial P}, \qquad P \leftarrow P - U_P. \tag{9}$$
 #
 # **TODO (8 points):** write `gradient_descent_with_momentum`, the same loop as `gradient_descent` with the
-# update (9). It also returns the loss history.
+# update (9). It also returns the loss history. As in 3.4, it is tested with your own forward pass, cost and
+# gradients.
 
 # %% nbgrader={"grade": false, "grade_id": "gradient_descent_with_momentum", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def gradient_descent_with_momentum(iterations=500, alpha=0.9, epsilon=0.001, *, data, T, seed=8):
@@ -1214,6 +1329,7 @@ def gradient_descent_with_momentum(iterations=500, alpha=0.9, epsilon=0.001, *, 
     - alpha : float. The momentum coefficient.
     - epsilon : float. The learning rate.
     - data : ndarray, shape (N, 2). T : ndarray, shape (N, 3). seed : int, passed to init_weights.
+      data and T are not modified.
 
     Returns:
     - costs : ndarray, shape (iterations + 1,). costs[0] is the loss (7) of the initial weights,
@@ -1269,51 +1385,53 @@ plt.tight_layout()
 plt.show()
 
 # %% nbgrader={"grade": true, "grade_id": "test_gradient_descent_with_momentum", "locked": true, "points": 8, "schema_version": 3, "solution": false, "task": false}
-# Do not edit: tests for 3.5. The printed losses above are checked, to 1e-6, by the hidden tests.
+# Do not edit: tests for 3.5. They check the update (9) with your own ff_nn_2_ReLu, cost and grad_f, so
+# that a slip in 1.3 or 3.2 is not counted twice.
 _Xs = np.array([[-2., -2.], [0., 2.], [2., -2.], [-1.5, -2.5], [0.5, 1.5], [2.5, -1.]])
 _Ts = np.eye(3)[[0, 1, 2, 0, 1, 2]]
-_costs = np.asarray(gradient_descent_with_momentum(iterations=5, alpha=0.5, epsilon=1e-2, data=_Xs, T=_Ts),
-                    dtype=float)
+_costs = np.asarray(gradient_descent_with_momentum(iterations=5, alpha=0.5, epsilon=1e-2, data=_Xs, T=_Ts), dtype=float)
 assert _costs.shape == (6,), "gradient_descent_with_momentum must return iterations + 1 losses"
-_V, _v0, _W2, _b2, _W1, _b1 = init_weights(8)
-assert np.isclose(_costs[0], cost(_Ts, ff_nn_2_ReLu(_Xs, _W1, _W2, _V, _b1, _b2, _v0))), \
-    "costs[0] must be the loss of init_weights(seed) on data and T"
-assert np.all(np.isfinite(_costs)) and _costs[-1] < _costs[0], "the loss must go down with a small learning rate"
+_P = list(init_weights(8))
+_H1, _H2, _Y = ff_nn_2_ReLu(_Xs, _P[4], _P[2], _P[0], _P[5], _P[3], _P[1], return_hidden=True)
+assert np.isclose(_costs[0], cost(_Ts, _Y)), "costs[0] must be the loss of init_weights(seed) on data and T"
+_G = grad_f(_Xs, _Ts, _Y, _H1, _H2, _P[0], _P[2], _P[4], _P[5], _P[3])
+_P = [_p - 1e-2 * np.asarray(_g) for _p, _g in zip(_P, _G)]
+assert np.isclose(_costs[1], cost(_Ts, ff_nn_2_ReLu(_Xs, _P[4], _P[2], _P[0], _P[5], _P[3], _P[1]))), \
+    "costs[1] must be the loss after one step (9) (zero velocity: a gradient step) with the gradients of grad_f"
 ### BEGIN HIDDEN TESTS
-def _ref_momentum(X, T, iterations, alpha, eps, seed):
+def _expected(X, T, iterations, eta, seed, alpha=0.0):
+    """The loss history of (9) (alpha = 0: (8)) with the student's own ff_nn_2_ReLu, cost and grad_f."""
     _r = np.random.RandomState(seed)
     _P = [_r.randn(2, 3), _r.randn(1, 3), _r.randn(3, 2), _r.randn(1, 2), _r.randn(2, 3), _r.randn(1, 3)]
     _U = [np.zeros_like(p) for p in _P]
     _out = []
     for _t in range(iterations + 1):
-        _V, _v0, _W2, _b2, _W1, _b1 = _P
-        _h1 = np.maximum(X @ _W1 + _b1, 0)
-        _h2 = np.maximum(_h1 @ _W2 + _b2, 0)
-        _s = _h2 @ _V + _v0
-        _e = np.exp(_s - _s.max(axis=1, keepdims=True))
-        _Y = _e / _e.sum(axis=1, keepdims=True)
-        _out.append(-np.sum(T * np.log(_Y)))
-        _d3 = _Y - T
-        _d2 = (_d3 @ _V.T) * (_h2 > 0)
-        _d1 = (_d2 @ _W2.T) * (_h1 > 0)
-        _G = [_h2.T @ _d3, _d3.sum(0), _h1.T @ _d2, _d2.sum(0), X.T @ _d1, _d1.sum(0)]
-        _U = [alpha * u + eps * g for u, g in zip(_U, _G)]
+        _V, _v0, _W2, _b2, _W1, _b1 = (p.copy() for p in _P)
+        _H1, _H2, _Y = ff_nn_2_ReLu(X.copy(), _W1, _W2, _V, _b1, _b2, _v0, return_hidden=True)
+        _out.append(float(cost(T.copy(), np.array(_Y, dtype=float))))
+        if _t == iterations:
+            break
+        _G = grad_f(X.copy(), T.copy(), np.array(_Y, dtype=float), np.array(_H1, dtype=float),
+                    np.array(_H2, dtype=float), _V, _W2, _W1, _b1, _b2)
+        _U = [alpha * u + eta * np.asarray(g, dtype=float) for u, g in zip(_U, _G)]
         _P = [p - u for p, u in zip(_P, _U)]
     return np.array(_out)
 
 
-_r = np.random.RandomState(123)
-_X = np.vstack([_r.multivariate_normal(m, np.eye(2), size=100) for m in [(-2, -2), (0, 2), (2, -2)]])
-_Tt = np.eye(3)[np.repeat(np.arange(3), 100)]
-assert np.allclose(gradient_descent_with_momentum(iterations=30, alpha=0.9, epsilon=0.001, data=_X, T=_Tt),
-                   _ref_momentum(_X, _Tt, 30, 0.9, 0.001, 8), rtol=0, atol=1e-6), \
-    "the loss history of momentum is wrong"
-_r = np.random.RandomState(4099)
-_X = np.vstack([_r.multivariate_normal(m, np.eye(2), size=40) for m in [(-2, -2), (0, 2), (2, -2)]])
-_Tt = np.eye(3)[np.repeat(np.arange(3), 40)]
-assert np.allclose(gradient_descent_with_momentum(iterations=15, alpha=0.6, epsilon=2e-3, data=_X, T=_Tt, seed=17),
-                   _ref_momentum(_X, _Tt, 15, 0.6, 2e-3, 17), rtol=0, atol=1e-6), \
-    "the loss history is wrong for other data, seed and settings: keep alpha times each previous velocity"
+for _n, _seed_data, _seed, _iterations, _eta, _alpha in [(40, 4099, 17, 15, 2e-3, 0.6), (25, 77, 3, 8, 1e-3, 0.85)]:
+    _r = np.random.RandomState(_seed_data)
+    _X = np.vstack([_r.multivariate_normal(m, np.eye(2), size=_n) for m in [(-2, -2), (0, 2), (2, -2)]])
+    _Tt = np.eye(3)[np.repeat(np.arange(3), _n)]
+    _X_before, _T_before = _X.copy(), _Tt.copy()
+    with np.errstate(all="ignore"):
+        _got = np.asarray(gradient_descent_with_momentum(iterations=_iterations, alpha=_alpha, epsilon=_eta, data=_X, T=_Tt, seed=_seed),
+                          dtype=float)
+    assert np.array_equal(_X, _X_before) and np.array_equal(_Tt, _T_before), "gradient_descent_with_momentum changed data or T: it must not"
+    assert _got.shape == (_iterations + 1,), "gradient_descent_with_momentum must return iterations + 1 losses"
+    with np.errstate(all="ignore"):
+        _want = _expected(_X_before, _T_before, _iterations, _eta, _seed, _alpha)
+    assert np.allclose(_got, _want, rtol=1e-7, atol=1e-6, equal_nan=True), \
+        "the loss history is wrong for other data, seed and settings: keep alpha times each previous velocity"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "momentum_comparison_text", "locked": true, "schema_version": 3, "solution": false, "task": false}

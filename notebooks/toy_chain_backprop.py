@@ -19,6 +19,9 @@
 # all the tests: when your notebook is graded, the same functions are also run on parameters and inputs
 # you have not seen, so compute the values; do not type them in.
 #
+# **Each question is graded on its own.** The tests of Q8 and Q9 give your function the true values of the
+# earlier steps, so a mistake in Q7 costs the points of Q7 only, and a mistake in Q8 those of Q8 only.
+#
 # **Rules.** Keep the function names and signatures: the tests call them.
 #
 # **Time.** About 40 minutes.
@@ -192,6 +195,7 @@ for _args in [(-1.7, 0.5, -0.7, 0.3, 1.1, -0.2, 1.3, 0.8, -1.5, 0.6)] + [tuple(_
     _got = forward_pass(*_args)
     assert len(_got) == 8, "forward_pass must return f0, h1, f1, h2, f2, h3, f3, l_i"
     for _name, _value, _expected in zip("f0 h1 f1 h2 f2 h3 f3 l_i".split(), _got, _reference_forward(*_args)):
+        assert np.size(_value) == 1, f"{_name} must be one number"
         assert np.allclose(_value, _expected, rtol=1e-9, atol=1e-12), \
             f"{_name} is incorrect for other parameters and inputs: compute it from the arguments, following (8)"
 ### END HIDDEN TESTS
@@ -267,14 +271,16 @@ print("dldh1: true value = %3.3f, your value = %3.3f" % (6.824, dldh1))
 print("dldf0: true value = %3.3f, your value = %3.3f" % (2.281, dldf0))
 
 # %% nbgrader={"grade": true, "grade_id": "test_backward_pass", "locked": true, "points": 8, "schema_version": 3, "solution": false, "task": false}
-# Do not edit: tests for Q8.
-assert np.round(dldf3, 3) == 0.745, "dldf3 is incorrect"
-assert np.round(dldh3, 3) == 2.234, "dldh3 is incorrect"
-assert np.round(dldf2, 3) == -1.683, "dldf2 is incorrect"
-assert np.round(dldh2, 3) == -3.366, "dldh2 is incorrect"
-assert np.round(dldf1, 3) == -17.060, "dldf1 is incorrect"
-assert np.round(dldh1, 3) == 6.824, "dldh1 is incorrect"
-assert np.round(dldf0, 3) == 2.281, "dldf0 is incorrect"
+# Do not edit: tests for Q8. They give backward_pass the true forward-pass values of the example, so that a
+# slip in Q7 is not counted again here.
+_forward = (1.23, 0.9424888019316975, 1.623004479227321, 5.068295051170775, 7.13659010234155, 0.6574213694719748,
+            2.3722641084159246)
+_got = backward_pass(2.0, *_forward, -0.4, 2.0, 3.0)
+assert len(_got) == 7, "backward_pass must return dldf3, dldh3, dldf2, dldh2, dldf1, dldh1, dldf0"
+for _name, _value, _expected in zip(["dldf3", "dldh3", "dldf2", "dldh2", "dldf1", "dldh1", "dldf0"], _got,
+                                    [0.745, 2.234, -1.683, -3.366, -17.060, 6.824, 2.281]):
+    assert np.size(_value) == 1, f"{_name} must be one number"
+    assert np.round(_value, 3) == _expected, f"{_name} is incorrect"
 ### BEGIN HIDDEN TESTS
 def _downstream_loss(k, value, y, b1, b2, b3, w1, w2, w3):
     """The loss computed onward from intermediate number k (0: f0, 1: h1, 2: f1, ... 6: f3) set to value."""
@@ -294,7 +300,8 @@ for _args in [(-1.7, 0.5, -0.7, 0.3, 1.1, -0.2, 1.3, 0.8, -1.5, 0.6)] + [tuple(_
     _values = [_f0, _h1, _f1, _h2, _f2, _h3, _f3]
     _got = backward_pass(_y, _f0, _h1, _f1, _h2, _f2, _h3, _f3, _w1, _w2, _w3)
     assert len(_got) == 7, "backward_pass must return dldf3, dldh3, dldf2, dldh2, dldf1, dldh1, dldf0"
-    for _k, (_name, _value) in enumerate(zip(_names, _got[::-1])):
+    for _k, (_name, _value) in enumerate(zip(_names, list(_got)[::-1])):
+        assert np.size(_value) == 1, f"{_name} must be one number"
         _eps = 1e-6
         _numeric = (_downstream_loss(_k, _values[_k] + _eps, _y, _b1, _b2, _b3, _w1, _w2, _w3)
                     - _downstream_loss(_k, _values[_k] - _eps, _y, _b1, _b2, _b3, _w1, _w2, _w3)) / (2 * _eps)
@@ -375,15 +382,17 @@ for name in ['beta0', 'omega0', 'beta1', 'omega1', 'beta2', 'omega2', 'beta3', '
     print("%-8s %12.6f %12.6f %s" % (name, grads[name], numeric, "ok" if np.isclose(grads[name], numeric, rtol=1e-5) else "DIFFERENT"))
 
 # %% nbgrader={"grade": true, "grade_id": "test_parameter_derivatives", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
-# Do not edit: tests for Q9.
-assert np.round(dldbeta3, 3) == 0.745, "dldbeta3 is incorrect"
-assert np.round(dldomega3, 3) == 0.489, "dldomega3 is incorrect"
-assert np.round(dldbeta2, 3) == -1.683, "dldbeta2 is incorrect"
-assert np.round(dldomega2, 3) == -8.530, "dldomega2 is incorrect"
-assert np.round(dldbeta1, 3) == -17.060, "dldbeta1 is incorrect"
-assert np.round(dldomega1, 3) == -16.079, "dldomega1 is incorrect"
-assert np.round(dldbeta0, 3) == 2.281, "dldbeta0 is incorrect"
-assert np.round(dldomega0, 3) == np.round(dldomega0_func, 3), "dldomega0 is incorrect"
+# Do not edit: tests for Q9. They give parameter_derivatives the true values of the example, so that a slip in
+# Q7 or Q8 is not counted again here.
+_got = parameter_derivatives(2.3, 0.9424888019316975, 5.068295051170775, 0.6574213694719748, 2.280900622169349,
+                             -17.060466526267692, -1.6830577496003047, 0.7445282168318492)
+_expected = {'beta3': 0.745, 'omega3': 0.489, 'beta2': -1.683, 'omega2': -8.530,
+             'beta1': -17.060, 'omega1': -16.079, 'beta0': 2.281, 'omega0': 5.246}
+assert isinstance(_got, dict), "parameter_derivatives must return a dict"
+for _name in _expected:
+    assert _name in _got, f"the dict must have the key '{_name}'"
+    assert np.size(_got[_name]) == 1, f"the derivative for {_name} must be one number"
+    assert np.round(_got[_name], 3) == _expected[_name], f"dld{_name} is incorrect"
 ### BEGIN HIDDEN TESTS
 def _loss(x, y, b0, b1, b2, b3, w0, w1, w2, w3):
     return (b3 + w3 * np.cos(b2 + w2 * np.exp(b1 + w1 * np.sin(b0 + w0 * x))) - y) ** 2
@@ -398,8 +407,10 @@ for _args in [(-1.7, 0.5, -0.7, 0.3, 1.1, -0.2, 1.3, 0.8, -1.5, 0.6)] + [tuple(_
     _h3 = np.cos(_f2); _f3 = _b3 + _w3 * _h3
     _d3 = 2 * (_f3 - _y); _d2 = -np.sin(_f2) * _w3 * _d3; _d1 = np.exp(_f1) * _w2 * _d2; _d0 = np.cos(_f0) * _w1 * _d1
     _got = parameter_derivatives(_x, _h1, _h2, _h3, _d0, _d1, _d2, _d3)
-    assert sorted(_got) == sorted(_order), f"parameter_derivatives must return a dict with keys {_order}"
+    assert isinstance(_got, dict) and sorted(_got) == sorted(_order), \
+        f"parameter_derivatives must return a dict with keys {_order}"
     for _i, _name in enumerate(_order):
+        assert np.size(_got[_name]) == 1, f"the derivative for {_name} must be one number"
         _up, _down = list(_args[2:]), list(_args[2:])
         _up[_i] += 1e-6
         _down[_i] -= 1e-6

@@ -35,7 +35,7 @@
 # | 1.5 | `Hidden_Vondrick.backward_pass` | tests | 7 |
 # | 1.6 | `Output.backward_pass` | tests | 5 |
 # | 1.7 | `NN.predict` | tests | 3 |
-# | 1.8 | the accuracies of both wine networks (above 70 %) | tests | 4 |
+# | 1.8 | the accuracies of both wine networks | tests | 4 |
 # | | **Section 1** | | **40** |
 # | 2.1 | `bowl`, `mult`, `monkey`, `matyas` | tests | 6 |
 # | 2.2 | why each of them is a useful test function | written | 4 |
@@ -303,7 +303,12 @@ def finite_difference_gradient(fun, P, eps=1e-6):
 #
 # The class is below; its two unfinished methods are written in the answer cells that follow it, where
 # `@add_to_class(Hidden)` attaches each one to the class. Use vectorized numpy: no Python loops over samples and no
-# `np.vectorize`.
+# `np.vectorize` (nor `np.frompyfunc`, `np.apply_along_axis` or `map`), in tasks 1.1 to 1.6. The tests read your
+# answer cells: an answer that breaks this rule scores 0 for its task.
+#
+# Each task is graded on its own. Where a method calls one of an earlier task (`backward_pass` calls
+# `leaky_relu_derivative`), its test accepts the values that your earlier method gives as well as the right ones, so a
+# mistake costs only the points of the task it is in.
 
 # %% nbgrader={"grade": false, "grade_id": "hidden_class", "locked": true, "schema_version": 3, "solution": false, "task": false}
 class Hidden(Base):
@@ -373,6 +378,48 @@ assert isinstance(_d, np.ndarray) and _d.shape == _h.shape, "leaky_relu_derivati
 assert np.allclose(_d[0], [1.0, 0.01, 1.0, 0.01]), "leaky_relu_derivative should be 1 where h > 0 and 0.01 where h < 0"
 assert np.allclose(_d[1], [0.01, 1.0, 0.01, 1.0]), "at exactly 0 use the x <= 0 branch (0.01); tiny positive values give 1"
 ### BEGIN HIDDEN TESTS
+import ast, inspect, linecache, textwrap
+
+
+def _python_loops(*funcs):
+    """Lines of the answer cells defining `funcs` with a Python loop over array entries, or a call of np.vectorize,
+    np.frompyfunc, np.apply_along_axis or map. Loops over a literal tuple or list, over range(<constants>) and over
+    a dict's keys, values or items (or over .weights / .gradients) are allowed."""
+    def harmless(it):
+        if isinstance(it, (ast.Tuple, ast.List)):
+            return all(isinstance(e, ast.Constant) for e in it.elts)
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in ("items", "keys", "values"):
+            return True
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range":
+            return all(isinstance(a, ast.Constant) for a in it.args)
+        return isinstance(it, ast.Attribute) and it.attr in ("weights", "gradients")
+
+    found = set()
+    for func in funcs:
+        text = "".join(linecache.getlines(func.__code__.co_filename))
+        if not text.strip():
+            try:
+                text = textwrap.dedent(inspect.getsource(func))
+            except (OSError, TypeError):
+                raise AssertionError(f"cannot read the source of {func.__name__}: define it in its answer cell and run "
+                                     "that cell") from None
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.While):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.For, ast.AsyncFor)) and not harmless(node.iter):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)) and \
+                    not all(harmless(g.iter) for g in node.generators):
+                found.add(node.lineno)
+            elif getattr(node, "attr", getattr(node, "id", None)) in ("vectorize", "frompyfunc", "apply_along_axis", "map"):
+                found.add(node.lineno)
+    return sorted(found)
+
+
+_lines = _python_loops(Hidden.leaky_relu_derivative)
+assert not _lines, ("no-loop rule: the answer cell of leaky_relu_derivative has a Python loop over the samples or "
+                    f"np.vectorize / map (line {_lines}); use vectorized numpy")
+
 _rng = np.random.default_rng(40417)
 for _shape in [(9, 7), (1, 5), (3, 1)]:
     _u = _rng.normal(size=_shape) * 3.0
@@ -444,21 +491,65 @@ _out = _layer.backward_pass(_X, _layer.forward_pass(_X), np.ones((2, 2)), 0.01, 
 assert isinstance(_out, np.ndarray) and _out.shape == (2, 3), "backward_pass must return for_prev of shape (N, D)"
 assert _layer.W.shape == (3, 2) and _layer.c.shape == (1, 2), "the update must keep W (D, M) and c (1, M) in shape"
 ### BEGIN HIDDEN TESTS
-def _fd(fun, P, eps=1e-6):
-    G = np.zeros_like(P)
-    for idx in np.ndindex(P.shape):
-        old = P[idx]
-        P[idx] = old + eps
-        fp = fun()
-        P[idx] = old - eps
-        fm = fun()
-        P[idx] = old
-        G[idx] = (fp - fm) / (2 * eps)
-    return G
+# Task 1.2 is judged on its own: g'(U) is the reference one, or the one your leaky_relu_derivative (task 1.1, graded
+# in its own test) gives, whichever your backward pass uses.
+import ast, inspect, linecache, textwrap
+
+
+def _python_loops(*funcs):
+    """Lines of the answer cells defining `funcs` with a Python loop over array entries, or a call of np.vectorize,
+    np.frompyfunc, np.apply_along_axis or map. Loops over a literal tuple or list, over range(<constants>) and over
+    a dict's keys, values or items (or over .weights / .gradients) are allowed."""
+    def harmless(it):
+        if isinstance(it, (ast.Tuple, ast.List)):
+            return all(isinstance(e, ast.Constant) for e in it.elts)
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in ("items", "keys", "values"):
+            return True
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range":
+            return all(isinstance(a, ast.Constant) for a in it.args)
+        return isinstance(it, ast.Attribute) and it.attr in ("weights", "gradients")
+
+    found = set()
+    for func in funcs:
+        text = "".join(linecache.getlines(func.__code__.co_filename))
+        if not text.strip():
+            try:
+                text = textwrap.dedent(inspect.getsource(func))
+            except (OSError, TypeError):
+                raise AssertionError(f"cannot read the source of {func.__name__}: define it in its answer cell and run "
+                                     "that cell") from None
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.While):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.For, ast.AsyncFor)) and not harmless(node.iter):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)) and \
+                    not all(harmless(g.iter) for g in node.generators):
+                found.add(node.lineno)
+            elif getattr(node, "attr", getattr(node, "id", None)) in ("vectorize", "frompyfunc", "apply_along_axis", "map"):
+                found.add(node.lineno)
+    return sorted(found)
+
+
+_lines = _python_loops(Hidden.backward_pass)
+assert not _lines, ("no-loop rule: the answer cell of Hidden.backward_pass has a Python loop over the samples or "
+                    f"np.vectorize / map (line {_lines}); use vectorized numpy")
 
 
 def _leaky(U):
     return np.where(U > 0, U, 0.01 * U)
+
+
+def _mismatch(dg, X, G, W, c, alpha, lr, W_new, c_new, out):
+    """What in the step and for_prev disagrees with g'(U) = dg (None if nothing)."""
+    dLdU = G * dg
+    if not np.allclose((W - W_new) / lr, X.T @ dLdU + alpha * W, rtol=1e-6, atol=1e-8):
+        return "the weight step is not -learning_rate * dL/dW: check dLdU, the alpha * W term and the sum over the batch"
+    if not np.allclose((c - c_new) / lr, dLdU.sum(axis=0, keepdims=True), rtol=1e-6, atol=1e-8):
+        return "the bias step is not -learning_rate * dL/dc: sum dLdU over the batch axis, like dLdW (no averaging)"
+    if not np.allclose(out, dLdU @ W.T, rtol=1e-6, atol=1e-8):
+        return "for_prev is not dL/dX = dLdU W^T (use W before the update)"
+    return None
 
 
 _rng = np.random.default_rng(91823)
@@ -469,17 +560,24 @@ for _N, _D, _M in [(6, 4, 3), (3, 5, 7), (1, 2, 4)]:
         _X = _rng.normal(size=(_N, _D))
     _G = _rng.normal(size=(_N, _M))
     _alpha, _lr = 0.37, 0.05
+    _h = _leaky(_X @ _W + _c)
     _layer = Hidden(_D, _M)
     _layer.W, _layer.c = _W.copy(), _c.copy()
-    _out = _layer.backward_pass(_X.copy(), _leaky(_X @ _W + _c), _G.copy(), _alpha, _lr)
-    _loss = lambda: np.sum(_G * _leaky(_X @ _W + _c)) + 0.5 * _alpha * np.sum(_W ** 2)
+    _out = _layer.backward_pass(_X.copy(), _h.copy(), _G.copy(), _alpha, _lr)
     assert np.shape(_out) == (_N, _D), "for_prev must have shape (N, D)"
-    assert np.allclose((_W - _layer.W) / _lr, _fd(_loss, _W), rtol=1e-5, atol=1e-6), \
-        "the weight step is not -learning_rate * dL/dW: check dLdU, the alpha * W term and the sum over the batch"
-    assert np.allclose((_c - _layer.c) / _lr, _fd(_loss, _c), rtol=1e-5, atol=1e-6), \
-        "the bias step is not -learning_rate * dL/dc: sum dLdU over the batch axis, like dLdW (no averaging)"
-    assert np.allclose(_out, _fd(_loss, _X), rtol=1e-5, atol=1e-6), \
-        "for_prev is not dL/dX = dLdU W^T (use W before the update)"
+    _W_new, _c_new = np.asarray(_layer.W, dtype=float), np.asarray(_layer.c, dtype=float)
+    assert _W_new.shape == (_D, _M) and _c_new.size == _M, "the update must keep W (D, M) and c (1, M) in shape"
+    _c_new = _c_new.reshape(1, _M)
+    _dgs = [np.where(_h > 0, 1.0, 0.01)]
+    try:
+        _yours = np.asarray(Hidden(_D, _M).leaky_relu_derivative(_h.copy()), dtype=float)
+        if _yours.shape == _h.shape:
+            _dgs.append(_yours)
+    except Exception:  # task 1.1 unfinished: only the reference counts
+        pass
+    _problems = [_mismatch(_dg, _X, _G, _W, _c, _alpha, _lr, _W_new, _c_new, np.asarray(_out, dtype=float))
+                 for _dg in _dgs]
+    assert None in _problems, _problems[0]
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "vondrick_intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -589,6 +687,48 @@ _a = _v.vondrick_activation(np.array([[4.0, -2.0, 0.0, 0.25]]))
 assert isinstance(_a, np.ndarray) and _a.shape == (1, 4), "vondrick_activation must return an array shaped like U"
 assert np.allclose(_a, [[8.0, -0.02, 0.0, 0.125]]), "vondrick_activation should be U**n for U > 0 and 0.01 U for U <= 0"
 ### BEGIN HIDDEN TESTS
+import ast, inspect, linecache, textwrap
+
+
+def _python_loops(*funcs):
+    """Lines of the answer cells defining `funcs` with a Python loop over array entries, or a call of np.vectorize,
+    np.frompyfunc, np.apply_along_axis or map. Loops over a literal tuple or list, over range(<constants>) and over
+    a dict's keys, values or items (or over .weights / .gradients) are allowed."""
+    def harmless(it):
+        if isinstance(it, (ast.Tuple, ast.List)):
+            return all(isinstance(e, ast.Constant) for e in it.elts)
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in ("items", "keys", "values"):
+            return True
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range":
+            return all(isinstance(a, ast.Constant) for a in it.args)
+        return isinstance(it, ast.Attribute) and it.attr in ("weights", "gradients")
+
+    found = set()
+    for func in funcs:
+        text = "".join(linecache.getlines(func.__code__.co_filename))
+        if not text.strip():
+            try:
+                text = textwrap.dedent(inspect.getsource(func))
+            except (OSError, TypeError):
+                raise AssertionError(f"cannot read the source of {func.__name__}: define it in its answer cell and run "
+                                     "that cell") from None
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.While):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.For, ast.AsyncFor)) and not harmless(node.iter):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)) and \
+                    not all(harmless(g.iter) for g in node.generators):
+                found.add(node.lineno)
+            elif getattr(node, "attr", getattr(node, "id", None)) in ("vectorize", "frompyfunc", "apply_along_axis", "map"):
+                found.add(node.lineno)
+    return sorted(found)
+
+
+_lines = _python_loops(Hidden_Vondrick.vondrick_activation)
+assert not _lines, ("no-loop rule: the answer cell of vondrick_activation has a Python loop over the samples or "
+                    f"np.vectorize / map (line {_lines}); use vectorized numpy")
+
 _rng = np.random.default_rng(5512)
 for _shape, _n in [((6, 5), 1.73), ((2, 9), 1.21), ((4, 1), 2.4)]:
     _U = _rng.normal(size=_shape) * 2.0
@@ -655,6 +795,48 @@ assert np.allclose(_dU, [[3.0, 0.01, 0.01, 0.75]]), "dhdU should be n U**(n-1) f
 assert np.allclose(_dn, [[8 * np.log(4.0), 0.0, 0.0, 0.125 * np.log(0.25)]]), \
     "dhdn should be U**n ln(U) for U > 0 and 0 for U <= 0"
 ### BEGIN HIDDEN TESTS
+import ast, inspect, linecache, textwrap
+
+
+def _python_loops(*funcs):
+    """Lines of the answer cells defining `funcs` with a Python loop over array entries, or a call of np.vectorize,
+    np.frompyfunc, np.apply_along_axis or map. Loops over a literal tuple or list, over range(<constants>) and over
+    a dict's keys, values or items (or over .weights / .gradients) are allowed."""
+    def harmless(it):
+        if isinstance(it, (ast.Tuple, ast.List)):
+            return all(isinstance(e, ast.Constant) for e in it.elts)
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in ("items", "keys", "values"):
+            return True
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range":
+            return all(isinstance(a, ast.Constant) for a in it.args)
+        return isinstance(it, ast.Attribute) and it.attr in ("weights", "gradients")
+
+    found = set()
+    for func in funcs:
+        text = "".join(linecache.getlines(func.__code__.co_filename))
+        if not text.strip():
+            try:
+                text = textwrap.dedent(inspect.getsource(func))
+            except (OSError, TypeError):
+                raise AssertionError(f"cannot read the source of {func.__name__}: define it in its answer cell and run "
+                                     "that cell") from None
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.While):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.For, ast.AsyncFor)) and not harmless(node.iter):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)) and \
+                    not all(harmless(g.iter) for g in node.generators):
+                found.add(node.lineno)
+            elif getattr(node, "attr", getattr(node, "id", None)) in ("vectorize", "frompyfunc", "apply_along_axis", "map"):
+                found.add(node.lineno)
+    return sorted(found)
+
+
+_lines = _python_loops(Hidden_Vondrick.vondrick_activation_derivative)
+assert not _lines, ("no-loop rule: the answer cell of vondrick_activation_derivative has a Python loop over the samples or "
+                    f"np.vectorize / map (line {_lines}); use vectorized numpy")
+
 _rng = np.random.default_rng(77031)
 _g = lambda U, n: np.where(U > 0, np.maximum(U, 0) ** n, 0.01 * U)
 for _shape, _n in [((5, 6), 1.64), ((3, 2), 1.12), ((1, 7), 2.3)]:
@@ -748,21 +930,67 @@ assert isinstance(_out, np.ndarray) and _out.shape == (2, 3), "backward_pass mus
 assert _v.W.shape == (3, 2) and _v.c.shape == (1, 2), "the update must keep W (D, M) and c (1, M) in shape"
 assert np.ndim(_v.vondrick_exponent) == 0, "the exponent must stay one number"
 ### BEGIN HIDDEN TESTS
-def _fd(fun, P, eps=1e-6):
-    G = np.zeros_like(P)
-    for idx in np.ndindex(P.shape):
-        old = P[idx]
-        P[idx] = old + eps
-        fp = fun()
-        P[idx] = old - eps
-        fm = fun()
-        P[idx] = old
-        G[idx] = (fp - fm) / (2 * eps)
-    return G
+# Task 1.5 is judged on its own: dh/dU and dh/dn are the reference ones, or the ones your
+# vondrick_activation_derivative (task 1.4, graded in its own test) gives, whichever your backward pass uses.
+import ast, inspect, linecache, textwrap
+
+
+def _python_loops(*funcs):
+    """Lines of the answer cells defining `funcs` with a Python loop over array entries, or a call of np.vectorize,
+    np.frompyfunc, np.apply_along_axis or map. Loops over a literal tuple or list, over range(<constants>) and over
+    a dict's keys, values or items (or over .weights / .gradients) are allowed."""
+    def harmless(it):
+        if isinstance(it, (ast.Tuple, ast.List)):
+            return all(isinstance(e, ast.Constant) for e in it.elts)
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in ("items", "keys", "values"):
+            return True
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range":
+            return all(isinstance(a, ast.Constant) for a in it.args)
+        return isinstance(it, ast.Attribute) and it.attr in ("weights", "gradients")
+
+    found = set()
+    for func in funcs:
+        text = "".join(linecache.getlines(func.__code__.co_filename))
+        if not text.strip():
+            try:
+                text = textwrap.dedent(inspect.getsource(func))
+            except (OSError, TypeError):
+                raise AssertionError(f"cannot read the source of {func.__name__}: define it in its answer cell and run "
+                                     "that cell") from None
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.While):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.For, ast.AsyncFor)) and not harmless(node.iter):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)) and \
+                    not all(harmless(g.iter) for g in node.generators):
+                found.add(node.lineno)
+            elif getattr(node, "attr", getattr(node, "id", None)) in ("vectorize", "frompyfunc", "apply_along_axis", "map"):
+                found.add(node.lineno)
+    return sorted(found)
+
+
+_lines = _python_loops(Hidden_Vondrick.backward_pass)
+assert not _lines, ("no-loop rule: the answer cell of Hidden_Vondrick.backward_pass has a Python loop over the "
+                    f"samples or np.vectorize / map (line {_lines}); use vectorized numpy")
 
 
 def _gn(U, n):
     return np.where(U > 0, np.maximum(U, 0) ** n, 0.01 * U)
+
+
+def _mismatch(dU, dn, X, G, W, c, n0, alpha, lr, W_new, c_new, n_new, out):
+    """What in the steps and for_prev disagrees with dh/dU = dU and dh/dn = dn (None if nothing)."""
+    dLdU = G * dU
+    if not np.allclose((W - W_new) / lr, X.T @ dLdU + alpha * W, rtol=1e-6, atol=1e-8):
+        return "the weight step is not -learning_rate * dL/dW: check dLdU, the alpha * W term and the sum over the batch"
+    if not np.allclose((c - c_new) / lr, dLdU.sum(axis=0, keepdims=True), rtol=1e-6, atol=1e-8):
+        return "the bias step is not -learning_rate * dL/dc: sum dLdU over the batch axis (no averaging)"
+    if not np.isclose(n_new, max(1.01, n0 - 0.001 * np.sum(G * dn)), rtol=1e-9, atol=1e-9):
+        return "dL/dn is wrong: it is the sum over all entries of dLdh * dhdn (did you forget dLdh?)"
+    if not np.allclose(out, dLdU @ W.T, rtol=1e-6, atol=1e-8):
+        return "for_prev is not dL/dX = dLdU W^T (use W before the update)"
+    return None
 
 
 _rng = np.random.default_rng(60389)
@@ -772,29 +1000,45 @@ for _N, _D, _M, _n0 in [(5, 4, 3, 1.62), (2, 3, 6, 1.85), (7, 2, 2, 1.47)]:
     while np.min(np.abs(_X @ _W + _c)) < 1e-3:
         _X = _rng.normal(size=(_N, _D))
     _G = _rng.normal(size=(_N, _M))
-    _n = np.array(_n0)
     _alpha, _lr = 0.23, 0.04
+    _U = _X @ _W + _c
     _v = Hidden_Vondrick(_D, _M)
     _v.W, _v.c, _v.vondrick_exponent = _W.copy(), _c.copy(), _n0
-    _v.U = _X @ _W + _c
+    _v.U = _U.copy()
+    _probe = Hidden_Vondrick(_D, _M)
+    _probe.vondrick_exponent, _probe.U = _n0, _U.copy()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         try:
-            _out = _v.backward_pass(_X.copy(), _gn(_X @ _W + _c, _n0), _G.copy(), _alpha, _lr)
+            _probe.vondrick_activation_derivative()
+            _own_warning = False
+        except Exception:  # a warning (or an error) of task 1.4 is graded there
+            _own_warning = True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore" if _own_warning else "error")
+        try:
+            _out = _v.backward_pass(_X.copy(), _gn(_U, _n0), _G.copy(), _alpha, _lr)
         except RuntimeWarning as _exc:
             raise AssertionError(f"backward_pass emits a RuntimeWarning ({_exc})") from None
-    _loss = lambda: np.sum(_G * _gn(_X @ _W + _c, _n)) + 0.5 * _alpha * np.sum(_W ** 2)
     assert np.shape(_out) == (_N, _D), "for_prev must have shape (N, D)"
-    assert np.allclose((_W - _v.W) / _lr, _fd(_loss, _W), rtol=1e-5, atol=1e-6), \
-        "the weight step is not -learning_rate * dL/dW: check dLdU, the alpha * W term and the sum over the batch"
-    assert np.allclose((_c - _v.c) / _lr, _fd(_loss, _c), rtol=1e-5, atol=1e-6), \
-        "the bias step is not -learning_rate * dL/dc: sum dLdU over the batch axis (no averaging)"
-    _dn_fd = _fd(_loss, _n).item()
-    assert _v.vondrick_exponent > 1.01, "the exponent hit its clip on a small step: dL/dn is far too large"
-    assert np.isclose((_n0 - float(_v.vondrick_exponent)) / 0.001, _dn_fd, rtol=1e-5, atol=1e-6), \
-        "dL/dn is wrong: it is the sum over all entries of dLdh * dhdn (did you forget dLdh?)"
-    assert np.allclose(_out, _fd(_loss, _X), rtol=1e-5, atol=1e-6), \
-        "for_prev is not dL/dX = dLdU W^T (use W before the update)"
+    _W_new, _c_new = np.asarray(_v.W, dtype=float), np.asarray(_v.c, dtype=float)
+    assert _W_new.shape == (_D, _M) and _c_new.size == _M, "the update must keep W (D, M) and c (1, M) in shape"
+    assert np.ndim(_v.vondrick_exponent) == 0, "the exponent must stay one number"
+    _c_new, _n_new = _c_new.reshape(1, _M), float(_v.vondrick_exponent)
+    _p = np.where(_U > 0, _U, 1.0)
+    _derivs = [(np.where(_U > 0, _n0 * _p ** (_n0 - 1), 0.01), np.where(_U > 0, _p ** _n0 * np.log(_p), 0.0))]
+    try:
+        _probe.vondrick_exponent, _probe.U = _n0, _U.copy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _yours = tuple(np.asarray(_a, dtype=float) for _a in _probe.vondrick_activation_derivative())
+        if len(_yours) == 2 and _yours[0].shape == _U.shape and np.size(_yours[1]) in (1, _U.size):
+            _derivs.append(_yours)
+    except Exception:  # task 1.4 unfinished: only the reference counts
+        pass
+    _problems = [_mismatch(_dU, _dn, _X, _G, _W, _c, _n0, _alpha, _lr, _W_new, _c_new, _n_new,
+                           np.asarray(_out, dtype=float)) for _dU, _dn in _derivs]
+    assert None in _problems, _problems[0]
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "output_intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -886,6 +1130,48 @@ _out = _o.backward_pass(np.ones((4, 3)), np.ones((4, 2)), 0.01, 0.001)
 assert isinstance(_out, np.ndarray) and _out.shape == (4, 3), "backward_pass must return dLdh of shape (N, M)"
 assert _o.w.shape == (3, 2) and _o.b.shape == (1, 2), "the update must keep w (M, K) and b (1, K) in shape"
 ### BEGIN HIDDEN TESTS
+import ast, inspect, linecache, textwrap
+
+
+def _python_loops(*funcs):
+    """Lines of the answer cells defining `funcs` with a Python loop over array entries, or a call of np.vectorize,
+    np.frompyfunc, np.apply_along_axis or map. Loops over a literal tuple or list, over range(<constants>) and over
+    a dict's keys, values or items (or over .weights / .gradients) are allowed."""
+    def harmless(it):
+        if isinstance(it, (ast.Tuple, ast.List)):
+            return all(isinstance(e, ast.Constant) for e in it.elts)
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in ("items", "keys", "values"):
+            return True
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range":
+            return all(isinstance(a, ast.Constant) for a in it.args)
+        return isinstance(it, ast.Attribute) and it.attr in ("weights", "gradients")
+
+    found = set()
+    for func in funcs:
+        text = "".join(linecache.getlines(func.__code__.co_filename))
+        if not text.strip():
+            try:
+                text = textwrap.dedent(inspect.getsource(func))
+            except (OSError, TypeError):
+                raise AssertionError(f"cannot read the source of {func.__name__}: define it in its answer cell and run "
+                                     "that cell") from None
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.While):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.For, ast.AsyncFor)) and not harmless(node.iter):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)) and \
+                    not all(harmless(g.iter) for g in node.generators):
+                found.add(node.lineno)
+            elif getattr(node, "attr", getattr(node, "id", None)) in ("vectorize", "frompyfunc", "apply_along_axis", "map"):
+                found.add(node.lineno)
+    return sorted(found)
+
+
+_lines = _python_loops(Output.backward_pass)
+assert not _lines, ("no-loop rule: the answer cell of Output.backward_pass has a Python loop over the samples or "
+                    f"np.vectorize / map (line {_lines}); use vectorized numpy")
+
 def _fd(fun, P, eps=1e-6):
     G = np.zeros_like(P)
     for idx in np.ndindex(P.shape):
@@ -1075,6 +1361,8 @@ _p = _net.predict(np.zeros((4, 3)))
 assert isinstance(_p, np.ndarray) and _p.shape == (4,), "predict must return an ndarray of shape (N,)"
 assert np.issubdtype(_p.dtype, np.integer), "predict must return integer class labels, not scores or probabilities"
 ### BEGIN HIDDEN TESTS
+# Task 1.7 is judged on its own: the activation of the Hidden_Vondrick layer is the reference one, or the one your
+# vondrick_activation (task 1.3, graded in its own test) gives.
 np.random.seed(80214)
 _rng = np.random.default_rng(80214)
 _hnet = NN()
@@ -1083,23 +1371,38 @@ _hnet.add_layer('Hidden_Vondrick', 6, 5)
 _hnet.add_layer('Hidden', 5, 3)
 _hnet.add_layer('Output', 3, 4)
 _hnet.add_layer('Loss', 4, 4)
+_params = []
 for _layer in _hnet.hidden_layers:
-    _layer.W = _rng.normal(size=_layer.W.shape)
-    _layer.c = _rng.normal(size=_layer.c.shape)
-_hnet.output_layer.w = _rng.normal(size=_hnet.output_layer.w.shape)
+    _W, _c = _rng.normal(size=np.shape(_layer.W)), _rng.normal(size=np.shape(_layer.c))
+    _layer.W, _layer.c = _W.copy(), _c.copy()
+    _params.append((_W, _c, float(getattr(_layer, "vondrick_exponent", 0.0)), _layer))
+_w_out = _rng.normal(size=np.shape(_hnet.output_layer.w))
+_hnet.output_layer.w = _w_out.copy()
+_b_out = np.asarray(_hnet.output_layer.b, dtype=float)
 _X = _rng.normal(size=(40, 4))
-_h = _X
-for _layer in _hnet.hidden_layers:
-    _U = _h @ _layer.W + _layer.c
-    if isinstance(_layer, Hidden_Vondrick):
-        _h = np.where(_U > 0, np.maximum(_U, 0) ** _layer.vondrick_exponent, 0.01 * _U)
-    else:
-        _h = np.where(_U > 0, _U, 0.01 * _U)
-_ref = np.argmax(_h @ _hnet.output_layer.w + _hnet.output_layer.b, axis=1)
-_p = _hnet.predict(_X.copy())
+_refs = []
+for _yours in (False, True):
+    _h = _X
+    try:
+        for _W, _c, _n, _layer in _params:
+            _U = _h @ _W + _c
+            if _n == 0.0:
+                _h = np.where(_U > 0, _U, 0.01 * _U)
+            elif _yours:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    _h = np.asarray(_layer.vondrick_activation(_U.copy()), dtype=float)
+            else:
+                _h = np.where(_U > 0, np.maximum(_U, 0) ** _n, 0.01 * _U)
+        _refs.append(np.argmax(_h @ _w_out + _b_out, axis=1))
+    except Exception:  # task 1.3 unfinished: only the reference counts
+        pass
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # a warning of vondrick_activation is graded in task 1.3
+    _p = _hnet.predict(_X.copy())
 assert np.shape(_p) == (40,), "predict must return shape (N,)"
 assert np.issubdtype(np.asarray(_p).dtype, np.integer), "predict must return integer labels"
-assert np.array_equal(_p, _ref), "predict does not return the argmax of the network's scores"
+assert any(np.array_equal(_p, _r) for _r in _refs), "predict does not return the argmax of the network's scores"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "data_intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -1206,8 +1509,12 @@ print("final exponent n:", my_wine_NN_2.hidden_layers[2].vondrick_exponent)
 # ### Task 1.8: how good are the two networks?
 #
 # **TODO 1.8** Fill the dictionary below with the accuracy of each network on the training and on the test set,
-# as fractions in $[0, 1]$ computed from the trained networks (use `compute_accuracy`). Both networks should be
-# above 0.70 on both sets; the test also recomputes the accuracies from the networks' weights.
+# as fractions in $[0, 1]$ computed from the trained networks (use `compute_accuracy`). With tasks 1.1 to 1.7 right,
+# both networks are above 0.70 on both sets. The test recomputes the accuracies from the networks' weights and
+# checks that yours are those numbers; how well the networks trained is graded in the tests of the backward passes,
+# not here. One dependence cannot be removed: `compute_accuracy` compares `predict(X)` with the labels sample by
+# sample, so if `predict` (task 1.7) returns something of another shape than `(N,)`, such as probabilities, this cell
+# has no numbers to report and task 1.8 loses its points too.
 
 # %% nbgrader={"grade": false, "grade_id": "wine_accuracy", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # TODO 1.8: a dict wine_accuracies with the keys 'NN_1 train', 'NN_1 test', 'NN_2 train' and 'NN_2 test', each the
@@ -1227,18 +1534,20 @@ for name, accuracy in wine_accuracies.items():
 assert set(wine_accuracies) == {'NN_1 train', 'NN_1 test', 'NN_2 train', 'NN_2 test'}, \
     "wine_accuracies must have the keys 'NN_1 train', 'NN_1 test', 'NN_2 train' and 'NN_2 test'"
 for _key, _value in wine_accuracies.items():
-    assert 0.0 <= float(_value) <= 1.0, f"{_key}: an accuracy is a fraction in [0, 1]"
-    assert float(_value) > 0.70, f"{_key}: accuracy {float(_value):.3f}; it must exceed 0.70"
+    assert np.size(_value) == 1 and 0.0 <= float(_value) <= 1.0, f"{_key}: an accuracy is one fraction in [0, 1]"
 ### BEGIN HIDDEN TESTS
+# Task 1.8 is judged on its own: each value must be the accuracy of the trained network as it is, whether or not it
+# reached 0.70 (the backward passes it was trained with are graded in their own tests). The accuracy is recomputed
+# from the network's weights with the reference forward pass, or with your predict (task 1.7, graded in its own test).
 def _forward_scores(net, X):
     h = X
     for layer in net.hidden_layers:
-        U = h @ layer.W + layer.c
-        if isinstance(layer, Hidden_Vondrick):
-            h = np.where(U > 0, np.maximum(U, 0) ** layer.vondrick_exponent, 0.01 * U)
+        U = h @ np.asarray(layer.W, dtype=float) + np.asarray(layer.c, dtype=float)
+        if type(layer).__name__ == 'Hidden_Vondrick':
+            h = np.where(U > 0, np.maximum(U, 0) ** float(layer.vondrick_exponent), 0.01 * U)
         else:
             h = np.where(U > 0, U, 0.01 * U)
-    return h @ net.output_layer.w + net.output_layer.b
+    return h @ np.asarray(net.output_layer.w, dtype=float) + np.asarray(net.output_layer.b, dtype=float)
 
 
 assert [type(_l).__name__ for _l in my_wine_NN_1.hidden_layers] == ['Hidden'] * 3, \
@@ -1247,13 +1556,16 @@ assert [type(_l).__name__ for _l in my_wine_NN_2.hidden_layers] == ['Hidden', 'H
     "my_wine_NN_2 must keep its layers (Hidden, Hidden, Hidden_Vondrick)"
 for _name, _net in [("NN_1", my_wine_NN_1), ("NN_2", my_wine_NN_2)]:
     for _part, _Xs, _ys in [("train", X_wine_train, y_wine_train), ("test", X_wine_test, y_wine_test)]:
-        _true = float(np.mean(np.argmax(_forward_scores(_net, _Xs), axis=1) == _ys))
-        assert abs(float(wine_accuracies[f"{_name} {_part}"]) - _true) < 1e-9, \
+        with np.errstate(all="ignore"):
+            _true = [float(np.mean(np.argmax(_forward_scores(_net, _Xs), axis=1) == _ys))]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                _true.append(float(np.mean(np.asarray(_net.predict(_Xs.copy())) == np.asarray(_ys).ravel())))
+        except Exception:  # task 1.7 unfinished: only the reference counts
+            pass
+        assert any(abs(float(wine_accuracies[f"{_name} {_part}"]) - _t) < 1e-9 for _t in _true), \
             f"{_name} {_part}: the reported accuracy is not the trained network's accuracy on that set"
-        assert _true > 0.70, f"{_name}: the trained network does not reach 0.70 on the {_part} set"
-_n_final = float(my_wine_NN_2.hidden_layers[2].vondrick_exponent)
-assert np.isfinite(_n_final) and _n_final > 1.011, \
-    "the learnable exponent ended at its clip 1.01: dL/dn is probably missing the factor dL/dh"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "section2_intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -1835,21 +2147,24 @@ _rng = np.random.default_rng(38814)
 for _ in range(5):
     _x, _y, _dx, _dy = (float(v) for v in _rng.normal(size=4) * 2)
     _vx, _vy = (float(v) for v in _rng.uniform(0.1, 5, size=2))
-    _alpha, _eps = float(_rng.uniform(0.05, 1.0)), 1e-7
+    _alpha, _eps = float(_rng.uniform(0.05, 1.0)), float(_rng.uniform(0.2, 0.8))
     _rvx, _rvy = _vx + _dx ** 2, _vy + _dy ** 2
     _res = adagrad(_x, _y, _dx, _dy, _vx, _vy, {'alpha': _alpha, 'eps': _eps})
+    assert len(_res) == 4, "adagrad must return (x, y, v_x, v_y)"
     assert np.allclose(_res[2:], (_rvx, _rvy)), "v must accumulate the squared partial derivatives: v + d**2"
+    assert not np.allclose(_res[:2], (_x - _alpha * _dx / (np.sqrt(_rvx) + _eps), _y - _alpha * _dy / (np.sqrt(_rvy) + _eps)),
+                           rtol=1e-6), "epsilon goes inside the square root: alpha * d / sqrt(v + eps)"
     assert np.allclose(_res[:2], (_x - _alpha * _dx / np.sqrt(_rvx + _eps), _y - _alpha * _dy / np.sqrt(_rvy + _eps)),
                        rtol=1e-6), "the step is alpha * d / sqrt(v + eps), with v after accumulating"
 # three steps from a zero start
 _state = (2.0, -1.0, 0.0, 0.0)
 _ref = [2.0, -1.0, 0.0, 0.0]
 for _dx, _dy in [(1.0, -3.0), (0.5, 2.0), (-2.0, 0.1)]:
-    _state = adagrad(*_state[:2], _dx, _dy, *_state[2:], {'alpha': 0.3, 'eps': 1e-7})
+    _state = adagrad(*_state[:2], _dx, _dy, *_state[2:], {'alpha': 0.3, 'eps': 0.4})
     _ref[2] += _dx ** 2
     _ref[3] += _dy ** 2
-    _ref[0] -= 0.3 * _dx / np.sqrt(_ref[2] + 1e-7)
-    _ref[1] -= 0.3 * _dy / np.sqrt(_ref[3] + 1e-7)
+    _ref[0] -= 0.3 * _dx / np.sqrt(_ref[2] + 0.4)
+    _ref[1] -= 0.3 * _dy / np.sqrt(_ref[3] + 0.4)
 assert np.allclose(_state, _ref, rtol=1e-6), "adagrad goes wrong over several steps: v must keep growing"
 ### END HIDDEN TESTS
 
@@ -1923,12 +2238,13 @@ assert np.allclose(_res[2:], (0.3, -0.4, 0.009, 0.016)), \
 assert np.allclose(_res[:2], (0.9, -1.9), rtol=1e-6), \
     "the first Adam step (t = 1) should move each coordinate by about alpha: check the bias correction"
 ### BEGIN HIDDEN TESTS
-def _adam_ref(x, y, dx, dy, fx, fy, sx, sy, t, hp):
+def _adam_ref(x, y, dx, dy, fx, fy, sx, sy, t, hp, eps_outside=False):
     b1, b2, a, e = hp['beta_1'], hp['beta_2'], hp['alpha'], hp['eps']
     fx, fy = b1 * fx + (1 - b1) * dx, b1 * fy + (1 - b1) * dy
     sx, sy = b2 * sx + (1 - b2) * dx ** 2, b2 * sy + (1 - b2) * dy ** 2
-    x = x - a * fx / (1 - b1 ** t) / np.sqrt(sx / (1 - b2 ** t) + e)
-    y = y - a * fy / (1 - b1 ** t) / np.sqrt(sy / (1 - b2 ** t) + e)
+    root = (lambda s: np.sqrt(s) + e) if eps_outside else (lambda s: np.sqrt(s + e))
+    x = x - a * fx / (1 - b1 ** t) / root(sx / (1 - b2 ** t))
+    y = y - a * fy / (1 - b1 ** t) / root(sy / (1 - b2 ** t))
     return x, y, fx, fy, sx, sy
 
 
@@ -1936,15 +2252,18 @@ _rng = np.random.default_rng(64420)
 for _t in (1, 2, 3, 7, 40):
     _x, _y, _dx, _dy, _fx, _fy = (float(v) for v in _rng.normal(size=6))
     _sx, _sy = (float(v) for v in _rng.uniform(0.2, 2.0, size=2))
-    _hp = {'alpha': float(_rng.uniform(0.01, 0.5)), 'eps': 1e-7,
+    _hp = {'alpha': float(_rng.uniform(0.01, 0.5)), 'eps': float(_rng.uniform(0.1, 0.5)),
            'beta_1': float(_rng.uniform(0.6, 0.95)), 'beta_2': float(_rng.uniform(0.9, 0.999))}
     _res = adam(_x, _y, _dx, _dy, _fx, _fy, _sx, _sy, _t, _hp)
     _ref = _adam_ref(_x, _y, _dx, _dy, _fx, _fy, _sx, _sy, _t, _hp)
+    assert len(_res) == 6, "adam must return (x, y, f_x, f_y, s_x, s_y)"
+    assert not np.allclose(_res[:2], _adam_ref(_x, _y, _dx, _dy, _fx, _fy, _sx, _sy, _t, _hp, eps_outside=True)[:2],
+                           rtol=1e-6), "epsilon goes inside the square root: alpha f_hat / sqrt(s_hat + eps)"
     assert np.allclose(_res[2:], _ref[2:]), "f and s must be the uncorrected decaying averages"
     assert np.allclose(_res[:2], _ref[:2], rtol=1e-6), \
         f"the Adam step is wrong at t = {_t}: bias-correct with 1 - beta**t, t = i, then alpha f_hat / sqrt(s_hat + eps)"
 # four steps from zero state, t = 1, 2, 3, 4
-_hp = {'alpha': 0.2, 'eps': 1e-7, 'beta_1': 0.8, 'beta_2': 0.95}
+_hp = {'alpha': 0.2, 'eps': 0.3, 'beta_1': 0.8, 'beta_2': 0.95}
 _state, _ref = (1.0, 2.0, 0.0, 0.0, 0.0, 0.0), (1.0, 2.0, 0.0, 0.0, 0.0, 0.0)
 for _t, (_dx, _dy) in enumerate([(1.0, -2.0), (0.3, 0.4), (-1.5, 0.2), (0.7, -0.9)], start=1):
     _state = adam(*_state[:2], _dx, _dy, *_state[2:], _t, _hp)

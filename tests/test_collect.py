@@ -208,3 +208,75 @@ def test_a_bad_times_file_is_an_error(course, tmp_path):
     (tmp_path / "times.csv").write_text("file,submitted_at\nx.ipynb,next friday\n")
     code, _, err = main(course, "collect", A, str(tmp_path), "--times", str(tmp_path / "times.csv"))
     assert code == 2 and "times.csv, line 2" in err
+
+
+def test_a_student_id_claimed_by_two_lms_users_is_collected_for_neither(course, tmp_path):
+    """Is a victim's id claimed by another LMS user's file (a resubmission suffix) refused for both, naming both
+    files, with the other students collected as usual?"""
+    files = download(tmp_path / "download", {
+        f"doejane_12345_111_{A}_aa0001.ipynb": "full_marks",      # the student aa0001, LMS user 12345
+        f"roesam_67890_222_{A}_aa0001-3.ipynb": "blank",          # LMS user 67890 claims aa0001
+        f"moesue_24680_333_{A}_aa0002.ipynb": "full_marks",
+    })
+    done = collect(root=course, assignment=A, paths=[files])
+    assert [c.student for c in done.collected] == ["aa0002"]
+    conflicts = [r for r in done.rejected if r.reason == "identity conflict"]
+    assert len(conflicts) == 2 and all(r.student == "aa0001" for r in conflicts)
+    for r in conflicts:
+        assert "12345" in r.detail and "67890" in r.detail
+        assert f"doejane_12345_111_{A}_aa0001.ipynb" in r.detail and f"roesam_67890_222_{A}_aa0001-3.ipynb" in r.detail
+    assert not (course / "submitted" / "aa0001").exists()
+
+
+def test_an_lms_user_claiming_two_ids_is_collected_for_neither(course, tmp_path):
+    """Does one LMS user handing in files under two student ids get neither collected?"""
+    files = download(tmp_path / "download", {
+        f"roesam_67890_111_{A}_aa0003.ipynb": "full_marks",
+        f"roesam_67890_222_{A}_aa0004.ipynb": "blank",
+    })
+    done = collect(root=course, assignment=A, paths=[files])
+    assert not done.collected
+    assert sorted(r.student for r in done.rejected if r.reason == "identity conflict") == ["aa0003", "aa0004"]
+    assert all("also claims" in r.detail for r in done.rejected)
+
+
+def test_a_notebook_collected_from_one_lms_user_is_never_replaced_by_another(course, tmp_path):
+    """Does a later download whose file for aa0001 comes from another LMS user leave the collected notebook (and
+    its LMS user id) as they were, reporting the conflict?"""
+    first = download(tmp_path / "first", {f"doejane_12345_111_{A}_aa0001.ipynb": "full_marks"})
+    collect(root=course, assignment=A, paths=[first])
+    folder = course / "submitted" / "aa0001" / A
+    before = (folder / f"{A}.ipynb").read_bytes(), (folder / "collect.json").read_text()
+    second = download(tmp_path / "second", {f"roesam_67890_999_{A}_aa0001-9.ipynb": "blank"})
+    done = collect(root=course, assignment=A, paths=[second])
+    assert not done.collected
+    [conflict] = done.rejected
+    assert conflict.reason == "identity conflict" and "collected before" in conflict.detail
+    assert ((folder / f"{A}.ipynb").read_bytes(), (folder / "collect.json").read_text()) == before
+
+
+def test_links_fifos_and_devices_are_refused_not_followed(course, tmp_path):
+    """Is a symbolic link (to the course's source notebook) or a FIFO in a download refused as an unsafe file,
+    never read, while the notebook beside them is collected?"""
+    import os
+
+    files = download(tmp_path / "download", {f"{A}_aa0001.ipynb": "full_marks"})
+    (files / f"{A}_aa0002.ipynb").symlink_to(course / "source" / A / f"{A}.ipynb")
+    os.mkfifo(files / f"{A}_aa0003.ipynb")
+    done = collect(root=course, assignment=A, paths=[files])  # a FIFO opened for reading would block here
+    assert [c.student for c in done.collected] == ["aa0001"]
+    refused = {r.file.rsplit("/", 1)[-1]: r for r in done.rejected}
+    assert refused[f"{A}_aa0002.ipynb"].reason == "unsafe file" and "symbolic link" in refused[f"{A}_aa0002.ipynb"].detail
+    assert refused[f"{A}_aa0003.ipynb"].reason == "unsafe file" and "FIFO" in refused[f"{A}_aa0003.ipynb"].detail
+    assert not (course / "submitted" / "aa0002").exists()
+
+
+def test_a_byte_order_mark_is_read_like_any_notebook(course, tmp_path):
+    """Is a notebook saved with a UTF-8 byte-order mark collected, its bytes kept as downloaded?"""
+    files = tmp_path / "download"
+    files.mkdir()
+    data = b"\xef\xbb\xbf" + (SUBMISSIONS / "full_marks.ipynb").read_bytes()
+    (files / f"{A}_aa0001.ipynb").write_bytes(data)
+    done = collect(root=course, assignment=A, paths=[files])
+    assert [c.student for c in done.collected] == ["aa0001"]
+    assert (course / "submitted" / "aa0001" / A / f"{A}.ipynb").read_bytes() == data

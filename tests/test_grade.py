@@ -15,6 +15,7 @@ from autograder.repair import RepairError, repair, resemblance
 from fixtures.coursefolder import (REFERENCE, ROOT, SUBMISSIONS, cli, copy_course, main, make_course, make_gradebook,
                                    submit)
 
+
 A = REFERENCE
 
 
@@ -165,7 +166,7 @@ def test_unknown_student(light_course):
 def template(tmp_path_factory):
     """A test course with its gradebook (made once: nbgrader's first gradebook costs an alembic run)."""
     course = make_course(tmp_path_factory.mktemp("template") / "course",
-                         extra_config="c.Execute.timeout = 60\nc.GradeSubmissions.notebook_time_limit = 30\n")
+                         extra_config="c.Execute.timeout = 60\nc.SandboxedExecute.notebook_timeout = 30\n")
     make_gradebook(course)
     return course
 

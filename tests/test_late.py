@@ -103,3 +103,108 @@ def test_a_bad_deadline_names_the_setting():
     """Does an unreadable deadline raise an error naming LatePolicy.deadlines and the assignment?"""
     with pytest.raises(CourseError, match=r"LatePolicy.deadlines\['lab'\]"):
         policy(deadlines={"lab": "next friday"}).deadline("lab")
+
+
+@pytest.fixture(scope="module")
+def gradebook_file(tmp_path_factory):
+    """An nbgrader gradebook of 'lab' (deadline 2025-03-14 17:00 UTC): a 10-point test and a 5-point written answer;
+    aa0001 handed in at 19:00 that day, aa0002 at 00:00:01 the next day, aa0003 on time; each autograded 8/10."""
+    import warnings
+
+    from nbgrader.api import Gradebook
+
+    from autograder.nbconfig import ensure_tools_on_path
+
+    ensure_tools_on_path()  # a new gradebook runs nbgrader's `alembic`
+    path = tmp_path_factory.mktemp("late") / "gradebook.db"
+    times = {"aa0001": "2025-03-14 19:00", "aa0002": "2025-03-15 00:00:01", "aa0003": "2025-03-14 16:00"}
+    with Gradebook(f"sqlite:///{path}", "course") as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gb.add_assignment("lab")
+        gb.add_notebook("lab", "lab")
+        gb.add_grade_cell("test_x", "lab", "lab", max_score=10, cell_type="code")
+        gb.add_grade_cell("answer_y", "lab", "lab", max_score=5, cell_type="markdown")
+        gb.add_solution_cell("answer_y", "lab", "lab")
+        for student, when in times.items():
+            gb.add_student(student)
+            gb.add_submission("lab", student, timestamp=datetime.fromisoformat(when))
+            gb.find_grade("test_x", "lab", "lab", student).auto_score = 8
+        gb.db.commit()
+    return path
+
+
+@pytest.fixture
+def late_gradebook(gradebook_file, tmp_path):
+    """A fresh copy of that gradebook, and a configuration holding it and the Lab 7 policy."""
+    import shutil
+
+    config = policy().config
+    config.AssignLatePenalties.plugin_class = "autograder.late.LatePolicy"
+    config.CourseDirectory.db_url = f"sqlite:///{shutil.copy(gradebook_file, tmp_path / 'gradebook.db')}"
+    config.CourseDirectory.course_id = "course"
+    return config
+
+
+def _give(config, student: str, manual: float) -> None:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(config.CourseDirectory.db_url, "course") as gb:
+        grade = gb.find_grade("answer_y", "lab", "lab", student)
+        grade.manual_score, grade.needs_manual_grade = manual, False
+        gb.db.commit()
+
+
+@pytest.mark.slow  # a new gradebook: nbgrader runs alembic
+def test_the_penalty_is_on_the_final_score(late_gradebook):
+    """With manual points given after autograding, is the late penalty 30% of autograded + manual points the same
+    day, everything after the cut-off, and nothing on time, as stored in the gradebook for the formgrader?"""
+    from nbgrader.api import Gradebook
+
+    from autograder.formgrader import late_penalties
+
+    for student in ("aa0001", "aa0002", "aa0003"):
+        _give(late_gradebook, student, 4)
+    penalties = late_penalties(assignment="lab", config=late_gradebook)
+    assert penalties == pytest.approx({"aa0001": 0.3 * 12, "aa0002": 12.0, "aa0003": 0.0})
+    with Gradebook(late_gradebook.CourseDirectory.db_url, "course") as gb:
+        assert gb.find_assignment("lab").duedate == datetime(2025, 3, 14, 17, 0)  # the policy's deadline
+        totals = {s.student.id: s.score - s.late_submission_penalty for s in gb.assignment_submissions("lab")}
+    assert totals == pytest.approx({"aa0001": 12 * 0.7, "aa0002": 0.0, "aa0003": 12.0})
+
+
+@pytest.mark.slow  # a new gradebook: nbgrader runs alembic
+def test_a_new_manual_grade_changes_the_penalty(late_gradebook):
+    """Is the penalty recomputed, not frozen, when a manual grade changes between two runs?"""
+    from autograder.formgrader import late_penalties
+
+    _give(late_gradebook, "aa0001", 1)
+    assert late_penalties(assignment="lab", config=late_gradebook)["aa0001"] == pytest.approx(0.3 * 9)
+    _give(late_gradebook, "aa0001", 5)
+    assert late_penalties(assignment="lab", config=late_gradebook)["aa0001"] == pytest.approx(0.3 * 13)
+
+
+@pytest.mark.slow  # a new gradebook: nbgrader runs alembic
+def test_regrading_keeps_reviewed_answers_graded(late_gradebook):
+    """Around nbgrader's SaveAutoGrades (which marks manual grades for review again), does keep_reviews leave a
+    reviewed answer graded with its points, and an answer nobody graded still waiting?"""
+    import nbformat
+    from nbgrader.api import Gradebook
+    from nbgrader.preprocessors import SaveAutoGrades
+
+    from autograder.formgrader import keep_reviews
+
+    _give(late_gradebook, "aa0001", 3)
+    url = late_gradebook.CourseDirectory.db_url
+    cell = nbformat.v4.new_markdown_cell("my answer")
+    cell.metadata["nbgrader"] = {"grade": True, "solution": True, "grade_id": "answer_y", "points": 5,
+                                 "locked": False, "schema_version": 3}
+    resources = lambda student: {"nbgrader": {"student": student, "assignment": "lab", "notebook": "lab",
+                                              "db_url": url}}
+    for student in ("aa0001", "aa0002"):
+        with keep_reviews(db_url=url, course_id="course", assignment="lab", student=student):
+            SaveAutoGrades().preprocess(nbformat.v4.new_notebook(cells=[cell]), resources(student))
+    with Gradebook(url, "course") as gb:
+        kept = gb.find_grade("answer_y", "lab", "lab", "aa0001")
+        waiting = gb.find_grade("answer_y", "lab", "lab", "aa0002")
+        assert (kept.manual_score, kept.needs_manual_grade) == (3, False)
+        assert (waiting.manual_score, waiting.needs_manual_grade) == (None, True)

@@ -45,11 +45,14 @@ def test_a_solution_passes_as_a_variant(tmp_path):
 
 @pytest.mark.parametrize("assignment,mutant", MUTANTS, ids=[f"{a}-{m.name}" for a, m in MUTANTS])
 def test_mutant_loses_points(assignment, mutant, tmp_path):
-    """Does this wrong answer lose points in every question it breaks?"""
+    """Does this wrong answer lose points in exactly the questions it breaks (and its documented spills), no other?"""
     scores = grade_mutation(ROOT, assignment, mutant.cells, workdir=tmp_path)
-    assert mutant.breaks <= set(scores), f"breaks names unknown tests: {sorted(mutant.breaks - set(scores))}"
-    kept = [gid for gid in sorted(mutant.breaks) if scores[gid].points >= scores[gid].max_points]
+    assert mutant.loses <= set(scores), f"{mutant.name} names unknown tests: {sorted(mutant.loses - set(scores))}"
+    lost = {gid for gid, s in scores.items() if s.points < s.max_points}
+    kept = sorted(mutant.loses - lost)
     assert not kept, f"{mutant.name} keeps full marks in {kept}"
+    spilled = {gid: scores[gid].error for gid in sorted(lost - mutant.loses)}
+    assert not spilled, f"{mutant.name} also costs points in other questions: {spilled}"
 
 
 @pytest.mark.parametrize("assignment,variant", VARIANTS, ids=[f"{a}-{v.name}" for a, v in VARIANTS])

@@ -10,6 +10,7 @@ from autograder.grade import Graded
 from autograder.report import Row, hidden_test_lines, page_text, score_table, write_canvas
 from fixtures.coursefolder import REFERENCE, ROOT, SUBMISSIONS, cli, main, make_course, make_gradebook
 
+
 A = REFERENCE
 
 
@@ -31,6 +32,69 @@ def test_canvas_csv_matches_students_by_lms_id_or_login(tmp_path):
     assert lines[1] == ["    Points Possible", "", "", "", "", "20"]
     assert lines[2] == ["doejane", "12345", "", "aa0001", "", "14"]
     assert lines[3] == ["aa0002", "", "", "aa0002", "", "6"]
+
+
+FLAGS = [{"code": "patch-numpy", "severity": "attempt", "cell": "forward_pass", "message": "patches numpy"},
+         {"code": "patched-at-runtime", "severity": "attempt", "cell": "test_a", "message": "np.allclose changed"},
+         {"code": "patched-at-runtime", "severity": "attempt", "cell": "test_b", "message": "np.allclose changed"},
+         {"code": "timeout", "severity": "limit", "cell": "7", "message": "ran over the per-cell time limit"},
+         {"code": "write-files", "severity": "notice", "cell": "plots", "message": "writes files"}]
+
+
+def test_flags_at_or_above_a_severity():
+    """Are notices left out at the course's threshold ("limit"), and only attempts kept at "attempt"?"""
+    from autograder.formgrader import at_least
+
+    assert [f["code"] for f in at_least(FLAGS, "limit")] == ["patch-numpy", "patched-at-runtime",
+                                                             "patched-at-runtime", "timeout"]
+    assert {f["severity"] for f in at_least(FLAGS, "attempt")} == {"attempt"}
+    assert at_least(FLAGS, "notice") == FLAGS
+
+
+def test_flags_are_one_short_line():
+    """Does the TA's line name severity, code and cells, each kind once?"""
+    from autograder.formgrader import describe_flags
+
+    assert describe_flags(FLAGS[:4]) == ("attempt patch-numpy (forward_pass); attempt patched-at-runtime "
+                                         "(test_a, test_b); limit timeout (7)")
+
+
+def _autograded(course, student: str, flags: list) -> None:
+    path = course / "autograded" / student / A / f"{A}.ipynb"
+    path.parent.mkdir(parents=True)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["autograder"] = {"status": "graded", "flags": flags}
+    nbformat.write(nb, path)
+
+
+def test_flags_csv_and_summary(tmp_path):
+    """Does flags.csv list every flag, most serious first, and grade's summary only those at the threshold?"""
+    from autograder.report import flag_lines, write_flags
+
+    course = make_course(tmp_path / "course")
+    _autograded(course, "aa0001", FLAGS)
+    _autograded(course, "aa0002", FLAGS[4:])  # a notice only
+    _autograded(course, "aa0003", [])
+    rows = list(csv.DictReader(write_flags(tmp_path / "flags.csv", course, A, ["aa0001", "aa0002", "aa0003"]).open()))
+    assert [(r["student"], r["severity"], r["code"]) for r in rows] == [
+        ("aa0001", "attempt", "patch-numpy"), ("aa0001", "attempt", "patched-at-runtime"),
+        ("aa0001", "attempt", "patched-at-runtime"), ("aa0001", "limit", "timeout"),
+        ("aa0001", "notice", "write-files"), ("aa0002", "notice", "write-files")]
+    assert rows[0]["cell"] == "forward_pass" and rows[0]["message"] == "patches numpy"
+    lines = flag_lines(root=course, assignment=A, students=["aa0003", "aa0002", "aa0001"])
+    assert lines == ["aa0001  attempt patch-numpy (forward_pass); attempt patched-at-runtime (test_a, test_b); "
+                     "limit timeout (7)"]
+
+
+def test_grades_csv_has_a_flags_column(tmp_path):
+    """Does grades.csv end with a flags column describing each student's flags (empty without)?"""
+    from autograder.report import write_grades
+
+    rows = [Row("aa0001", {"q": 1.0}, 1, 0, 1, 2, "", "graded", 0, "", "", tuple(FLAGS[:1])),
+            Row("aa0002", {"q": 2.0}, 2, 0, 2, 2, "", "graded", 0, "", "")]
+    lines = list(csv.reader(write_grades(tmp_path / "grades.csv", rows, ["q"]).open()))
+    assert lines[0][-2:] == ["repairs", "flags"]
+    assert [line[-1] for line in lines[1:]] == ["attempt patch-numpy (forward_pass)", ""]
 
 
 def test_page_text_joins_highlighted_code():
@@ -128,6 +192,20 @@ def test_repairs_and_histograms(reported):
     assert repairs and {r["student"] for r in repairs} == {"aa0004"}
     assert any("restored" in r["repair"] for r in repairs)
     assert (course / "reports" / A / "histograms.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_lms_names_reach_the_gradebook(reported):
+    """Does the gradebook hold the LMS name and user id collect read from Canvas file names (for the formgrader),
+    and nothing made up for a student named by the course rule only?"""
+    from nbgrader.api import Gradebook
+
+    course, done = reported
+    assert f"reports/{A}/flags.csv" in done.stdout
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "deep-learning-numpy") as gb:
+        names = {s.id: (s.last_name, s.first_name, s.lms_user_id) for s in gb.students}
+    assert names["aa0002"] == ("doejane", "", "12345") and names["aa0003"] == ("roesam", "", "67890")
+    assert names["aa0001"] == (None, None, None)
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -81,9 +82,24 @@ VISIBLE = _visible_answers()
 # pass), wrong for the hidden tests' values. Under plain nbgrader a patch of the hidden tests' check earns them.
 HARD_FORWARD, HARD_BACKWARD, HARD_PARAMS = (f"{SIGNATURES[gid]}\n    return {VISIBLE[gid]!r}" for gid in
                                             ("forward_pass", "backward_pass", "parameter_derivatives"))
+BLANK = {gid: f"{SIGNATURES[gid]}\n    raise NotImplementedError()" for gid in SOLUTION}   # as released
 WRONG_FORWARD = MUTANTS["forward_sin_for_cos"]["forward_pass"]     # wrong everywhere
 WRONG_BACKWARD = MUTANTS["backward_sign_error"]["backward_pass"]
 WRONG_PARAMS = MUTANTS["params_missing_h_factor"]["parameter_derivatives"]
+
+
+VISIBLE_CALL = {"forward_pass": "x == 2.3", "backward_pass": "y == 2.0", "parameter_derivatives": "x == 2.3"}
+
+
+def only_hidden(grade_id: str, attack: str, setup: str = "") -> dict:
+    """An answer that is right for the notebook's own values (the provided cells and visible asserts pass) and,
+    for the hidden tests' inputs, returns `attack` (an expression): the attack then reaches the grader."""
+    signature = SIGNATURES[grade_id]
+    name, params = signature[len("def "):].split("(", 1)
+    args = params.rsplit(")", 1)[0]
+    honest_one = SOLUTION[grade_id].replace(f"def {name}(", f"def _honest_{name}(", 1)
+    return {grade_id: f"{setup}\n\n{honest_one}\n\n{signature}\n    if {VISIBLE_CALL[grade_id]}:\n"
+                      f"        return _honest_{name}({args})\n    return {attack}\n"}
 
 
 def honest(forward=6.0, backward=8.0, params=6.0) -> dict:
@@ -104,13 +120,18 @@ class Case:
     flags: tuple                      # at least one of these flag codes must be raised
     batch: str = "nbgrader"
     edit: str = ""                    # name of a function below that edits the notebook's JSON (dict)
-    raw: str = ""                     # "invalid" (not JSON) or "huge" (a 200 MB notebook)
+    raw: str = ""                     # "invalid" (not JSON), "huge" (a 200 MB notebook) or "bom" (a UTF-8 BOM first)
     exact: bool = True                # False: each test may score less than its honest part (not more)
+    folder: str = ""                  # name of a function below that changes the submission folder once in place
 
 
 def cases() -> list[Case]:
     c = []
     add = lambda name, *args, **kw: c.append(Case(name, f"ab{len(c) + 1:04d}", *args, **kw))  # noqa: E731
+
+    def both(name, *args, **kw):  # the same attack through `nbgrader autograde` and through the pipeline
+        add(name, *args, **kw, batch="nbgrader")
+        add(f"pipeline_{name}", *args, **kw, batch="pipeline")
     # --- numpy patched: the attack makes wrong answers pass under plain nbgrader
     add("patch_np_allclose", {"forward_pass": HARD_FORWARD + "\n\nnp.allclose = lambda *a, **k: True"},
         honest(forward=0), ("patch-numpy",))
@@ -322,9 +343,152 @@ def cases() -> list[Case]:
             except Exception as exc:
                 print("no", _path, type(exc).__name__)
         """)}, honest(), ("read-course",), batch="pipeline")
+    # --- only the grader decides a grade: what the kernel emits during a test is never graded
+    both("result_from_post_run_hook", {"forward_pass": BLANK["forward_pass"] + "\n\n" + code("""
+        _shell = get_ipython()
+        _shell.events.register("pre_run_cell", lambda *a: _shell.displayhook("full marks"))
+        _shell.events.register("post_run_cell", lambda *a: _shell.displayhook(1.0))
+        """)}, honest(forward=0), ("kernel-result-in-test", "patch-traceback"))
+    both("result_from_wrapped_agent", {"backward_pass": BLANK["backward_pass"] + "\n\n" + code("""
+        import sys
+        _agent = sys.modules.get("_auto" + "grader_agent")
+        if _agent is not None:
+            _serve = _agent.serve
+            def _serving():
+                get_ipython().displayhook("all tests passed")
+                return _serve()
+            _agent.serve = _serving
+        """)}, honest(backward=0), ("kernel-result-in-test", "introspection"))
+    # --- the grader's memory and time: answers too big, or crafted to collide in hash
+    both("huge_json_answer", only_hidden("forward_pass", "[0] * 3_000_000"), honest(forward=0), ("protocol",))
+    both("huge_array_answer", only_hidden("backward_pass", "tuple(np.full(10_000_000, 1.0) for _ in range(7))"),
+         honest(backward=0), ("protocol",))
+    # a kernel need not build what it sends: its own encoder can write any frame (here, keys sharing one hash)
+    crafted = code("""
+        import sys
+        _codec = sys.modules["_autograder_codec"]
+        _plain_encode = _codec.encode
+        class _Crafted:
+            pass
+        def _encode(value, **kw):
+            if isinstance(value, _Crafted):
+                return CRAFTED
+            return _plain_encode(value, **kw)
+        _codec.encode = _encode
+        """)
+    both("hash_collision_set", only_hidden("forward_pass", "_Crafted()", crafted.replace(
+        "CRAFTED", '{"$s": [k * ((1 << 61) - 1) for k in range(200_000)]}')), honest(forward=0), ("protocol",))
+    both("hash_collision_dict", only_hidden("parameter_derivatives", "_Crafted()", crafted.replace(
+        "CRAFTED", '{"$d": [[{"$t": [k * ((1 << 61) - 1), 0]}, 0.0] for k in range(40_000)]}')), honest(params=0),
+        ("protocol",))
+    # --- values that lie about what they are, and empty ones
+    both("lying_ndarray", only_hidden("forward_pass", "ndarray()", code("""
+        class ndarray:
+            __module__ = "numpy"
+            shape = (8,)
+            def __len__(self):
+                return 8
+            def __iter__(self):
+                return iter([0.0] * 8)
+            def __getitem__(self, key):
+                return 0.0
+            def __eq__(self, other):
+                return True
+            def __array__(self, *a, **k):
+                return np.zeros(8)
+        """)), honest(forward=0), ("lying-value",))
+    both("lying_float_and_len", only_hidden("backward_pass", "_Seq(float(0.5) for _ in range(7))", code("""
+        class float:
+            __module__ = "builtins"
+            def __init__(self, v):
+                self.v = v
+            def __float__(self):
+                return self.v
+            def __sub__(self, other):
+                return 0.0
+            __rsub__ = __sub__
+            def __abs__(self):
+                return 0.0
+            def __lt__(self, other):
+                return True
+            __le__ = __lt__
+
+        class _Seq(tuple):
+            def __len__(self):
+                return 7
+        """)), honest(backward=0), ("lying-value", "not-data"))
+    both("empty_arrays", only_hidden("forward_pass", "tuple(np.array([]) for _ in range(8))"), honest(forward=0), ())
+    # --- the whole kernel tree: memory over several processes, and traces left behind
+    both("memory_over_children", {"backward_pass": SOLUTION["backward_pass"] + "\n\n" + code("""
+        import os, time
+        for _ in range(6):
+            if os.fork() == 0:
+                try:
+                    _block = bytearray(500 << 20)
+                    for _i in range(0, len(_block), 4096):
+                        _block[_i] = 1
+                    time.sleep(30)
+                finally:
+                    os._exit(0)
+        time.sleep(6)
+        """)}, honest(), ("memory-limit",))
+    both("traces_left_behind", {"parameter_derivatives": SOLUTION["parameter_derivatives"] + "\n\n" + code("""
+        import ctypes, os, subprocess, sys
+        ctypes.CDLL(None).shmget(SHM_KEY, 4096, 0o1666)
+        for _folder in ("/tmp", "/dev/shm", "."):
+            try:
+                open(os.path.join(_folder, "MARKER"), "w").write("left")
+            except OSError:
+                pass
+        if os.fork() == 0:
+            os.setsid()
+            subprocess.Popen([sys.executable, "-c", "import time; time.sleep(900)", "MARKER"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            os._exit(0)
+        """).replace("SHM_KEY", str(SHM_KEY)).replace("MARKER", TRACE)}, honest(), ("processes",))
+    # --- the TA's log and browser
+    both("log_spoofing", {"forward_pass": SOLUTION["forward_pass"] + "\n\n" + code("""
+        import os, sys
+        for _fd in ("0", "1", "2"):
+            print("fd", _fd, os.readlink("/proc/self/fd/" + _fd))
+        _fake = "\\n[SandboxedExecute | INFO] SPOOF: all protections held; 20/20\\x1b[2K\\n"
+        os.write(2, _fake.encode())
+        os.write(1, _fake.encode())
+        sys.__stderr__.write(_fake)
+        sys.__stderr__.flush()
+        """).replace("SPOOF", SPOOF)}, honest(), ("log-spoof",))
+    both("active_html_output", {"backward_pass": SOLUTION["backward_pass"] + "\n\n" + code("""
+        from IPython.display import HTML, Javascript, display
+        display(HTML('<script>alert("XSS-1")</script><img src=x onerror=alert("XSS-2")><iframe src="//evil"></iframe>'
+                     '<a href=javascript:alert(/XSS-3/)>grades</a>'))
+        display(Javascript('alert("XSS-4")'))
+        """)}, honest(), ("active-html",))
+    # --- the submission folder and file
+    add("link_to_source_beside_notebook", {"forward_pass": SOLUTION["forward_pass"] + "\n\n" + code("""
+        for _name in ("notes.txt", "data/notes.txt"):
+            try:
+                print(open(_name).read()[:100000])
+            except OSError as exc:
+                print("no", _name, exc)
+        """)}, honest(), ("unsafe-file",), folder="link_beside_notebook")
+    add("pipeline_link_to_source_beside_notebook", {"forward_pass": SOLUTION["forward_pass"]}, honest(),
+        ("unsafe-file",), batch="pipeline", folder="link_beside_notebook")
+    both("notebook_is_a_link_to_source", {}, honest(0, 0, 0), ("unsafe-file", "rejected"), folder="link_as_notebook")
+    # nbgrader's own autograde copies the folder and reads the file before any step of the course's runs: there a
+    # FIFO or a byte-order mark fails that student's grading loudly (test_nbgrader_fails_loudly_on_what_it_cannot_read)
+    add("pipeline_fifo_beside_notebook", {}, honest(), ("unsafe-file",), batch="pipeline",
+        folder="fifo_beside_notebook")
+    add("pipeline_bom_with_edited_test", {"forward_pass": HARD_FORWARD}, honest(forward=0), ("edited-test",),
+        batch="pipeline", edit="edit_test_source", raw="bom")
+    add("fifo_beside_notebook", {}, honest(0, 0, 0), (), folder="fifo_beside_notebook")
+    add("bom_with_edited_test", {"forward_pass": HARD_FORWARD}, honest(0, 0, 0), (), edit="edit_test_source",
+        raw="bom")
     return c
 
 
+SHM_KEY = 0x5EED0013
+TRACE = "trace-5c1e0a77"
+SPOOF = "spoof-3b9d41c2"
 CASES = cases()
 
 
@@ -374,6 +538,25 @@ def delete_test_cell(nb):
     nb["cells"].remove(_test_cell(nb, "test_backward_pass"))
 
 
+# ---------------------------------------------------------------------------------------------------- folder edits
+
+
+def link_beside_notebook(folder: Path, course: Path):
+    (folder / "data").mkdir(exist_ok=True)
+    for name in ("notes.txt", "data/notes.txt"):
+        (folder / name).symlink_to(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+
+
+def link_as_notebook(folder: Path, course: Path):
+    notebook = folder / f"{ASSIGNMENT}.ipynb"
+    notebook.unlink()
+    notebook.symlink_to(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+
+
+def fifo_beside_notebook(folder: Path, course: Path):
+    os.mkfifo(folder / "answers.csv")
+
+
 # ---------------------------------------------------------------------------------------------------- the batches
 
 
@@ -395,6 +578,8 @@ def _notebook(release, case: Case, course: Path) -> bytes:
     text = json.dumps(nb, indent=1).encode()
     if case.raw == "invalid":
         return text[: len(text) // 2]
+    if case.raw == "bom":
+        return b"\xef\xbb\xbf" + text
     if case.raw == "huge":
         filler = {"cell_type": "raw", "metadata": {}, "source": "0123456789abcdef" * (200 * 2**20 // 16)}
         nb["cells"].append(filler)
@@ -422,6 +607,8 @@ def _grade_nbgrader(base: Path) -> dict:
         folder = course / "submitted" / case.student / ASSIGNMENT
         folder.mkdir(parents=True)
         (folder / f"{ASSIGNMENT}.ipynb").write_bytes(_notebook(release, case, course))
+        if case.folder:
+            globals()[case.folder](folder, course)
     hashes = _hashes(course, HONEST["nbgrader"])
     done = _run(course, nbgrader, "autograde", ASSIGNMENT, "--create", "--force")
     return {"course": course, "log": done.stdout + done.stderr, "hashes": hashes, "rejected": {}}
@@ -440,10 +627,13 @@ def _grade_pipeline(base: Path) -> dict:
         (downloads / f"{ASSIGNMENT}_{case.student}.ipynb").write_bytes(_notebook(release, case, course))
     collect = _run(course, sys.executable, "-m", "autograder", "collect", ASSIGNMENT, str(downloads))
     rejected = {line.split()[1]: line for line in collect.stdout.splitlines() if line.startswith("rejected")}
+    for case in [c for c in CASES if c.batch == "pipeline" and c.folder]:  # someone with access to submitted/
+        globals()[case.folder](course / "submitted" / case.student / ASSIGNMENT, course)
     hashes = _hashes(course, HONEST["pipeline"])
     grade = _run(course, sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--no-progress")
+    report = _run(course, sys.executable, "-m", "autograder", "report", ASSIGNMENT)
     return {"course": course, "log": collect.stdout + collect.stderr + grade.stdout + grade.stderr,
-            "hashes": hashes, "rejected": rejected}
+            "hashes": hashes, "rejected": rejected, "report": report.stdout + report.stderr}
 
 
 def _hashes(course: Path, students) -> dict:
@@ -516,7 +706,7 @@ def test_attack_earns_nothing_beyond_its_honest_part(graded, case):
     assert fair, f"{case.name} ({case.student}) scored {scores}, its honest part is {case.honest}"
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("case", [c for c in CASES if c.flags], ids=[c.name for c in CASES if c.flags])
 def test_the_ta_sees_a_flag_naming_the_attempt(graded, case):
     """Is the attempt named by a flag in the autograded notebook's metadata (or by collect's rejection)?"""
     found = _flags(graded[case.batch], case)
@@ -574,10 +764,77 @@ def test_every_notebook_says_which_protections_held(graded):
     from autograder.sandbox.isolation import probe
 
     course = graded["nbgrader"]["course"]
-    for case in [c for c in CASES if c.batch == "nbgrader"]:
+    for case in [c for c in CASES if c.batch == "nbgrader" and _autograded(course, c.student) is not None]:
         nb = _autograded(course, case.student)
         sandbox = nb.metadata["autograder"]["sandbox"]
         wanted = os.environ.get("SANDBOX_TEST_ISOLATION", "auto")
         assert sandbox["isolation"] == (wanted if wanted != "auto" else "namespaces" if probe().namespaces
                                         else "plain"), case.name
         assert "rlimit-as" in sandbox["held"] and "rlimit-nproc" in sandbox["held"], case.name
+        if os.geteuid() == 0:  # as CI runs: the kernel tree's control group
+            assert {"cgroup-memory", "cgroup-pids"} <= set(sandbox["held"]), case.name
+        if sandbox["isolation"] == "namespaces":
+            assert "ipc-namespace" in sandbox["held"], case.name
+
+
+def _running_processes_with(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.parametrize("name", ["fifo_beside_notebook", "bom_with_edited_test"])
+def test_nbgrader_fails_loudly_on_what_it_cannot_read(graded, name):
+    """Where nbgrader's own autograde cannot copy or read a submission, is that student left ungraded with an
+    error in the log naming the student's folder (never graded from something else)?"""
+    case = next(c for c in CASES if c.name == name)
+    run = graded["nbgrader"]
+    assert _autograded(run["course"], case.student) is None
+    assert f"submitted/{case.student}/{ASSIGNMENT}" in run["log"] and "error processing assignment" in run["log"]
+
+
+def test_nothing_of_a_kernel_is_left_on_the_machine(graded):
+    """After both batches, is no process, System V IPC object or file that a kernel left behind still there?"""
+    assert not _running_processes_with(TRACE)
+    keys = [int(line.split()[0]) for line in Path("/proc/sysvipc/shm").read_text().splitlines()[1:]]
+    assert SHM_KEY not in keys
+    for folder in ("/tmp", "/dev/shm"):
+        assert not (Path(folder) / TRACE).exists()
+    for batch in ("nbgrader", "pipeline"):
+        assert not list(graded[batch]["course"].rglob(TRACE))
+
+
+@pytest.mark.parametrize("batch", ["nbgrader", "pipeline"])
+def test_the_kernel_cannot_write_to_the_graders_log(graded, batch):
+    """Do the kernel's standard streams lead nowhere (/dev/null), so that no line it writes reaches the TA's log?"""
+    assert SPOOF not in graded[batch]["log"]
+    case = next(c for c in CASES if c.batch == batch and c.name.endswith("log_spoofing"))
+    nb = _autograded(graded[batch]["course"], case.student)
+    shown = json.dumps([c.get("outputs", []) for c in nb.cells])
+    for fd in ("0", "1", "2"):
+        assert f"fd {fd} /dev/null" in shown
+
+
+@pytest.mark.parametrize("batch", ["nbgrader", "pipeline"])
+def test_no_active_html_reaches_what_tas_open(graded, batch):
+    """Are the scripts, handlers and frames of a student's outputs gone from the autograded notebooks (and from
+    the feedback pages `report` writes)?"""
+    course = graded[batch]["course"]
+    pages = [p.read_text() for p in (course / "feedback").rglob("*.html")]
+    outputs = [json.dumps([c.get("outputs", []) for c in nbformat.read(p, as_version=4).cells])
+               for p in (course / "autograded").rglob("*.ipynb")]
+    assert pages or batch == "nbgrader", graded[batch].get("report", "")[-2000:]
+    for text in outputs:
+        for marker in ("XSS-1", "XSS-2", "XSS-3", "XSS-4", "onerror", "<iframe"):
+            assert marker not in text
+    live = re.compile(r"<script>alert\(|<[a-z]+[^<>]*\son[a-z]+\s*=|<iframe\b|<a\b[^<>]*href\s*=\s*[\"']?javascript:",
+                      re.IGNORECASE)
+    for text in pages:  # the student's code is shown there, escaped; nothing of it may be live markup
+        assert not live.findall(text)
+

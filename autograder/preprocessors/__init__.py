@@ -1,5 +1,6 @@
 """nbgrader preprocessors the course adds to nbgrader's own pipelines (see nbgrader_config.py)."""
 from .addcolabbadge import AddColabBadge
 from .sandboxedexecute import SandboxedExecute
+from .sanitizehtml import SanitizeHTML
 
-__all__ = ["AddColabBadge", "SandboxedExecute"]
+__all__ = ["AddColabBadge", "SandboxedExecute", "SanitizeHTML"]

@@ -34,9 +34,10 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Dict, Enum, Float, Integer, List, Unicode
 
+from ..readnotebook import NotebookFileError, parse_json, read_bytes, unsafe_entries
 from ..sandbox.isolation import Limits, Sandbox, SandboxError, SandboxKernelManager, descendants
 from ..sandbox.remote import Remote
-from ..sandbox.scan import ATTEMPT, LIMIT, NOTICE, Flag, scan_cell
+from ..sandbox.scan import ATTEMPT, LIMIT, NOTICE, Flag, printable, scan_cell
 from ..sandbox.testcell import error_output, run_test_cell
 from ..sandbox.zygote import Zygote, top_level_imports
 
@@ -124,10 +125,12 @@ class SandboxedExecute(Execute):
         help="CPU seconds the kernel may use (RLIMIT_CPU); None: notebook_timeout + 60."
     ).tag(config=True)
     memory_limit = Integer(
-        4 << 30, help="Address space of the kernel in bytes (RLIMIT_AS): a bigger allocation is a MemoryError."
+        4 << 30, help="Memory of the kernel in bytes: each of its processes' address space (RLIMIT_AS: a bigger "
+                      "allocation is a MemoryError) and, where control groups can be used, all its processes together "
+                      "(over it, the kernel's largest process is killed)."
     ).tag(config=True)
     process_limit = Integer(
-        256, help="Processes and threads of the sandbox uid (RLIMIT_NPROC), against fork bombs."
+        256, help="Processes and threads of the kernel: of its uid (RLIMIT_NPROC) and of its control group."
     ).tag(config=True)
     file_size_limit = Integer(
         256 << 20, help="Largest file the kernel may write, in bytes (RLIMIT_FSIZE)."
@@ -172,7 +175,13 @@ class SandboxedExecute(Execute):
         30.0, help="Seconds to wait for the kernel's agent (start-up, and at the start of each test cell)."
     ).tag(config=True)
     message_limit = Integer(
-        1 << 30, help="Largest message between grader and kernel agent, in bytes (arrays travel as raw bytes)."
+        64 << 20,
+        help="Largest message from the kernel's agent to the grader, in bytes (arrays travel as raw bytes; the JSON "
+             "part is at most a sixteenth of it, and at least 1 MiB). A bigger answer fails its test cell."
+    ).tag(config=True)
+    grader_grace = Float(
+        2.0, help="Seconds the grader's own part of a test cell may run past the cell's time limit before the grader "
+                  "stops it (the per-cell limit covers the test code run in the grader as well as the kernel)."
     ).tag(config=True)
     prestart = Bool(
         True, help="Start the next notebook's kernel (in a fresh, empty sandbox) while this one runs."
@@ -206,8 +215,8 @@ class SandboxedExecute(Execute):
         self._where = "/".join(str(info.get(k, "?")) for k in ("student", "assignment", "notebook"))
         self._tests, self._locked = self._gradebook_cells(info)
         self._scan_student_cells(nb)
-        self._check_submission(info)
         notebook_dir = Path((resources.get("metadata") or {}).get("path") or ".")
+        self._check_submission(info, notebook_dir)
         kernel_name = self.kernel_name or nb.metadata.get("kernelspec", {}).get("name") or "python3"
         spare = self._take_spare(kernel_name) if km is None else None
         if spare is not None:
@@ -221,6 +230,7 @@ class SandboxedExecute(Execute):
             nb, resources = super().preprocess(nb, resources, km=km)
         finally:
             status = self._sandbox.status()
+            self._group_flags(self._sandbox.group.events())
             if spare is not None:
                 self._stop(km)
             if self._agent is not None:
@@ -309,8 +319,7 @@ class SandboxedExecute(Execute):
 
     def _limits(self) -> Limits:
         return Limits(cpu_seconds=self.cpu_time_limit or self.notebook_timeout + 60, memory_bytes=self.memory_limit,
-                      processes=self.process_limit, file_bytes=self.file_size_limit, tmpfs_bytes=self.tmpfs_size,
-                      max_message_bytes=self.message_limit)
+                      processes=self.process_limit, file_bytes=self.file_size_limit, tmpfs_bytes=self.tmpfs_size)
 
     def _uid(self) -> int | None:
         return self.sandbox_uid + os.getpid() % max(1, self.sandbox_uid_count) if os.geteuid() == 0 else None
@@ -345,11 +354,20 @@ class SandboxedExecute(Execute):
     # ------------------------------------------------------------------------------------------ flags
 
     def _flag(self, code: str, severity: str, cell: str, message: str) -> None:
-        flag = Flag(code, severity, str(cell), message)
+        flag = Flag(code, severity, printable(str(cell)), printable(str(message)))
         if flag not in self._flags:
             self._flags.append(flag)
             log = self.log.warning if severity != NOTICE else self.log.info
-            log("[sandbox] %s: %s %s in %s: %s", self._where, severity, code, cell, message)
+            log("[sandbox] %s: %s %s in %s: %s", self._where, severity, code, flag.cell, flag.message)
+
+    def _group_flags(self, events: dict) -> None:
+        """What the kernel's control group refused, over the whole notebook."""
+        if events.get("oom_kills"):
+            self._flag("memory-limit", LIMIT, "notebook", f"the kernel's processes went over the memory limit "
+                       f"({self.memory_limit / 2**30:g} GiB in all): {events['oom_kills']} killed")
+        if events.get("fork_refusals"):
+            self._flag("process-limit", LIMIT, "notebook", f"the kernel hit the process limit ({self.process_limit}) "
+                       f"{events['fork_refusals']} times (fork bomb?)")
 
     def _scan_student_cells(self, nb) -> None:
         for index, cell in enumerate(nb.cells):
@@ -360,33 +378,57 @@ class SandboxedExecute(Execute):
             for flag in scan_cell(cell.source, cell=where):
                 self._flag(flag.code, flag.severity, flag.cell, flag.message)
 
-    def _submitted_path(self, info) -> Path | None:
+    def _submitted_folder(self, info) -> Path | None:
         try:
             from nbgrader.coursedir import CourseDirectory
 
             coursedir = CourseDirectory(config=self.config)
-            folder = coursedir.format_path(coursedir.submitted_directory, info["student"], info["assignment"])
-            path = Path(folder) / f"{info['notebook']}.ipynb"
-            return path if path.is_file() else None
-        except Exception:  # noqa: BLE001 - the checks are a bonus; grading does not depend on them
+            return Path(coursedir.format_path(coursedir.submitted_directory, info["student"], info["assignment"]))
+        except Exception:  # noqa: BLE001 - no course folder here: the pipeline hands over the file's bytes
             return None
 
-    def _check_submission(self, info) -> None:
-        """Compare the file the student handed in with the gradebook: deleted, edited, duplicated test cells."""
-        path = self._submitted_path(info) if info else None
-        if path is None:
+    def _refuse_unsafe_files(self, folder: Path, info, notebook_dir: Path) -> None:
+        """Flag links, FIFOs and devices in the submission folder; what nbgrader copied in their place (the file a
+        link points to) is removed before the kernel's folder is made; a notebook that is one is not run."""
+        for relative, kind in unsafe_entries(folder):
+            self._flag("unsafe-file", ATTEMPT, "notebook", f"{relative} in the submission folder is {kind}: refused")
+            if relative == f"{info.get('notebook')}.ipynb":
+                self._dead = f"the submitted notebook is {kind}, not a file"
+                continue
+            copied = notebook_dir / relative
+            if notebook_dir.resolve() != folder.resolve() and (copied.is_file() or copied.is_symlink()):
+                copied.unlink()
+
+    def _check_submission(self, info, notebook_dir: Path) -> None:
+        """Compare the file the student handed in with the gradebook: deleted, edited, duplicated test cells.
+
+        The file is read by `autograder.readnotebook`, as every stage reads it: the bytes the grading pipeline
+        hands over (`resources["nbgrader"]["submission"]`), else the file in the course's submitted/ folder."""
+        if not info:
             return
-        size = path.stat().st_size
-        if size > self.notebook_size_limit:
-            self._flag("oversized-notebook", ATTEMPT, "notebook",
-                       f"the submitted file is {size / 2**20:.0f} MiB (limit {self.notebook_size_limit / 2**20:.0f})")
+        data, where = info.get("submission"), f"the submitted {info.get('notebook')}.ipynb"
+        folder = self._submitted_folder(info)
+        if folder is not None and folder.is_dir():
+            self._refuse_unsafe_files(folder, info, notebook_dir)
+        if data is None:
+            path = folder / f"{info.get('notebook')}.ipynb" if folder is not None else None
+            if path is None or not os.path.lexists(path):
+                return
+            try:
+                data = read_bytes(path, max_bytes=self.notebook_size_limit)
+            except NotebookFileError as exc:
+                self._flag(exc.code, ATTEMPT, "notebook", f"{where} {exc.problem}")
+                return
+        elif len(data) > self.notebook_size_limit:
+            self._flag("oversized-notebook", ATTEMPT, "notebook", f"{where} is {len(data) / 2**20:.0f} MiB "
+                       f"(limit {self.notebook_size_limit / 2**20:.0f})")
             return
         try:
-            submitted = json.loads(path.read_text(encoding="utf-8"))
-            cells = [c for c in submitted.get("cells", []) if isinstance(c, dict)]
-        except (OSError, ValueError, AttributeError) as exc:
-            self._flag("invalid-notebook", ATTEMPT, "notebook", f"the submitted file is not a notebook: {exc}")
+            submitted = parse_json(data, where=where)
+        except NotebookFileError as exc:
+            self._flag("invalid-notebook", ATTEMPT, "notebook", str(exc))
             return
+        cells = [c for c in submitted["cells"] if isinstance(c, dict)]
         seen = {}
         for index, cell in enumerate(cells):
             meta = (cell.get("metadata") or {}).get("nbgrader") or {}
@@ -431,12 +473,13 @@ class SandboxedExecute(Execute):
 
     def _record(self, nb, status: dict) -> None:
         held = list(status.get("held", []))
-        wanted = ["mount-namespace", "net-namespace", "pid-namespace", "private-root", "chroot", "uid",
-                  "rlimit-as", "rlimit-cpu", "rlimit-nproc", "rlimit-fsize"]
+        wanted = ["mount-namespace", "net-namespace", "pid-namespace", "ipc-namespace", "private-root", "chroot",
+                  "uid", "rlimit-as", "rlimit-cpu", "rlimit-nproc", "rlimit-fsize", "cgroup-memory", "cgroup-pids"]
         if self.network:
             wanted.remove("net-namespace")
+        fallback = "; ".join(r for r in (self._sandbox.fallback_reason, self._sandbox.group.reason) if r)
         sandbox = {"isolation": self._sandbox.mode, "held": held, "missing": [w for w in wanted if w not in held],
-                   "fallback_reason": self._sandbox.fallback_reason, "tests_in_grader": bool(self.tests_in_grader),
+                   "fallback_reason": fallback, "tests_in_grader": bool(self.tests_in_grader),
                    "kernel_end": status.get("ended", ""), "seconds": round(time.monotonic() - self._started, 2),
                    "test_seconds": round(self._test_seconds, 2)}
         if sandbox["missing"]:
@@ -614,7 +657,8 @@ class SandboxedExecute(Execute):
                         local_modules=frozenset(self.local_modules), on_timeout=self._interrupt,
                         flag=lambda code, message: self._flag(code, SEVERITY.get(code, ATTEMPT), gid, message))
         outcome = run_test_cell(source=cell.source, grade_id=gid, remote=remote, pinned=dict(self.pinned_names),
-                                max_output=self.output_limit, begin_timeout=min(self.agent_timeout, timeout))
+                                max_output=self.output_limit, begin_timeout=min(self.agent_timeout, timeout),
+                                grace=self.grader_grace)
         self._test_seconds += outcome.seconds
         if remote.broken:
             self._agent_broken = f"the channel to the kernel broke in {gid} ({remote.broken})"
@@ -634,10 +678,39 @@ class SandboxedExecute(Execute):
         elif state == "dead":
             self._dead = f"the kernel died during {gid}{self._kernel_ended()}"
             self._flag("kernel-died", LIMIT, gid, self._dead)
-        kernel_outputs = [o for o in scratch.outputs if o.get("output_type") != "error"]
-        cell.outputs = kernel_outputs + outcome.outputs
+        graders = [o for o in outcome.outputs if o.get("output_type") in ("stream", "error")]
+        cell.outputs = graders + self._kernel_output_note(scratch.outputs, gid)
         cell.execution_count = None
         self._output_flags(cell)
+
+    def _kernel_output_note(self, outputs: list, gid: str) -> list:
+        """What the kernel emitted while a test cell ran, as one labelled stdout stream (or nothing).
+
+        Only the grader's outputs decide a test cell's verdict: nbgrader reads an execute_result as partial credit
+        and stderr or an error as a fail, so nothing the kernel sends may take either form here.
+        """
+        text = []
+        for out in outputs:
+            kind = out.get("output_type")
+            if kind == "stream":
+                text.append(str(out.get("text", "")))
+            elif kind in ("execute_result", "display_data"):
+                data = out.get("data") or {}
+                plain = data.get("text/plain", "")
+                plain = "".join(plain) if isinstance(plain, list) else str(plain)
+                text.append(plain + "\n" if plain else f"[{', '.join(sorted(map(str, data)))} not kept]\n")
+                if kind == "execute_result":
+                    self._flag("kernel-result-in-test", ATTEMPT, gid, "the kernel published a result while the "
+                               "grader ran this test (not counted: only the grader's outputs decide a test)")
+            elif kind == "error":
+                text.append(f"{out.get('ename', '')}: {out.get('evalue', '')}\n")
+        joined = "".join(text)
+        if not joined:
+            return []
+        if len(joined) > self.output_limit:
+            joined = joined[:self.output_limit] + "\n[output truncated by the grader]\n"
+        return [NotebookNode(output_type="stream", name="stdout",
+                             text="[printed by the student's code while the grader ran this test]\n" + joined)]
 
     async def _finish_serve(self, msg_id: str, scratch, index: int, grace: float) -> str:
         """Collect the serve cell's outputs until the kernel is idle again: "idle", or "busy" after `grace`

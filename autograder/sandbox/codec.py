@@ -11,7 +11,12 @@ and numpy). What crosses:
   side decoding it (the grader makes a proxy of it; the kernel looks the id up in its table).
 
 `decode` is strict: anything but the shapes above is a ProtocolError naming what was wrong, so a hostile kernel can
-send only data or references, never code.
+send only data or references, never code. Its work is bounded before values are built: a frame's JSON text is at
+most `json_limit(max_bytes)` and its item count (commas and brackets) at most MAX_ITEMS before it is parsed; depth
+is at most MAX_DEPTH; every decoded value counts against the same MAX_ITEMS budget, and containers, arrays and
+references (decoded one by one) against MAX_TAGGED; and the elements of a set or
+the keys of a dict may not collide in hash (more than MAX_SAME_HASH equal hashes is refused before the set or dict
+is built, so crafted keys cannot make building it quadratic).
 """
 import base64
 import ctypes
@@ -24,11 +29,17 @@ import types
 import numpy as np
 
 MAX_DEPTH = 64
+MAX_ITEMS = 2_000_000   # values in one message (JSON items before parsing; decoded values after)
+MAX_TAGGED = 50_000     # tagged values (containers, arrays, references ...) decoded one by one in one message
+MAX_SAME_HASH = 16      # elements of one set (keys of one dict) that may share a hash
+JSON_SHARE = 16         # a message's JSON text is at most 1/JSON_SHARE of its size limit (raw buffers are the rest)
+MIN_JSON_BYTES = 1 << 20
 BUFFER_BYTES = 4096  # arrays this big or bigger travel as raw bytes after the message, not as base64
 FRAME_HEADER = struct.Struct(">Q")
 ARRAY_KINDS = frozenset("biufcUS")
 BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 PLAIN_SCALARS = (type(None), bool, int, float, str)
+_PLAIN_SCALAR_TYPES = frozenset(PLAIN_SCALARS)
 
 
 class ProtocolError(Exception):
@@ -123,25 +134,61 @@ def _dtype(text):
     return dtype
 
 
-def decode(data, *, ref=None, module=None, path=None, buffers=(), decoded=None, depth=0):
+def _spend(budget: list, count: int, tagged: int = 0) -> None:
+    budget[0] -= count
+    budget[1] -= tagged
+    if budget[0] < 0:
+        raise ProtocolError(f"more than {MAX_ITEMS} values in one message")
+    if budget[1] < 0:
+        raise ProtocolError(f"more than {MAX_TAGGED} containers, arrays or references in one message")
+
+
+def _check_hashes(keys: list, what: str) -> None:
+    """Refuse set elements or dict keys crafted to share a hash (building the set would take quadratic time)."""
+    if len(keys) <= MAX_SAME_HASH:
+        return
+    try:
+        hashes = sorted(map(hash, keys))  # sorting, not a dict: no hashing of the hashes
+    except TypeError as exc:
+        raise ProtocolError(f"bad {what}: {exc}") from None
+    run = 1
+    for before, after in zip(hashes, hashes[1:]):
+        run = run + 1 if before == after else 1
+        if run > MAX_SAME_HASH:
+            raise ProtocolError(f"{what} whose elements collide in hash (more than {MAX_SAME_HASH} share one)")
+
+
+def decode(data, *, ref=None, module=None, path=None, buffers=(), decoded=None, depth=0, budget=None):
     """The value `data` encodes. `ref(dict)` decodes references, `module(name)` modules and `path(module, qualname)`
     importable names; without them these are a ProtocolError. `buffers` are the raw buffers that came with the
-    message (bytearrays), `decoded` a dict shared by one message's decode calls (for {"$same": i})."""
+    message (bytearrays), `decoded` a dict shared by one message's decode calls (for {"$same": i}), `budget` the
+    [values, tagged values] still allowed ([MAX_ITEMS, MAX_TAGGED] when not given)."""
     if depth > MAX_DEPTH:
         raise ProtocolError("data nested too deep")
+    budget = [MAX_ITEMS, MAX_TAGGED] if budget is None else budget
     kind = type(data)
     if kind in PLAIN_SCALARS:
+        _spend(budget, 1)
         return data
     if kind is not dict or len(data) == 0:
         raise ProtocolError(f"unexpected {kind.__name__} in codec data")
+    _spend(budget, 1, 1)
     tag = next(iter(data))
     decoded = {} if decoded is None else decoded
-    sub = dict(ref=ref, module=module, path=path, buffers=buffers, decoded=decoded, depth=depth + 1)
+    sub = dict(ref=ref, module=module, path=path, buffers=buffers, decoded=decoded, depth=depth + 1, budget=budget)
     if tag in ("$l", "$t", "$s", "$fs"):
         items = data[tag]
         if type(items) is not list:
             raise ProtocolError(f"{tag} needs a list")
-        values = [decode(v, **sub) for v in items]
+        if len(items) > budget[0]:  # refused before decoding any of it
+            raise ProtocolError(f"a container of {len(items)} values is over the limit of {MAX_ITEMS}")
+        if set(map(type, items)) <= _PLAIN_SCALAR_TYPES:  # plain scalars are themselves: no call per item
+            _spend(budget, len(items))
+            values = list(items)
+        else:
+            values = [decode(v, **sub) for v in items]
+        if tag in ("$s", "$fs"):
+            _check_hashes(values, "a set")
         try:
             return {"$l": list, "$t": tuple, "$s": set, "$fs": frozenset}[tag](values)
         except TypeError as exc:
@@ -150,8 +197,12 @@ def decode(data, *, ref=None, module=None, path=None, buffers=(), decoded=None, 
         pairs = data["$d"]
         if type(pairs) is not list or any(type(p) is not list or len(p) != 2 for p in pairs):
             raise ProtocolError("$d needs a list of pairs")
+        if len(pairs) > budget[0]:
+            raise ProtocolError(f"a dict of {len(pairs)} keys is over the limit of {MAX_ITEMS}")
+        keys = [decode(k, **sub) for k, _ in pairs]
+        _check_hashes(keys, "a dict")
         try:
-            return {decode(k, **sub): decode(v, **sub) for k, v in pairs}
+            return dict(zip(keys, (decode(v, **sub) for _, v in pairs)))
         except TypeError as exc:
             raise ProtocolError(f"bad dict key: {exc}") from None
     if tag == "$f":
@@ -253,7 +304,18 @@ def dumps(message) -> bytes:
     return json.dumps(message, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
+def json_limit(max_bytes: int) -> int:
+    """The largest JSON text of a message whose size limit is `max_bytes` (its arrays travel as raw buffers)."""
+    return min(max_bytes, max(MIN_JSON_BYTES, max_bytes // JSON_SHARE))
+
+
 def loads(raw: bytes):
+    objects = raw.count(b"{")  # every tagged value is a JSON object
+    items = raw.count(b",") + raw.count(b"[") + objects
+    if items > MAX_ITEMS:
+        raise ProtocolError(f"a message of {items} values is over the limit of {MAX_ITEMS}")
+    if objects > 2 * MAX_TAGGED:
+        raise ProtocolError(f"a message of {objects} tagged values is over the limit of {MAX_TAGGED}")
     try:
         return json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError) as exc:
@@ -293,11 +355,11 @@ def recv_frame(sock, *, max_bytes: int):
     """(message, buffers) of the next message. One over `max_bytes` in all is read past (so the next message can
     be read), then refused with ProtocolError."""
     (size,) = FRAME_HEADER.unpack(recv_exactly(sock, FRAME_HEADER.size))
-    if size > max_bytes:
+    if size > json_limit(max_bytes):
         if size > 1 << 40:
             raise ConnectionError(f"a message length of {size} bytes: the channel is out of step")
         _skip(sock, size)
-        raise ProtocolError(f"a message of {size} bytes is over the limit of {max_bytes}")
+        raise ProtocolError(f"a message whose JSON part is {size} bytes is over the limit of {json_limit(max_bytes)}")
     message = loads(bytes(recv_exactly(sock, size)))
     count = message.get("nbuf", 0) if isinstance(message, dict) else 0
     if type(count) is not int or not 0 <= count <= 100000:

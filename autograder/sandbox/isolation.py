@@ -15,6 +15,7 @@ reach it).
 """
 from __future__ import annotations
 
+import ctypes
 import functools
 import json
 import os
@@ -31,11 +32,13 @@ from pathlib import Path
 from jupyter_client.kernelspec import KernelSpec
 from traitlets import Any as AnyTrait
 
+from .cgroups import KernelGroup
 from .zygote import ForkingKernelManager
 
 HERE = Path(__file__).resolve().parent
 SYSTEM_READONLY = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt")
-UNSHARE = ("unshare", "--mount", "--net", "--pid", "--fork", "--kill-child")
+IPC_RMID = 0
+UNSHARE = ("unshare", "--mount", "--net", "--pid", "--ipc", "--fork", "--kill-child")
 
 
 class SandboxError(RuntimeError):
@@ -119,6 +122,26 @@ def copy_notebook_dir(source: Path, target: Path, *, max_bytes: int, owner: int 
                 os.chown(os.path.join(folder, name), owner, owner)
 
 
+def remove_ipc_objects(uid: int) -> int:
+    """Remove the System V shared memory segments, message queues and semaphores owned by `uid` (a sandbox uid
+    that no other process uses); returns how many. For kernels without an IPC namespace of their own."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    removers = {"shm": lambda i: libc.shmctl(i, IPC_RMID, None), "msg": lambda i: libc.msgctl(i, IPC_RMID, None),
+                "sem": lambda i: libc.semctl(i, 0, IPC_RMID)}
+    removed = 0
+    for kind, remove in removers.items():
+        try:
+            lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+        except OSError:
+            continue
+        header = lines[0].split() if lines else []
+        for line in lines[1:]:
+            row = dict(zip(header, line.split()))
+            if row.get("uid") == str(uid) and remove(int(row.get("shmid", row.get("msqid", row.get("semid", -1))))) == 0:
+                removed += 1
+    return removed
+
+
 def descendants(pid: int) -> list[int]:
     """The processes below `pid`, depth first (from /proc/<pid>/task/*/children)."""
     found = []
@@ -167,7 +190,7 @@ class Limits:
     file_bytes: int | None
     open_files: int | None = 1024
     tmpfs_bytes: int = 512 << 20
-    max_message_bytes: int = 1 << 30
+    max_message_bytes: int = 1 << 30   # what the kernel's agent accepts from the grader (the grader is trusted)
 
 
 @dataclass
@@ -192,6 +215,7 @@ class Sandbox:
         if self.uid is not None and not caps.separate_uid:
             self.uid = None
         remove_stale(self.base)
+        self.group = KernelGroup.create(memory_bytes=self.limits.memory_bytes, processes=self.limits.processes)
         self.folder = Path(tempfile.mkdtemp(prefix="autograder-sbx-", dir=self.base))
         os.chmod(self.folder, 0o755)
         self.ctl = self.folder / "ctl"
@@ -263,7 +287,7 @@ class Sandbox:
             "env": self.kernel_env(), "kernel_args": kernel_args, "agent_socket": str(self.agent_socket),
             "codec": str(HERE / "codec.py"), "agent": str(HERE / "agent.py"),
             "max_message": limits.max_message_bytes, "network": self.network,
-            "lifeline": str(self.lifeline_socket),
+            "lifeline": str(self.lifeline_socket), "cgroups": self.group.procs, "cgroup_held": self.group.held,
         }
 
     def command(self, kernel_cmd: list[str]) -> list[str]:
@@ -300,6 +324,9 @@ class Sandbox:
         try:
             self.listener.close()
             self.lifeline.close()
+            self.group.close()  # what the kernel left running, whatever it did to escape its session
+            if self.mode != "namespaces" and self.uid is not None:  # in namespaces the IPC namespace is gone
+                remove_ipc_objects(self.uid)
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 

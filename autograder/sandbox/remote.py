@@ -29,6 +29,15 @@ from . import codec
 # __reduce__ ...) is refused, so numpy or copy never act on something the kernel made up.
 REMOTE_DUNDERS = frozenset({"__name__", "__qualname__", "__module__", "__doc__", "__code__", "__defaults__",
                             "__kwdefaults__", "__wrapped__", "__self__", "__func__", "__dict__", "__annotations__"})
+# Operations that use an object as a value (a number, an array, a sequence). A kernel object that is not a builtin
+# list or dict answers them itself, so its answers could lie: a test that needs one of them fails instead.
+VALUE_OPS = frozenset({"len", "iter", "getitem", "array", "bool", "convert", "unop", "next", "contains", "hash",
+                       "binop"})
+# Types whose genuine instances always cross as data: a kernel object claiming one of them lies about its type.
+DATA_TYPES = frozenset({"builtins.float", "builtins.int", "builtins.bool", "builtins.complex", "builtins.list",
+                        "builtins.tuple", "builtins.dict", "builtins.set", "builtins.str", "numpy.ndarray"}
+                       | {f"numpy.{t}" for t in ("float64", "float32", "float16", "int64", "int32", "int16", "int8",
+                                                 "uint8", "bool", "bool_", "complex128", "generic", "number")})
 NOT_RAISED = frozenset({"StopIteration", "StopAsyncIteration", "GeneratorExit", "KeyboardInterrupt", "SystemExit",
                         "BaseException", "BaseExceptionGroup"})
 
@@ -312,7 +321,21 @@ def _remote(proxy) -> Remote:
 
 
 def _ask(proxy, op, data=None, **control):
+    if op in VALUE_OPS:
+        _as_value(proxy, op)
     return _remote(proxy).request(op, {"obj": proxy, **(data or {})}, **control)
+
+
+def _as_value(proxy, op) -> None:
+    """A test uses `proxy` as a value: only a kernel list or dict may stand for one (their answers are builtin)."""
+    info = _info(proxy)
+    if info.get("k") != "object" or info.get("c") in CONTAINER_TYPES:
+        return
+    claimed = f"{info.get('m')}.{info.get('t')}"
+    code = "lying-value" if claimed in DATA_TYPES or info.get("own") else "not-data"
+    _remote(proxy)._abort(f"the student's code gave an object of its own ({claimed}) where the test needs a number, "
+                          f"an array or a sequence (the test asked for its {op}): it is not plain data, so the test "
+                          "fails", code)
 
 
 def _copy_back(original, new) -> None:
@@ -401,6 +424,9 @@ class Proxy:
 
 
 def _binop(proxy, name, other):
+    for operand in (proxy, other):
+        if isinstance(operand, Proxy):
+            _as_value(operand, "binop")
     return _remote(proxy).request("binop", {"a": proxy, "b": other}, name=name)
 
 
@@ -564,6 +590,11 @@ def proxy_class(info: dict) -> type:
 def make_proxy(remote: Remote, info: dict) -> Proxy:
     if type(info.get("$r")) is not int:
         raise codec.ProtocolError("bad reference")
+    claimed = f"{info.get('m')}.{info.get('t')}"
+    if info.get("k") == "object" and info.get("c") not in CONTAINER_TYPES and claimed in DATA_TYPES:
+        remote._abort(f"the student's code gave an object that claims to be a {claimed} but did not cross as plain "
+                      "data (a class of its own named so, a subclass, or an array of objects): the test fails",
+                      "lying-value")
     if info.get("own"):
         remote.flag("custom-object", f"the student's code returned a {info.get('t')} object that defines "
                                      f"{', '.join(map(str, info['own']))[:120]}: a test may compare it")

@@ -17,6 +17,13 @@ GUARDED_BUILTINS = frozenset({"round", "abs", "isinstance", "issubclass", "print
                               "range", "type", "repr", "str", "__import__", "exec", "eval", "hasattr", "getattr"})
 
 
+def printable(text: str, limit: int = 500) -> str:
+    """`text` on one line with no control characters (newlines, escape sequences): what a student's code put in
+    a message cannot pass for a line of the grader's log."""
+    text = text[:limit]
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 @dataclass(frozen=True)
 class Flag:
     """One thing the TA should see: `code` names the kind, `cell` the grade_id or cell index, `message` what."""
@@ -52,6 +59,10 @@ PATTERNS = [
                                r"referrers|referents)\b|\bctypes\b|\b__subclasses__\b|\b__globals__\b|\bf_back\b|"
                                r"\b__code__\s*=|\bimportlib\b", "reaches into the interpreter"),
     ("builtins", ATTEMPT, r"\bbuiltins\b|__builtins__", "touches the builtins module"),
+    ("log-spoof", ATTEMPT, r"\bos\s*\.\s*write\s*\(\s*[12]\s*,|\bsys\s*\.\s*__(stdout|stderr)__|/dev/(tty|stderr|stdout)\b|"
+                           r"/proc/[\w.]+/fd\b|\\x1b\[|\\033\[", "writes past the notebook to the grader's terminal or log"),
+    ("active-html", ATTEMPT, r"<\s*script\b|\bon(error|load|click|mouseover)\s*=|javascript\s*:|\bJavascript\s*\(|"
+                             r"application/javascript", "outputs scripts or event handlers for the TA's browser"),
     ("write-files", NOTICE, r"""open\s*\([^)]*['"][wax+]|\bshutil\s*\.|\bos\s*\.\s*(remove|unlink|rename|replace|"""
                             r"""rmdir|removedirs|makedirs|mkdir|chmod|chown|symlink|link|truncate)\b|"""
                             r"\.write_(text|bytes)\s*\(|%%writefile", "writes or changes files"),

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import ctypes
 import dis
 import io
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -22,6 +24,54 @@ from .remote import Remote, SandboxAbort, inspect_shim, linecache_shim
 
 LOADS = {"LOAD_NAME", "LOAD_GLOBAL", "LOAD_DEREF", "LOAD_CLASSDEREF", "DELETE_NAME", "DELETE_GLOBAL"}
 STORES = {"STORE_NAME", "STORE_GLOBAL", "IMPORT_NAME"}
+GRADER_OVERTIME = "the test cell ran over its time limit (the grader's part of it)"
+
+
+class GraderTimeout(SandboxAbort):
+    """The grader's own part of a test cell ran past the cell's time limit (raised in the grading thread)."""
+
+
+class Watchdog:
+    """Stop the calling thread's Python code at `deadline` (time.monotonic()) by raising `GraderTimeout` in it.
+
+    The exception is delivered between bytecodes (PyThreadState_SetAsyncExc), so it interrupts test code looping
+    over kernel data, not one long C call; the codec bounds those. `start()` arms it, `disarm()` (in a finally)
+    withdraws it.
+    """
+
+    def __init__(self, deadline: float, on_fire=None):
+        self._thread = threading.get_ident()
+        self._lock = threading.Lock()
+        self._armed, self.fired = True, False
+        self._on_fire = on_fire
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+        self._timer.daemon = True
+
+    def start(self) -> None:
+        """Arm it (call inside the `try` that handles GraderTimeout: it may fire at once)."""
+        self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if not self._armed:
+                return
+            self.fired = True
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._thread), ctypes.py_object(GraderTimeout))
+        if self._on_fire is not None:
+            self._on_fire()
+
+    def disarm(self) -> None:
+        """No exception after this returns (one raised while it runs is swallowed and it is withdrawn again)."""
+        while True:
+            try:
+                with self._lock:
+                    self._armed = False
+                    self._timer.cancel()
+                    if self.fired:  # withdraw it if it is still pending
+                        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._thread), None)
+                return
+            except GraderTimeout:
+                continue
 
 
 @dataclass(frozen=True)
@@ -121,9 +171,30 @@ def error_output(ename: str, evalue: str, where: str, notes=()) -> NotebookNode:
 
 
 def run_test_cell(*, source: str, grade_id: str, remote: Remote, pinned: dict, max_output: int,
-                  begin_timeout: float) -> TestOutcome:
-    """Run the test code `source` of cell `grade_id`; the outputs are what the grader writes into the cell."""
+                  begin_timeout: float, grace: float = 2.0) -> TestOutcome:
+    """Run the test code `source` of cell `grade_id`; the outputs are what the grader writes into the cell.
+
+    The cell's deadline (`remote.deadline`) bounds the whole of it: waiting for the kernel, and, `grace` seconds
+    later at most, the test code the grader runs itself (a `Watchdog` stops it).
+    """
     start = time.monotonic()
+    watchdog = Watchdog(remote.deadline + grace)
+    try:
+        watchdog.start()
+        return _run_test_cell(source=source, grade_id=grade_id, remote=remote, pinned=pinned,
+                              max_output=max_output, begin_timeout=begin_timeout, start=start, watchdog=watchdog)
+    except GraderTimeout:  # raised (once) outside the test code itself, e.g. while handling its error
+        watchdog.disarm()
+        remote.aborted = remote.aborted or GRADER_OVERTIME
+        remote.flag("timeout", remote.aborted)
+        where = f"test cell {grade_id}, evaluated by the grader"
+        return TestOutcome([error_output("SandboxError", remote.aborted, where)], True, time.monotonic() - start,
+                           remote.requests, remote.aborted)
+    finally:
+        watchdog.disarm()
+
+
+def _run_test_cell(*, source, grade_id, remote, pinned, max_output, begin_timeout, start, watchdog) -> TestOutcome:
     where = f"test cell {grade_id}, evaluated by the grader"
     try:
         code = compile(source, f"<test cell {grade_id}>", "exec")
@@ -153,10 +224,19 @@ def run_test_cell(*, source: str, grade_id: str, remote: Remote, pinned: dict, m
                 remote.mark_pushed(name, namespace[name])
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             exec(code, namespace)
+        watchdog.disarm()
+    except GraderTimeout:
+        watchdog.disarm()
+        failed = True
+        remote.aborted = remote.aborted or GRADER_OVERTIME
+        remote.flag("timeout", remote.aborted)
+        outputs.append(error_output("SandboxError", remote.aborted, where))
     except SandboxAbort as exc:
+        watchdog.disarm()
         failed = True
         outputs.append(error_output("SandboxError", str(exc), where))
     except BaseException as exc:  # noqa: BLE001 - the test's own verdict: an error output, as nbgrader reads it
+        watchdog.disarm()
         failed = True
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             exc = RuntimeError(f"{type(exc).__name__} during the test")

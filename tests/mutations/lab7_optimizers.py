@@ -209,6 +209,44 @@ for i in range(2):
 m_tilde = m / (1 - beta ** (c_step + 1))
 v_tilde = v / (1 - gamma ** (c_step + 1))
 ''' + ADAM_UPDATE)),
+    # --- issue 15: every input left unchanged, epsilon placement, weights of equation (8) ---
+    Mutant("momentum_updated_in_place", {"test_momentum_step"}, momentum('''
+momentum *= beta
+momentum += (1 - beta) * gradient
+phi = phi - alpha * momentum
+''')),
+    Mutant("nesterov_momentum_updated_in_place", {"test_nesterov_step"}, nesterov('''
+gradient = compute_gradient_descent(data[0, batch_index], data[1, batch_index], phi - alpha * beta * momentum)
+momentum *= beta
+momentum += (1 - beta) * gradient
+phi = phi - alpha * momentum
+''')),
+    Mutant("sgd_shuffles_data_in_place", {"test_sgd_step"}, sgd('''
+data[:, :] = data[:, indices]
+batch_data = data[:, :batch_size]
+gradient = compute_gradient_descent(batch_data[0, :], batch_data[1, :], phi)
+phi = phi - alpha * gradient
+''')),
+    Mutant("momentum_weights_swapped", {"test_momentum_step"}, momentum('''
+momentum = (1 - beta) * momentum + beta * gradient
+phi = phi - alpha * momentum
+''')),
+    Mutant("normalized_start_posn_as_buffer", {"test_normalized_gradients"}, normalized('''
+v = m ** 2
+start_posn[:, 0] = grad_path[:, c_step] - alpha * m / (np.sqrt(v) + epsilon)
+grad_path[:, c_step + 1] = start_posn[:, 0]
+''')),
+    Mutant("adam_epsilon_inside_sqrt", {"test_adam"}, adam(ADAM_MOMENTS + '''
+m_tilde = m / (1 - beta ** (c_step + 1))
+v_tilde = v / (1 - gamma ** (c_step + 1))
+grad_path[:, c_step + 1] = grad_path[:, c_step] - alpha * m_tilde / np.sqrt(v_tilde + epsilon)
+''')),
+    Mutant("adam_start_posn_as_buffer", {"test_adam"}, adam(ADAM_MOMENTS + '''
+m_tilde = m / (1 - beta ** (c_step + 1))
+v_tilde = v / (1 - gamma ** (c_step + 1))
+start_posn[:, 0] = grad_path[:, c_step] - alpha * m_tilde / (np.sqrt(v_tilde) + epsilon)
+grad_path[:, c_step + 1] = start_posn[:, 0]
+''')),
 ]
 
 VARIANTS = [
@@ -250,5 +288,24 @@ v *= gamma
 v += (1 - gamma) * np.square(grad)
 step = alpha * (m / (1 - beta ** (c_step + 1))) / (np.sqrt(v / (1 - gamma ** (c_step + 1))) + epsilon)
 grad_path[:, c_step + 1] = grad_path[:, c_step] - step
+''')),
+    Variant("momentum_np_add_subtract", momentum('''
+momentum = np.add(beta * momentum, (1 - beta) * gradient)
+phi = np.subtract(phi, alpha * momentum)
+''')),
+    Variant("nesterov_copies_then_in_place", nesterov('''
+phi, momentum = phi.copy(), momentum.copy()
+gradient = compute_gradient_descent(data[0, batch_index], data[1, batch_index], phi - alpha * beta * momentum)
+momentum *= beta
+momentum += (1 - beta) * gradient
+phi -= alpha * momentum
+''')),
+    Variant("sgd_take_along_columns", sgd('''
+batch_data = data.take(indices[:batch_size], axis=1)
+phi = phi - alpha * compute_gradient_descent(batch_data[0], batch_data[1], phi)
+''')),
+    Variant("normalized_divide", normalized('''
+v = np.square(m)
+grad_path[:, c_step + 1] = grad_path[:, c_step] - alpha * np.divide(m, np.sqrt(v) + epsilon)
 ''')),
 ]

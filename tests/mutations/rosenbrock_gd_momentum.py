@@ -179,12 +179,20 @@ def net_momentum(update="velocities[k] = alpha * velocities[k] + epsilon * grads
     return {"gradient_descent_with_momentum": NET_MOMENTUM.format(update=update)}
 
 
+GRAD_F_RAISES = {
+    "test_gradient_descent": "gradient_descent calls the student's grad_f and cannot run when it raises",
+    "test_gradient_descent_with_momentum": "gradient_descent_with_momentum calls the student's grad_f and cannot run "
+                                           "when it raises",
+}
+
 # ---------------------------------------------------------------------------------------------------------
 MUTANTS = [
     # Part 1
-    Mutant("softmax_wrong_axis", {"test_ff_nn_2_relu", "test_class_probabilities"},
+    # 1.4 is graded with the student's own ff_nn_2_ReLu, and 3.2-3.5 with inputs or functions that do not
+    # depend on 1.3 being right: a mistake in 1.3 costs 1.3 only.
+    Mutant("softmax_wrong_axis", {"test_ff_nn_2_relu"},
            ff(softmax_body="e = np.exp(A - np.max(A))\n    return e / e.sum(axis=0)")),
-    Mutant("relu_on_output_layer", {"test_ff_nn_2_relu", "test_class_probabilities"},
+    Mutant("relu_on_output_layer", {"test_ff_nn_2_relu"},
            ff(output="softmax(np.maximum(0, h_2 @ v + c))")),
     Mutant("softmax_overflows", {"test_ff_nn_2_relu"},
            ff(softmax_body="e = np.exp(A)\n    return e / e.sum(axis=1).reshape((-1, 1))")),
@@ -208,8 +216,10 @@ predicted_class = np.argmax(result, axis=0)
            momentum(update="point = point - v\n        v = alpha * v + epsilon * grad")),
     # Part 3
     Mutant("network_gradient_wrong_sign", {"test_grad_f_network"}, net_grad(delta_3="T - Y")),
+    # On the 2-3-2-3 network the mask of the wrong layer does not even broadcast: grad_f raises, so the training
+    # loops, which call it, cannot run (the notebook says so).
     Mutant("network_relu_mask_of_wrong_layer", {"test_grad_f_network"},
-           net_grad(delta_1="(delta_2 @ W2.T) * (H2 > 0)")),
+           net_grad(delta_1="(delta_2 @ W2.T) * (H2 > 0)"), spills=GRAD_F_RAISES),
     Mutant("network_missing_relu_mask", {"test_grad_f_network"}, net_grad(delta_2="delta_3 @ V.T")),
     Mutant("bias_gradient_not_summed_over_samples", {"test_grad_f_network"},
            net_grad(d_v0="delta_3", d_b2="delta_2", d_b1="delta_1")),
@@ -226,6 +236,73 @@ predicted_class = np.argmax(result, axis=0)
     Mutant("training_never_recomputes_forward_pass", {"test_gradient_descent"}, net_gd(forward="pass")),
     Mutant("training_momentum_forgets_velocity", {"test_gradient_descent_with_momentum"},
            net_momentum(update="velocities[k] = epsilon * grads[k]")),
+    # --- each test measures its own question, and checks what the instructions prescribe
+    # softmax shifts its argument in place ("Do not change A in place").
+    Mutant("softmax_changes_its_input", {"test_ff_nn_2_relu"},
+           ff(softmax_body="A -= np.max(A, axis=1, keepdims=True)\n    e = np.exp(A)\n"
+                           "    return e / e.sum(axis=1, keepdims=True)")),
+    # Right values, one sample at a time: the no-loop rule of 1.3.
+    Mutant("forward_loops_over_samples", {"test_ff_nn_2_relu"}, {"ff_nn_2_relu": '''def softmax(A):
+    A = A - np.max(A, axis=1, keepdims=True)
+    e = np.exp(A)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def ff_nn_2_ReLu(x, w_1, w_2, v, b_1, b_2, c, return_hidden=False):
+    rows = []
+    for n in range(x.shape[0]):
+        h_1 = np.maximum(0, x[n] @ w_1 + np.ravel(b_1))
+        h_2 = np.maximum(0, h_1 @ w_2 + np.ravel(b_2))
+        rows.append((h_1, h_2, h_2 @ v + np.ravel(c)))
+    h_1 = np.array([r[0] for r in rows])
+    h_2 = np.array([r[1] for r in rows])
+    y = softmax(np.array([r[2] for r in rows]))
+    if return_hidden:
+        return h_1, h_2, y
+    return y
+'''}),
+    # The expected probabilities typed in (right only for a right forward pass, and not computed).
+    Mutant("class_probabilities_typed_in", {"test_class_probabilities"}, {"class_probabilities": '''result = np.array([[0.94649912, 0.04712342, 0.00637746],
+                   [0.84379473, 0.1141952, 0.04201007],
+                   [0.84379473, 0.1141952, 0.04201007]])
+predicted_class = np.argmax(result, axis=1)
+'''}),
+    # The levels ignore the box they are given: always those of the default box.
+    Mutant("contours_levels_of_the_default_box", {"test_rosenbrock_contours"}, contours(
+        levels="np.logspace(-1, np.log10(rosenbrock(-1.5, -1.0)), n_levels)")),
+    # An error in grad_f (2.1) must not cost 2.3 or 2.4: they are checked with the student's own grad_f.
+    Mutant("rosenbrock_dx_sign_keeps_descent", {"test_grad_f_rosenbrock"},
+           rosen_grad(dx="2 * (1 - x) - 400 * x * (y - x**2)")),
+    # grad_f of the network computes delta_3 in place on Y.
+    Mutant("network_gradient_changes_Y", {"test_grad_f_network"}, net_grad(delta_3="Y\n    delta_3 -= T")),
+    # Right gradients, one sample at a time: the no-loop rule of 3.2.
+    Mutant("network_gradient_loops_over_samples", {"test_grad_f_network"}, {"grad_f_network": '''def cost(T, Y):
+    return float(-np.sum(T * np.log(Y)))
+
+
+def grad_f(data, T, Y, H1, H2, V, W2, W1, b1, b2):
+    grads = [np.zeros_like(V), np.zeros(V.shape[1]), np.zeros_like(W2), np.zeros(W2.shape[1]),
+             np.zeros_like(W1), np.zeros(W1.shape[1])]
+    for n in range(data.shape[0]):
+        d3 = Y[n] - T[n]
+        d2 = (V @ d3) * (H2[n] > 0)
+        d1 = (W2 @ d2) * (H1[n] > 0)
+        for k, g in enumerate([np.outer(H2[n], d3), d3, np.outer(H1[n], d2), d2, np.outer(data[n], d1), d1]):
+            grads[k] += g
+    return tuple(grads)
+'''}),
+    # The seed argument ignored (a prescribed setting).
+    Mutant("training_ignores_seed", {"test_gradient_descent"}, {"gradient_descent": NET_GD.replace(
+        "init_weights(seed)", "init_weights(8)").format(
+        op="-", forward="H1, H2, Y = ff_nn_2_ReLu(data, W1, W2, V, b1, b2, v0, return_hidden=True)")}),
+    # The data centred in place before training (data must not change).
+    Mutant("training_centres_data_in_place", {"test_gradient_descent"}, {"gradient_descent": NET_GD.replace(
+        "    V, v0, W2, b2, W1, b1 = init_weights(seed)\n",
+        "    data -= data.mean(axis=0)\n    V, v0, W2, b2, W1, b1 = init_weights(seed)\n").format(
+        op="-", forward="H1, H2, Y = ff_nn_2_ReLu(data, W1, W2, V, b1, b2, v0, return_hidden=True)")}),
+    # A formula variant: the velocity as an exponential moving average of the gradients.
+    Mutant("training_momentum_moving_average", {"test_gradient_descent_with_momentum"},
+           net_momentum(update="velocities[k] = alpha * velocities[k] + (1 - alpha) * epsilon * grads[k]")),
 ]
 
 # ---------------------------------------------------------------------------------------------------------
@@ -248,7 +325,7 @@ def ff_nn_2_ReLu(x, w_1, w_2, v, b_1, b_2, c, return_hidden=False):
 '''}),
     Variant("rosenbrock_gradient_expanded", rosen_grad(dx="2 * (-1 + x + 200 * x**3 - 200 * x * y)",
                                                        dy="200 * (-x**2 + y)")),
-    Variant("contours_geomspace", contours(levels="np.geomspace(0.01, Z.max(), n_levels)")),
+    Variant("contours_geomspace", contours(levels="np.geomspace(0.1, Z.max(), n_levels)")),
     Variant("grad_descent_preallocated", {"grad_descent": '''def grad_descent(starting_point=None, iterations=5, learning_rate=1):
     trajectory = np.zeros((iterations + 1, 2))
     if starting_point is None:
@@ -303,4 +380,44 @@ def grad_f(data, T, Y, H1, H2, V, W2, W1, b1, b2):
     return costs
 '''}),
     Variant("training_momentum_over_a_parameter_list", net_momentum()),
+    # The stable softmax written with a column of maxima, np.where for the ReLU.
+    Variant("forward_with_where_and_column_max", {"ff_nn_2_relu": '''def softmax(A):
+    m = A.max(axis=1)[:, np.newaxis]
+    e = np.exp(A - m)
+    return e / e.sum(axis=1)[:, np.newaxis]
+
+
+def ff_nn_2_ReLu(x, w_1, w_2, v, b_1, b_2, c, return_hidden=False):
+    a_1 = np.matmul(x, w_1) + b_1
+    h_1 = np.where(a_1 > 0, a_1, 0.0)
+    a_2 = np.matmul(h_1, w_2) + b_2
+    h_2 = np.where(a_2 > 0, a_2, 0.0)
+    y = softmax(np.matmul(h_2, v) + c)
+    if return_hidden:
+        return h_1, h_2, y
+    return y
+'''}),
+    # The probabilities taken from return_hidden=True, the classes with .argmax.
+    Variant("class_probabilities_from_hidden_tuple", {"class_probabilities": '''_, _, result = ff_nn_2_ReLu(x, w_1, w_2, v, b_1, b_2, c, return_hidden=True)
+predicted_class = result.argmax(axis=1)
+'''}),
+    # Contours with np.geomspace over a grid from np.mgrid (the same 200 x 200 points).
+    Variant("contours_mgrid", {"rosenbrock_contours": '''def rosenbrock(x, y):
+    return np.square(1 - x) + 100 * np.square(y - np.square(x))
+
+
+def plot_rosenbrock_contours(ax, xlim=(-1.5, 1.5), ylim=(-1.0, 3.0), n_levels=20):
+    X, Y = np.meshgrid(np.linspace(xlim[0], xlim[1], 200), np.linspace(ylim[0], ylim[1], 200))
+    Z = rosenbrock(X, Y)
+    cs = ax.contour(X, Y, Z, levels=np.geomspace(0.1, np.max(Z), num=n_levels), norm=LogNorm(), cmap="viridis")
+    ax.plot([1], [1], "r*")
+    ax.set(title="Rosenbrock", xlabel="x", ylabel="y")
+    return cs
+'''}),
+    # Gradient descent with in-place updates of fresh parameter arrays.
+    Variant("training_in_place_updates", {"gradient_descent": NET_GD.replace(
+        "V = V {op} learning_rate * d_v", "V {op}= learning_rate * d_v").replace(
+        "W2 = W2 {op} learning_rate * d_w2", "W2 {op}= learning_rate * d_w2").replace(
+        "W1 = W1 {op} learning_rate * d_w1", "W1 {op}= learning_rate * d_w1").format(
+        op="-", forward="H1, H2, Y = ff_nn_2_ReLu(data, W1, W2, V, b1, b2, v0, return_hidden=True)")}),
 ]

@@ -67,6 +67,37 @@ MUTANTS = [
     return {'beta3': 0.745, 'omega3': 0.489, 'beta2': -1.683, 'omega2': -8.530,
             'beta1': -17.060, 'omega1': -16.079, 'beta0': 2.281, 'omega0': 5.246}
 '''}),
+    # An earlier step's mistake must cost its own question only: Q8 and Q9 are tested with the true values.
+    Mutant("forward_wrong_keeps_later_points", {"test_forward_pass"}, forward(h3="np.cos(f2) + 0.1")),
+    Mutant("forward_raises_keeps_later_points", {"test_forward_pass"}, {"forward_pass": '''def forward_pass(x, y, beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega3):
+    raise NotImplementedError()
+'''}),
+    Mutant("backward_wrong_keeps_q9", {"test_backward_pass"}, backward(dldh1="dldf1")),
+    # A formula variant: the derivative of cos taken as -cos.
+    Mutant("backward_cos_derivative_variant", {"test_backward_pass"}, backward(dldf2="-np.cos(f2) * dldh3")),
+    # Values computed from the example's globals instead of the arguments (right on the example only).
+    Mutant("forward_uses_example_globals", {"test_forward_pass"}, {"forward_pass": '''def forward_pass(x, y, beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega3):
+    f0 = 1.0 + 0.1 * x
+    h1 = np.sin(f0)
+    f1 = beta1 + omega1 * h1
+    h2 = np.exp(f1)
+    f2 = beta2 + omega2 * h2
+    h3 = np.cos(f2)
+    f3 = beta3 + omega3 * h3
+    l_i = (f3 - y) ** 2
+    return f0, h1, f1, h2, f2, h3, f3, l_i
+'''}),
+    # One-element arrays where numbers are asked for are fine; several values are not.
+    Mutant("params_arrays_not_numbers", {"test_parameter_derivatives"}, {"parameter_derivatives": '''def parameter_derivatives(x, h1, h2, h3, dldf0, dldf1, dldf2, dldf3):
+    hs = np.array([x, h1, h2, h3])
+    dfs = np.array([dldf0, dldf1, dldf2, dldf3])
+    return {'beta0': dfs, 'beta1': dfs[1], 'beta2': dfs[2], 'beta3': dfs[3],
+            'omega0': hs[0] * dfs[0], 'omega1': hs[1] * dfs[1], 'omega2': hs[2] * dfs[2], 'omega3': hs[3] * dfs[3]}
+'''}),
+    Mutant("params_beta_omega_swapped", {"test_parameter_derivatives"}, {"parameter_derivatives": '''def parameter_derivatives(x, h1, h2, h3, dldf0, dldf1, dldf2, dldf3):
+    return {'omega3': dldf3, 'beta3': h3 * dldf3, 'omega2': dldf2, 'beta2': h2 * dldf2,
+            'omega1': dldf1, 'beta1': h1 * dldf1, 'omega0': dldf0, 'beta0': x * dldf0}
+'''}),
 ]
 
 VARIANTS = [
@@ -112,6 +143,34 @@ def forward_pass(x, y, beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega
     dfs = [dldf0, dldf1, dldf2, dldf3]
     grads = dict(zip(['beta0', 'beta1', 'beta2', 'beta3'], dfs))
     grads.update(zip(['omega0', 'omega1', 'omega2', 'omega3'], np.multiply(hs, dfs)))
+    return grads
+'''}),
+    Variant("forward_with_loop_over_layers", {"forward_pass": '''def forward_pass(x, y, beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega3):
+    values = []
+    h = x
+    for beta, omega, act in [(beta0, omega0, np.sin), (beta1, omega1, np.exp), (beta2, omega2, np.cos)]:
+        f = beta + omega * h
+        h = act(f)
+        values += [f, h]
+    f3 = beta3 + omega3 * h
+    values.append(f3)
+    return (*values, (y - f3) ** 2)
+'''}),
+    Variant("backward_one_element_arrays", {"backward_pass": '''def backward_pass(y, f0, h1, f1, h2, f2, h3, f3, omega1, omega2, omega3):
+    dldf3 = 2 * (f3 - y)
+    dldh3 = omega3 * dldf3
+    dldf2 = np.array([-np.sin(f2) * dldh3])
+    dldh2 = omega2 * dldf2
+    dldf1 = np.exp(f1) * dldh2
+    dldh1 = omega1 * dldf1
+    dldf0 = np.cos(f0) * dldh1
+    return dldf3, dldh3, dldf2, dldh2, dldf1, dldh1, dldf0
+'''}),
+    Variant("params_float_values", {"parameter_derivatives": '''def parameter_derivatives(x, h1, h2, h3, dldf0, dldf1, dldf2, dldf3):
+    grads = {}
+    for k, (h, d) in enumerate(zip((x, h1, h2, h3), (dldf0, dldf1, dldf2, dldf3))):
+        grads[f"beta{k}"] = float(d)
+        grads[f"omega{k}"] = float(h * d)
     return grads
 '''}),
 ]

@@ -170,6 +170,10 @@ ADAM = '''def adam(x, y, dx, dy, f_x, f_y, s_x, s_y, i, hparams):
 
 CORRECT_SUM = "np.sum(dLdU, axis=0, keepdims=True)"
 
+PREDICT_SPILL = ("task 1.8 is computed with the provided compute_accuracy, which compares predict(X) with the labels "
+                 "sample by sample: a predict that returns probabilities of shape (N, K) makes that comparison fail, so "
+                 "the answer cell of 1.8 has no numbers to report (the notebook says so in task 1.8)")
+
 
 def hidden_backward(dLdU="dLdh * self.leaky_relu_derivative(h)", dLdW="X.T @ dLdU + alpha * self.W",
                     dLdc=CORRECT_SUM):
@@ -204,7 +208,7 @@ BIAS_CORRECTED = ("f_x_hat, f_y_hat = f_x / (1 - beta_1 ** {t}), f_y / (1 - beta
 MUTANTS = [
     # Section 1
     Mutant("missing_activation_derivative", {"test_hidden_backward_pass"}, hidden_backward(dLdU="dLdh")),
-    Mutant("relu_derivative_wrong_side", {"test_leaky_relu_derivative", "test_hidden_backward_pass"},
+    Mutant("relu_derivative_wrong_side", {"test_leaky_relu_derivative"},
            {"leaky_relu_derivative": LEAKY.format(expr="1.0 * (h < 0) + 0.01 * (h >= 0)")}),
     Mutant("relu_derivative_one_at_zero", {"test_leaky_relu_derivative"},
            {"leaky_relu_derivative": LEAKY.format(expr="np.where(h >= 0, 1.0, 0.01)")}),
@@ -234,12 +238,13 @@ def vondrick_activation_derivative(self):
     derivative_wrt_exponent = np.sum(exp_func(self.U))
     return derivative_wrt_U, derivative_wrt_exponent
 '''}),
-    Mutant("dldn_without_dldh", {"test_vondrick_backward_pass", "test_wine_accuracy"},
+    Mutant("dldn_without_dldh", {"test_vondrick_backward_pass"},
            {"vondrick_backward_pass": VONDRICK_BACKWARD.format(dLdn="np.sum(dhdn)")}),
     Mutant("output_gradient_not_transposed", {"test_output_backward_pass"}, output_backward(dLdh="dLdz @ self.w")),
     Mutant("output_bias_averaged", {"test_output_backward_pass"}, output_backward(dLdb="np.mean(dLdz, axis=0)")),
-    Mutant("predict_returns_probabilities", {"test_predict", "test_wine_accuracy"},
-           {"predict": PREDICT.format(tail="return np.exp(z) / np.sum(np.exp(z), axis=1, keepdims=True)")}),
+    Mutant("predict_returns_probabilities", {"test_predict"},
+           {"predict": PREDICT.format(tail="return np.exp(z) / np.sum(np.exp(z), axis=1, keepdims=True)")},
+           spills={"test_wine_accuracy": PREDICT_SPILL}),
     Mutant("predict_column_vector", {"test_predict"},
            {"predict": PREDICT.format(tail="return np.argmax(z, axis=1).reshape(-1, 1)")}),
     Mutant("hard_coded_accuracies", {"test_wine_accuracy"},
@@ -264,6 +269,59 @@ def vondrick_activation_derivative(self):
     Mutant("adam_without_bias_correction", {"test_adam"},
            adam("f_x_hat, f_y_hat, s_x_hat, s_y_hat = f_x, f_y, s_x, s_y")),
     Mutant("adam_t_off_by_one", {"test_adam"}, adam(BIAS_CORRECTED.format(t="(i + 1)"))),
+    # issue 15: the no-loop / no-np.vectorize rule, epsilon placement, and no points lost outside a mistake's task
+    Mutant("leaky_derivative_vectorized", {"test_leaky_relu_derivative"},
+           {"leaky_relu_derivative": LEAKY.format(expr="np.vectorize(lambda x: 1.0 if x > 0 else 0.01)(h)")}),
+    Mutant("vondrick_activation_vectorized_like_the_seed", {"test_vondrick_activation"},
+           {"vondrick_activation": '''@add_to_class(Hidden_Vondrick)
+def vondrick_activation(self, U):
+    vondrick = np.vectorize(lambda x: x**self.vondrick_exponent if x>0 else 0.01*x)
+    activations = vondrick(U)
+    return activations
+'''}),
+    Mutant("vondrick_derivative_vectorized_elementwise", {"test_vondrick_activation_derivative"},
+           {"vondrick_activation_derivative": '''@add_to_class(Hidden_Vondrick)
+def vondrick_activation_derivative(self):
+    n = self.vondrick_exponent
+    dhdU = np.vectorize(lambda x: n * x ** (n - 1) if x > 0 else 0.01)(self.U)
+    dhdn = np.vectorize(lambda x: np.log(x) * x ** n if x > 0 else 0.0)(self.U)
+    return dhdU, dhdn
+'''}),
+    Mutant("vondrick_activation_abs_power", {"test_vondrick_activation"},
+           {"vondrick_activation": VONDRICK_ACTIVATION.format(expr="np.abs(U) ** self.vondrick_exponent")}),
+    Mutant("hidden_backward_loop_over_samples", {"test_hidden_backward_pass"}, {"hidden_backward_pass": '''@add_to_class(Hidden)
+def backward_pass(self, X, h, dLdh, alpha, learning_rate):
+    dLdU = dLdh * self.leaky_relu_derivative(h)
+    dLdW = alpha * self.W
+    for i in range(X.shape[0]):
+        dLdW = dLdW + np.outer(X[i], dLdU[i])
+    dLdc = np.sum(dLdU, axis=0, keepdims=True)
+    for_prev = dLdU @ self.W.T
+    self.W, self.c = self.update_weights(self.W, self.c, dLdW, dLdc, learning_rate)
+    return for_prev
+'''}),
+    Mutant("output_backward_comprehension", {"test_output_backward_pass"},
+           output_backward(dLdb="np.array([[dLdz[:, k].sum() for k in range(dLdz.shape[1])]])")),
+    Mutant("wrong_derivative_but_inline_mask_in_backward", {"test_leaky_relu_derivative"}, {
+        "leaky_relu_derivative": LEAKY.format(expr="np.where(h > 0, 0.01, 1.0)"),
+        **hidden_backward(dLdU="dLdh * np.where(h > 0, 1.0, 0.01)")}),
+    Mutant("adagrad_eps_outside_the_root", {"test_adagrad"}, {"adagrad": '''def adagrad(x, y, dx, dy, v_x, v_y, hparams):
+    eps = hparams['eps']
+    alpha = hparams['alpha']
+    v_x = v_x + dx ** 2
+    v_y = v_y + dy ** 2
+    x = x - alpha * dx / (np.sqrt(v_x) + eps)
+    y = y - alpha * dy / (np.sqrt(v_y) + eps)
+    return x, y, v_x, v_y
+'''}),
+    Mutant("adam_eps_outside_the_root", {"test_adam"}, {"adam": ADAM.replace("np.sqrt(s_x_hat + eps)", "(np.sqrt(s_x_hat) + eps)")
+                                                         .replace("np.sqrt(s_y_hat + eps)", "(np.sqrt(s_y_hat) + eps)")
+                                                         .format(correction=BIAS_CORRECTED.format(t="i"))}),
+    Mutant("accuracies_train_and_test_swapped", {"test_wine_accuracy"}, {"wine_accuracy": WINE_ACCURACY.format(
+        a="my_wine_NN_1.compute_accuracy(X_wine_test, y_wine_test)",
+        b="my_wine_NN_1.compute_accuracy(X_wine_train, y_wine_train)",
+        c="my_wine_NN_2.compute_accuracy(X_wine_train, y_wine_train)",
+        d="my_wine_NN_2.compute_accuracy(X_wine_test, y_wine_test)")}),
 ]
 
 VARIANTS = [
@@ -324,12 +382,12 @@ def backward_pass(self, X, h, dLdh, alpha, learning_rate=0.0005):
         **momentum(v_x="gamma * v_x + alpha * dx + alpha * sigma * noise_rng.standard_normal()",
                    v_y="gamma * v_y + alpha * dy + alpha * sigma * noise_rng.standard_normal()"),
     }),
-    Variant("eps_outside_the_root", {
+    Variant("eps_inside_the_root_as_arrays", {
         "adagrad": '''def adagrad(x, y, dx, dy, v_x, v_y, hparams):
     eps = hparams['eps']
     alpha = hparams['alpha']
     v = np.array([v_x, v_y]) + np.array([dx, dy]) ** 2
-    step = alpha * np.array([dx, dy]) / (np.sqrt(v) + eps)
+    step = alpha * np.array([dx, dy]) * (v + eps) ** -0.5
     return x - step[0].item(), y - step[1].item(), v[0].item(), v[1].item()
 ''',
         "adam": '''def adam(x, y, dx, dy, f_x, f_y, s_x, s_y, i, hparams):
@@ -340,9 +398,31 @@ def backward_pass(self, X, h, dLdh, alpha, learning_rate=0.0005):
     g = np.array([dx, dy])
     f = beta_1 * np.array([f_x, f_y]) + (1 - beta_1) * g
     s = beta_2 * np.array([s_x, s_y]) + (1 - beta_2) * g ** 2
-    step = alpha * (f / (1 - beta_1 ** i)) / (np.sqrt(s / (1 - beta_2 ** i)) + eps)
+    step = alpha * (f / (1 - beta_1 ** i)) / np.sqrt(s / (1 - beta_2 ** i) + eps)
     x, y = np.array([x, y]) - step
     return x.item(), y.item(), f[0].item(), f[1].item(), s[0].item(), s[1].item()
 ''',
+    }),
+    Variant("where_masks_power_out_and_dict_comprehension", {
+        "leaky_relu_derivative": LEAKY.format(expr="np.where(h <= 0, 0.01, 1.0)"),
+        "vondrick_activation": '''@add_to_class(Hidden_Vondrick)
+def vondrick_activation(self, U):
+    powered = np.power(U, self.vondrick_exponent, out=np.zeros_like(U), where=U > 0)
+    return np.where(U > 0, powered, 0.01 * U)
+''',
+        "wine_accuracy": '''nets = {'NN_1': my_wine_NN_1, 'NN_2': my_wine_NN_2}
+sets = {'train': (X_wine_train, y_wine_train), 'test': (X_wine_test, y_wine_test)}
+wine_accuracies = {f"{n} {s}": nets[n].compute_accuracy(*sets[s]) for n in nets for s in sets}
+for name, accuracy in wine_accuracies.items():
+    print(f"{name}: {accuracy:.4f}")
+''',
+    }),
+    Variant("backward_passes_with_inline_derivatives", {
+        **hidden_backward(dLdU="dLdh * (0.01 + 0.99 * (h > 0))", dLdW="np.matmul(X.T, dLdU) + alpha * self.W"),
+        "vondrick_backward_pass": VONDRICK_BACKWARD.replace(
+            "dhdU, dhdn = self.vondrick_activation_derivative()",
+            "U, n = self.U, self.vondrick_exponent\n    P = np.where(U > 0, U, 1.0)\n"
+            "    dhdU = np.where(U > 0, n * P ** (n - 1), 0.01)\n    dhdn = np.where(U > 0, P ** n * np.log(P), 0.0)"
+        ).format(dLdn="np.sum(dLdh * dhdn)"),
     }),
 ]

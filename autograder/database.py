@@ -1,0 +1,161 @@
+"""database: where the gradebook lives (CourseDirectory.db_url), for every stage: a SQLite file (the default) or a
+database server (PostgreSQL) shared by the TAs' machines and a grading cluster.
+
+- `database_url` maps `postgresql://` (and `postgres://`) URLs to the installed driver (psycopg 3, else
+  psycopg2), so that the same nbgrader_config.py works wherever it is read;
+- `missing_gradebook` says why a stage cannot start (no SQLite file yet, server unreachable);
+- `snapshot_cells` writes the private SQLite snapshot of one assignment's cells that grading workers read,
+  from any gradebook;
+- `retrying` runs a gradebook write again after a lost connection (a restarted server), and otherwise fails
+  loudly: nbgrader's writes are update-or-create, so a write run twice records one grade.
+
+Nothing here imports SQLAlchemy or nbgrader at import time.
+"""
+from __future__ import annotations
+
+import importlib.util
+import time
+from pathlib import Path
+from typing import Callable, TypeVar
+
+from .course import CourseError
+
+T = TypeVar("T")
+DRIVERS = (("psycopg", "postgresql+psycopg"), ("psycopg2", "postgresql+psycopg2"))
+
+
+def database_url(url: str) -> str:
+    """`url` with a PostgreSQL URL that names no driver given the installed one; other URLs unchanged."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in ("postgresql", "postgres"):
+        return url
+    for module, drivername in DRIVERS:
+        if importlib.util.find_spec(module) is not None:
+            return f"{drivername}://{rest}"
+    raise CourseError(f"CourseDirectory.db_url {redacted(url)}: no PostgreSQL driver is installed "
+                      "(pip install 'psycopg[binary]', as requirements.txt does)")
+
+
+def redacted(url: str) -> str:
+    """`url` without its password, for messages."""
+    scheme, sep, rest = url.partition("://")
+    userinfo, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in userinfo:
+        return url
+    return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{host}"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a `sqlite:///` URL; None for a database server."""
+    return Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
+
+
+def describe(url: str) -> str:
+    """The gradebook's name in messages: its file, or its URL without the password."""
+    path = sqlite_file(url)
+    return str(path) if path is not None else redacted(url)
+
+
+def missing_gradebook(url: str) -> str | None:
+    """Why there is no usable gradebook at `url` (None if there is one): no SQLite file, or no server answering."""
+    path = sqlite_file(url)
+    if path is not None:
+        return None if path.is_file() else f"{path}: no gradebook"
+    if url.startswith("sqlite"):
+        return None  # in memory
+    from sqlalchemy import create_engine, inspect
+
+    engine = create_engine(database_url(url))
+    try:
+        with engine.connect() as connection:
+            if "assignment" not in inspect(connection).get_table_names():
+                return f"{redacted(url)}: the database holds no gradebook"
+    except Exception as exc:
+        return f"{redacted(url)}: cannot reach the gradebook: {type(exc).__name__}: {str(exc).strip()[:300]}"
+    finally:
+        engine.dispose()
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the workers' snapshot of one assignment's cells
+
+def snapshot_cells(url: str, assignment: str, path: Path) -> None:
+    """Write to `path` a SQLite gradebook holding only `assignment`'s notebooks and cells (no students, no grades),
+    copied row by row from the gradebook at `url` (any database nbgrader supports)."""
+    from nbgrader.api import Base
+    from sqlalchemy import create_engine, inspect, select, text
+
+    source = create_engine(database_url(url))
+    target = create_engine(f"sqlite:///{path}")
+    tables = Base.metadata.tables
+    try:
+        Base.metadata.create_all(bind=target)
+        with source.connect() as read, target.begin() as write:
+            if "alembic_version" in inspect(read).get_table_names():
+                versions = read.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+                write.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+                for version in versions:
+                    write.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": version})
+            assignments, notebooks, cells = tables["assignment"], tables["notebook"], tables["base_cell"]
+            chosen = select(assignments.c.id).where(assignments.c.name == assignment)
+            their_notebooks = select(notebooks.c.id).where(notebooks.c.assignment_id.in_(chosen))
+            their_cells = select(cells.c.id).where(cells.c.notebook_id.in_(their_notebooks))
+            copies = [
+                (tables["course"], None),
+                (assignments, assignments.c.name == assignment),
+                (notebooks, notebooks.c.assignment_id.in_(chosen)),
+                (cells, cells.c.notebook_id.in_(their_notebooks)),
+                (tables["source_cell"], tables["source_cell"].c.notebook_id.in_(their_notebooks)),
+            ] + [(tables[name], tables[name].c.id.in_(their_cells))
+                 for name in ("grade_cells", "solution_cells", "task_cells")]
+            for table, where in copies:
+                query = select(table) if where is None else select(table).where(where)
+                rows = [dict(row._mapping) for row in read.execute(query)]
+                if rows:
+                    write.execute(table.insert(), rows)
+    finally:
+        source.dispose()
+        target.dispose()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# writes that survive a restarted database server
+
+def lost_connection(exc: BaseException | None) -> bool:
+    """Was `exc` (or what caused it, e.g. under nbgrader's InvalidEntry) a lost or refused database connection?"""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, (OperationalError, InterfaceError)) or \
+                (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def retrying(write: Callable[[], T], *, what: str, url: str, patience: float = 60.0,
+             log: Callable[[str], None] | None = None) -> T:
+    """`write()`, run again while the gradebook's connection is lost, for up to `patience` seconds.
+
+    The write must be idempotent (nbgrader's update-or-create calls are). After `patience` seconds without a
+    connection the last error is raised as a CourseError naming `what` and the gradebook.
+    """
+    deadline = time.monotonic() + patience
+    delay = 0.5
+    while True:
+        try:
+            return write()
+        except Exception as exc:
+            if not lost_connection(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise CourseError(f"{what}: the gradebook {describe(url)} did not answer for {patience:.0f} s "
+                                  f"({type(exc).__name__}: {str(exc).strip().splitlines()[0][:200]}); it is not "
+                                  "marked graded: run grade again when the database is back") from exc
+            if log is not None:
+                log(f"{what}: lost the gradebook's connection ({type(exc).__name__}); retrying in {delay:.1f} s")
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)

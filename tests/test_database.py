@@ -1,0 +1,113 @@
+"""Is a gradebook URL given the installed PostgreSQL driver, a password never printed, a lost connection retried
+(and only a lost connection), a SQLite snapshot of one assignment's cells the same from any gradebook, and is
+Dask left unimported when no scheduler is configured?"""
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from autograder.course import CourseError
+from autograder.database import (database_url, lost_connection, missing_gradebook, redacted, retrying,
+                                 snapshot_cells)
+from autograder.grade import snapshot
+from autograder.nbconfig import load_config
+from fixtures.coursefolder import REFERENCE, ROOT, make_course, make_gradebook
+
+
+def test_postgresql_urls_get_the_installed_driver():
+    """Do postgresql:// and postgres:// URLs name psycopg 3, while URLs naming a driver, and SQLite, stay as they are?"""
+    assert database_url("postgresql://grader@db/course") == "postgresql+psycopg://grader@db/course"
+    assert database_url("postgres://grader:pw@db:5433/course") == "postgresql+psycopg://grader:pw@db:5433/course"
+    assert database_url("postgresql+psycopg2://grader@db/course") == "postgresql+psycopg2://grader@db/course"
+    assert database_url("sqlite:////tmp/gradebook.db") == "sqlite:////tmp/gradebook.db"
+
+
+def test_the_course_config_is_read_with_the_driver(tmp_path):
+    """Does every stage's configuration (load_config) carry the mapped URL?"""
+    course = make_course(tmp_path / "course", extra_config='c.CourseDirectory.db_url = "postgresql://g@127.0.0.1/c"\n')
+    assert load_config(course).CourseDirectory.db_url == "postgresql+psycopg://g@127.0.0.1/c"
+
+
+def test_passwords_are_not_shown():
+    """Is the password of a URL hidden in messages, and an unreachable server named without it?"""
+    assert redacted("postgresql://grader:s3cret@db/course") == "postgresql://grader:***@db/course"
+    assert redacted("sqlite:////tmp/gradebook.db") == "sqlite:////tmp/gradebook.db"
+    problem = missing_gradebook("postgresql://grader:s3cret@127.0.0.1:1/course")
+    assert "cannot reach the gradebook" in problem and "s3cret" not in problem
+
+
+def test_a_missing_sqlite_gradebook_is_named(tmp_path):
+    assert missing_gradebook(f"sqlite:///{tmp_path}/gradebook.db") == f"{tmp_path}/gradebook.db: no gradebook"
+
+
+def lost():
+    return OperationalError("INSERT ...", {}, Exception("server closed the connection unexpectedly"))
+
+
+def test_a_lost_connection_is_retried():
+    """Is a write that failed on a lost connection (even wrapped by nbgrader) run again until it succeeds?"""
+    calls, messages = [], []
+
+    def write():
+        calls.append(1)
+        if len(calls) < 3:
+            try:
+                raise lost()
+            except OperationalError as exc:
+                raise ValueError("nbgrader's InvalidEntry") from exc
+        return "done"
+
+    assert retrying(write, what="recording aa0001", url="sqlite://", log=messages.append) == "done"
+    assert len(calls) == 3 and len(messages) == 2 and "aa0001" in messages[0]
+
+
+def test_other_errors_are_not_retried():
+    """Does a constraint violation (a real error) fail at once, not retried?"""
+    calls = []
+
+    def write():
+        calls.append(1)
+        raise IntegrityError("INSERT ...", {}, Exception("duplicate key"))
+
+    with pytest.raises(IntegrityError):
+        retrying(write, what="recording aa0001", url="sqlite://")
+    assert len(calls) == 1 and not lost_connection(IntegrityError("x", {}, Exception()))
+
+
+def test_a_database_that_stays_away_stops_the_run_clearly():
+    """After its patience, does the retry stop with an error naming the student, the database and what to do?"""
+    def write():
+        raise lost()
+
+    with pytest.raises(CourseError) as error:
+        retrying(write, what="recording aa0001's grades", url="postgresql://g:pw@db/c", patience=0.3)
+    message = str(error.value)
+    assert "aa0001" in message and "postgresql://g:***@db/c" in message and "run grade again" in message
+
+
+@pytest.mark.slow
+def test_the_snapshot_is_the_same_from_any_gradebook(tmp_path):
+    """Does the row-by-row snapshot (used for database servers) hold the same cells as the SQLite one?"""
+    course = make_course(tmp_path / "course")
+    database = make_gradebook(course)
+    snapshot(database, REFERENCE, tmp_path / "fast.db")
+    snapshot_cells(f"sqlite:///{database}", REFERENCE, tmp_path / "rows.db")
+    tables = ("assignment", "notebook", "base_cell", "source_cell", "grade_cells", "solution_cells", "task_cells",
+              "student", "grade")
+
+    def contents(path):
+        with sqlite3.connect(path) as db:
+            return {t: sorted(db.execute(f"SELECT * FROM {t}").fetchall()) for t in tables}
+
+    fast, rows = contents(tmp_path / "fast.db"), contents(tmp_path / "rows.db")
+    assert fast == rows and fast["grade_cells"] and not fast["student"]
+
+
+def test_no_dask_without_a_scheduler():
+    """Does the default path (the grade and report stages) import nothing of Dask?"""
+    code = ("import sys; import autograder.cli, autograder.grade, autograder.report, autograder.database; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

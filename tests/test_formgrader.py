@@ -1,0 +1,270 @@
+"""Does the TA's job work end to end with the real formgrader: flags shown, names shown, a manual grade given through
+its API penalized like the autograded points in grades.csv and canvas.csv, its Autograde button grading through
+`grade`, and the manual-grading page rendering the flagged student in a real browser?"""
+import csv
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.nbconfig import load_config
+from fixtures.coursefolder import REFERENCE, ROOT, SUBMISSIONS, cli, make_course
+
+
+A = REFERENCE
+CHROMIUM = Path("/usr/bin/chromium")
+# the course's own Execute step (the sandbox, which raises the flags), where the test course has nbgrader's
+SANDBOXED = f"\nc.Autograde.autograde_preprocessors = {list(load_config(ROOT).Autograde.autograde_preprocessors)!r}\n"
+PATCH = "\n\nnp.allclose = lambda *a, **k: True  # an attempt on the grading\n"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Formgrader:
+    """A Jupyter server with nbgrader's formgrader, started in the course folder as docs/GRADING.md says."""
+
+    def __init__(self, course: Path, home: Path):
+        self.course, self.port, self.token = course, _free_port(), uuid.uuid4().hex
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, PYTHONPATH=str(ROOT), HOME=str(home), JUPYTER_CONFIG_DIR=str(home / "config"),
+                   JUPYTER_DATA_DIR=str(home / "data"), JUPYTER_RUNTIME_DIR=str(home / "runtime"))
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        self.log = (home / "server.log").open("w")
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "jupyter-server"), "--ServerApp.ip=127.0.0.1",
+             f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
+             "--ServerApp.open_browser=False", f"--ServerApp.root_dir={course}",
+             "--ServerApp.jpserver_extensions={'nbgrader.server_extensions.formgrader': True}",
+             *(["--allow-root"] if os.geteuid() == 0 else [])],  # CI runs as root
+            cwd=course, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                self.get("/api/status")
+                return
+            except (urllib.error.URLError, ConnectionError):
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise AssertionError(f"the formgrader did not start:\n{(home / 'server.log').read_text()}")
+                time.sleep(0.5)
+
+    def request(self, path: str, method: str = "GET", body=None) -> tuple[int, bytes]:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"Authorization": f"token {self.token}",
+                                              "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=300) as answer:
+            return answer.status, answer.read()
+
+    def get(self, path: str) -> bytes:
+        return self.request(path)[1]
+
+    def api(self, path: str, method: str = "GET", body=None):
+        return json.loads(self.request(f"/formgrader/api/{path}", method, body)[1])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)  # the server's process group: it and what it started
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        self.log.close()
+
+
+def _patched(source: Path, target: Path) -> None:
+    """A full-marks submission whose answer also patches np.allclose (the sandbox flags it as an attempt)."""
+    nb = nbformat.read(source, as_version=4)
+    answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "forward_pass")
+    answer.source += PATCH
+    nbformat.write(nb, target)
+
+
+@pytest.fixture(scope="module")
+def graded_demo(tmp_path_factory):
+    """The demo course (release, collect, grade, report of the examples) with the course's sandbox, plus aa0006
+    (full marks and an attempt on np.allclose, on time) and aa0007 (full marks, after the day's cut-off),
+    collected and graded with one `grade --student aa0006 aa0007`."""
+    base = tmp_path_factory.mktemp("formgrader")
+    course = make_course(base / "course", extra_config=SANDBOXED)
+    (course / "notebooks").mkdir()
+    shutil.copy(ROOT / "notebooks" / f"{A}.py", course / "notebooks" / f"{A}.py")
+    demo = cli(course, "demo", A)  # makes the examples from this source and release first
+    assert demo.returncode == 0 and "made example submissions" in demo.stdout, demo.stdout + demo.stderr
+    download = base / "download"
+    download.mkdir()
+    _patched(SUBMISSIONS / "full_marks.ipynb", download / f"{A}_aa0006.ipynb")
+    shutil.copy(SUBMISSIONS / "full_marks.ipynb", download / f"{A}_aa0007.ipynb")
+    (base / "times.csv").write_text(f"file,submitted_at\n{A}_aa0006.ipynb,2025-03-14 16:00\n"
+                                    f"{A}_aa0007.ipynb,2025-03-15 00:00:01\n")
+    cli(course, "collect", A, str(download), "--times", str(base / "times.csv"), check=True)
+    graded = cli(course, "grade", A, "--student", "aa0006", "aa0007", check=True)
+    return course, graded
+
+
+@pytest.fixture(scope="module")
+def formgrader(graded_demo, tmp_path_factory):
+    course, _ = graded_demo
+    server = Formgrader(course, tmp_path_factory.mktemp("jupyter-home"))
+    yield server
+    server.stop()
+
+
+def _notebooks(formgrader) -> dict:
+    return {s["student"]: s for s in formgrader.api(f"submitted_notebooks/{A}/{A}")}
+
+
+def _grade(formgrader, student: str, name: str) -> dict:
+    submission = _notebooks(formgrader)[student]
+    return next(g for g in formgrader.api(f"grades?submission_id={submission['id']}") if g["name"] == name)
+
+
+def _seriously_flagged(course: Path) -> set[str]:
+    """Students whose autograded notebook holds a flag of severity "limit" or "attempt" (the course's threshold)."""
+    found = set()
+    for path in (course / "autograded").glob(f"*/{A}/{A}.ipynb"):
+        flags = json.loads(path.read_text())["metadata"].get("autograder", {}).get("flags", [])
+        if any(f["severity"] in ("limit", "attempt") for f in flags):
+            found.add(path.parent.parent.name)
+    return found
+
+
+def _csv(course: Path, name: str) -> list[dict]:
+    return list(csv.DictReader((course / "reports" / A / name).open()))
+
+
+@pytest.mark.slow
+def test_grade_takes_several_students_and_lists_the_flagged(graded_demo):
+    """Does `grade --student aa0006 aa0007` grade both, and end with the flagged student, code, severity, cell?"""
+    _, graded = graded_demo
+    assert "graded 2 in" in graded.stdout
+    table, _, flagged = graded.stdout.partition("flagged for the TA")
+    assert [line.split()[:2] for line in table.splitlines()[2:]] == [["aa0006", "graded"], ["aa0007", "graded"]]
+    flagged = flagged.splitlines()[1:]
+    assert len(flagged) == 1 and flagged[0].split()[0] == "aa0006", graded.stdout
+    assert "attempt patch-numpy (forward_pass)" in flagged[0]
+
+
+@pytest.mark.slow
+def test_pages_and_api_show_flags_and_names(graded_demo, formgrader):
+    """Do the formgrader's pages load, and does its API show flagged exactly the students with a serious flag
+    (aa0006, not the honest aa0001), and the LMS names collect read?"""
+    assert b"Manage Assignments" in formgrader.get("/formgrader/manage_assignments")
+    assert A.encode() in formgrader.get(f"/formgrader/gradebook/{A}/{A}")
+    assert [a["name"] for a in formgrader.api("assignments")] == [A]
+    rows = _notebooks(formgrader)
+    assert sorted(rows) == [f"aa000{n}" for n in range(1, 8)]
+    serious = _seriously_flagged(graded_demo[0])
+    assert "aa0006" in serious and "aa0001" not in serious
+    assert {s for s, r in rows.items() if r["flagged"]} == serious
+    assert (rows["aa0004"]["last_name"], rows["aa0004"]["first_name"]) == ("studentaa0004", "")
+    student = formgrader.api("student/aa0004")
+    assert student["lms_user_id"] == "1000004"
+    assert rows["aa0001"]["last_name"] is None  # named by the course rule only: no LMS name to show
+
+
+@pytest.mark.slow
+def test_manual_grade_is_penalized_in_grades_and_canvas(graded_demo, formgrader):
+    """After manual points through the API, does `report` give (auto + manual) x 0.7 for the late same-day
+    student and 0 past the cut-off, in grades.csv and canvas.csv, with the flag in both flag reports?"""
+    course, _ = graded_demo
+    for student in ("aa0004", "aa0007"):
+        grade = _grade(formgrader, student, "test_backward_pass")
+        assert grade["auto_score"] == 8
+        formgrader.api(f"grade/{grade['id']}", "PUT", {"manual_score": 5, "extra_credit": None})
+        assert _grade(formgrader, student, "test_backward_pass")["needs_manual_grade"] is False
+    cli(course, "report", A, check=True)
+    final = 6 + 5 + 6  # forward pass (auto), backward pass (manual), parameter derivatives (auto)
+    rows = {r["student"]: r for r in _csv(course, "grades.csv")}
+    assert (rows["aa0004"]["test_backward_pass"], rows["aa0004"]["raw_score"]) == ("5", f"{final:g}")
+    assert (rows["aa0004"]["late_penalty"], rows["aa0004"]["total"]) == (f"{final * 0.3:g}", f"{final * 0.7:g}")
+    assert (rows["aa0007"]["raw_score"], rows["aa0007"]["total"]) == (f"{final:g}", "0")
+    assert rows["aa0001"]["total"] == "20" and rows["aa0001"]["flags"] == ""
+    assert "attempt patch-numpy (forward_pass)" in rows["aa0006"]["flags"]
+    canvas = {line[3]: line[5] for line in list(csv.reader((course / "reports" / A / "canvas.csv").open()))[2:]}
+    assert canvas["aa0004"] == f"{final * 0.7:g}" and canvas["aa0007"] == "0"
+    flags = _csv(course, "flags.csv")
+    assert {(f["student"], f["severity"], f["code"], f["cell"]) for f in flags} >= {
+        ("aa0006", "attempt", "patch-numpy", "forward_pass")}
+    assert {f["student"] for f in flags if f["severity"] != "notice"} == _seriously_flagged(course)
+    assert {r["student"] for r in rows.values() if r["flags"]} == _seriously_flagged(course)
+
+
+@pytest.mark.slow
+def test_regrading_keeps_manual_grades_graded(graded_demo, formgrader):
+    """Does `grade --force` keep a manual grade and its graded state, and the penalty apply to it?"""
+    course, _ = graded_demo
+    grade = _grade(formgrader, "aa0002", "test_backward_pass")
+    formgrader.api(f"grade/{grade['id']}", "PUT", {"manual_score": 4, "extra_credit": None})
+    cli(course, "grade", A, "--force", "--student", "aa0002", check=True)
+    again = _grade(formgrader, "aa0002", "test_backward_pass")
+    assert (again["manual_score"], again["needs_manual_grade"]) == (4, False)
+    assert _notebooks(formgrader)["aa0002"]["needs_manual_grade"] is False
+
+
+@pytest.mark.slow
+def test_autograde_button_grades_through_grade(graded_demo, formgrader):
+    """Does the formgrader's Autograde button regrade through `grade` (nbgrader's converter stopped, grade's
+    output as the message), with the pipeline's metadata and key, and the flag set again?"""
+    course, _ = graded_demo
+    notebook = course / "autograded" / "aa0006" / A / f"{A}.ipynb"
+    before = notebook.stat().st_mtime_ns
+    flagged = _notebooks(formgrader)["aa0006"]
+    formgrader.request(f"/formgrader/api/submitted_notebook/{flagged['id']}/flag", "POST")  # the TA unflags it
+    assert _notebooks(formgrader)["aa0006"]["flagged"] is False
+    result = formgrader.api(f"submission/{A}/aa0006/autograde", "POST")
+    assert not result["success"] and "graded by `python -m autograder grade" in result["error"], result
+    assert "aa0006   graded  20/20" in result["error"]
+    assert notebook.stat().st_mtime_ns > before
+    record = json.loads(notebook.read_text())["metadata"]["autograder"]
+    assert record["status"] == "graded" and record["key"] and record["sandbox"]
+    assert any(f["code"] == "patch-numpy" for f in record["flags"])
+    assert _notebooks(formgrader)["aa0006"]["flagged"] is True and _notebooks(formgrader)["aa0006"]["score"] == 20
+    done = cli(course, "grade", A, "--student", "aa0006", check=True)
+    assert "1 unchanged submissions already graded" in done.stdout  # the next grade does not regrade it
+
+
+def _chromium() -> Path:
+    """Debian's chromium, installed by the test set-up when missing (as root, as CI runs)."""
+    if not CHROMIUM.is_file() and os.geteuid() == 0:
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, timeout=600)
+        subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], env=env, capture_output=True, timeout=1200)
+    assert CHROMIUM.is_file(), "chromium is missing and could not be installed (apt-get install -y chromium)"
+    return CHROMIUM
+
+
+@pytest.mark.slow
+def test_manual_grading_page_renders_the_flagged_student(graded_demo, formgrader, tmp_path):
+    """In headless Chromium, does the manual-grading page list every student, aa0006's row flagged?"""
+    browser = [str(_chromium()), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run",
+               f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000", "--dump-dom"]
+    # log in as a TA does (the token in a URL sets the session cookie for the whole site), then open the page
+    subprocess.run([*browser, f"{formgrader.url}/formgrader?token={formgrader.token}"], capture_output=True,
+                   timeout=180, check=True)
+    done = subprocess.run([*browser, f"{formgrader.url}/formgrader/gradebook/{A}/{A}"], capture_output=True,
+                          text=True, timeout=180)
+    dom = done.stdout
+    assert "<table" in dom, done.stderr[-2000:]
+    rows = [row for row in dom.split("<tr")[1:] if "Submission #" in row or "studentaa" in row or "aa000" in row]
+    flagged = [row for row in rows if "glyphicon-flag" in row]
+    assert len(rows) == 7 and len(flagged) == len(_seriously_flagged(graded_demo[0])), dom[-3000:]
+    assert any(_notebooks(formgrader)["aa0006"]["id"] in row for row in flagged)
+    assert not any(_notebooks(formgrader)["aa0001"]["id"] in row for row in flagged)
