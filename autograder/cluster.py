@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .course import CourseError, release_notebook, source_notebook
-from .grade import Outcome, Task, _Grader, _Settings
+from .grade import Outcome, Task, _Grader, _Settings, unreadable
 from .readnotebook import NotebookFileError, read_bytes
 
 KEPT = 2  # assignment snapshots a worker keeps ready (each holds a zygote and a spare kernel)
@@ -238,10 +238,7 @@ class DaskPool:
             try:  # read here as a local worker reads it (a link, FIFO, device or oversized file is refused)
                 data = read_bytes(task.notebook)
             except NotebookFileError as exc:
-                unsafe = exc.code in ("unsafe-file", "oversized-notebook")
-                refused.append(Outcome(task.student, "refused" if unsafe else "unreadable",
-                                       f"{task.student}: {task.notebook.name} {exc.problem}",
-                                       flag=exc.code if unsafe else ""))
+                refused.append(unreadable(task, exc))
                 continue
             shipped = Task(task.student, task.notebook, prestart=True, data=data)
             key = f"autograder-{self.assignment}-{task.student}-{token}"

@@ -165,6 +165,15 @@ class Outcome:
     flag: str = ""                # the flag code of a file refused before it was run (unsafe-file ...)
 
 
+def unreadable(task: Task, exc: NotebookFileError, seconds: float = 0.0) -> Outcome:
+    """The outcome of a submission the reader refused: `refused` (flagged) for a link, FIFO, device or a file over
+    the size limit, else `unreadable`; the detail names the student and the file."""
+    refused = exc.code in ("unsafe-file", "oversized-notebook")
+    return Outcome(task.student, "refused" if refused else "unreadable",
+                   f"{task.student}: {task.notebook.name} {exc.problem}", seconds=seconds,
+                   flag=exc.code if refused else "")
+
+
 @dataclass(frozen=True)
 class Graded:
     """One submission's result, as recorded in the gradebook."""
@@ -478,10 +487,7 @@ class _Grader:
             data = task.data if task.data is not None else read_bytes(task.notebook)
             nb = parse_notebook(data, where=f"{task.student}: {task.notebook.name}")
         except NotebookFileError as exc:
-            refused = exc.code in ("unsafe-file", "oversized-notebook")
-            return Outcome(task.student, "refused" if refused else "unreadable",
-                           f"{task.student}: {task.notebook.name} {exc.problem}", seconds=time.monotonic() - start,
-                           flag=exc.code if refused else "")
+            return unreadable(task, exc, seconds=time.monotonic() - start)
         resources["nbgrader"]["submission"] = data  # what the Execute step's checks compare with the gradebook
         try:
             for pp in self.sanitize + self.before:
