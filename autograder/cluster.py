@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .course import CourseError, release_notebook, source_notebook
-from .grade import Outcome, Task, _Grader, _Settings, unreadable
+from .grade import Outcome, Task, _Grader, _Settings, data_files, unreadable
 from .readnotebook import NotebookFileError, read_bytes
 
 KEPT = 2  # assignment snapshots a worker keeps ready (each holds a zygote and a spare kernel)
@@ -58,9 +58,7 @@ class WorkerSetupError(RuntimeError):
 def make_snapshot(settings: _Settings) -> Snapshot:
     root, assignment = settings.root, settings.assignment
     source = source_notebook(root, assignment).parent
-    files = tuple((p.relative_to(source).as_posix(), p.read_bytes()) for p in sorted(source.rglob("*"))
-                  if p.is_file() and p.suffix != ".ipynb"
-                  and not any(part.startswith(".") for part in p.relative_to(source).parts))
+    files = tuple((p.relative_to(source).as_posix(), p.read_bytes()) for p in data_files(root, assignment))
     config = (root / "nbgrader_config.py").read_text()
     release = release_notebook(root, assignment).read_bytes()
     cells = settings.snapshot.read_bytes()

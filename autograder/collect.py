@@ -290,6 +290,16 @@ def _timestamp_text(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
 
 
+def collect_record(root: Path, student: str, assignment: str) -> dict:
+    """What collect wrote of the student's collected notebook (collect.json): file, sha256, time, LMS name and user
+    id, ...; {} when nothing was collected or the record cannot be read."""
+    try:
+        data = json.loads((root / "submitted" / student / assignment / INFO_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def _existing(folder: Path) -> tuple[str, datetime | None]:
     """sha256 and time of the notebook already collected in `folder` ('' when none)."""
     info = folder / INFO_FILE
@@ -423,11 +433,7 @@ def _one_identity_per_student(root: Path, assignment: str, kept: list) -> tuple[
             users_by_id.setdefault(name.student, {}).setdefault(name.lms_user_id, file.label)
             ids_by_user.setdefault(name.lms_user_id, set()).add(name.student)
     for student in list(users_by_id):  # what an earlier run collected for the same id
-        info = root / "submitted" / student / assignment / INFO_FILE
-        try:
-            earlier = json.loads(info.read_text()) if info.is_file() else {}
-        except (OSError, ValueError):
-            earlier = {}
+        earlier = collect_record(root, student, assignment)
         if earlier.get("lms_user_id"):
             users_by_id[student].setdefault(str(earlier["lms_user_id"]),
                                             f"{earlier.get('file', '?')} (collected before)")

@@ -16,7 +16,6 @@
 """
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -72,11 +71,9 @@ def _has_gradebook(config) -> bool:
 
 def lms_identity(root: Path, student: str, assignment: str) -> dict:
     """What collect.json says of the student's LMS identity: {'lms_name': ..., 'lms_user_id': ...} (empty: none)."""
-    info = root / "submitted" / student / assignment / "collect.json"
-    try:
-        data = json.loads(info.read_text())
-    except (OSError, ValueError):
-        return {}
+    from .collect import collect_record
+
+    data = collect_record(root, student, assignment)
     return {k: str(data[k]) for k in ("lms_name", "lms_user_id") if data.get(k)}
 
 

@@ -231,6 +231,14 @@ def require_gradebook(config, assignment: str) -> None:
         raise CourseError(f"{problem}; run `python -m autograder release {assignment}` first")
 
 
+def data_files(root: Path, assignment: str) -> list[Path]:
+    """The files of source/<assignment>/ a notebook runs beside (as nbgrader copies them): no notebooks, nothing
+    hidden."""
+    source = source_notebook(root, assignment).parent
+    return sorted(p for p in source.rglob("*") if p.is_file() and p.suffix != ".ipynb"
+                  and not any(part.startswith(".") for part in p.relative_to(source).parts))
+
+
 def submitted_notebook(root: Path, student: str, assignment: str) -> Path:
     return root / "submitted" / student / assignment / f"{assignment}.ipynb"
 
@@ -440,8 +448,7 @@ class _Grader:
         self.settings = GradeSubmissions(config=self.config)
         self.release = nbformat.read(release_notebook(self.root, self.assignment), as_version=4)
         self.source_dir = source_notebook(self.root, self.assignment).parent
-        self.data_files = [p for p in self.source_dir.rglob("*") if p.is_file() and p.suffix != ".ipynb"
-                           and not any(part.startswith(".") for part in p.relative_to(self.source_dir).parts)]
+        self.data_files = data_files(self.root, self.assignment)
         sanitize, autograde, _ = pipelines(self.config)
         self.sanitize = [cls(config=self.config) for cls in sanitize]
         executes = [cls for cls in autograde if issubclass(cls, Execute)]
@@ -831,12 +838,10 @@ class _Recorder:
     def student_info(self, student: str) -> tuple[dict, object]:
         from nbgrader.utils import parse_utc
 
+        from .formgrader import lms_identity
+
         folder = submitted_notebook(self.root, student, self.assignment).parent
-        info = {}
-        if (folder / "collect.json").is_file():
-            data = json.loads((folder / "collect.json").read_text())
-            if data.get("lms_user_id"):
-                info["lms_user_id"] = data["lms_user_id"]
+        info = {k: v for k, v in lms_identity(self.root, student, self.assignment).items() if k == "lms_user_id"}
         stamp = folder / "timestamp.txt"
         when = stamp.read_text().strip() if stamp.is_file() else ""
         return info, parse_utc(when) if when else None
@@ -937,19 +942,16 @@ def grade(*, root: Path, assignment: str, workers: int | None = None, force: boo
         else:
             snapshot_cells(config.CourseDirectory.db_url, assignment, snapshot_dir / "cells.db")
         worker_settings = _Settings(root, assignment, snapshot_dir / "cells.db")
-        if likely and not scheduler:  # the server imports nbgrader and the workers start their first kernels meanwhile
+        if likely:  # the workers (local: the server imports nbgrader; or the cluster's) get ready meanwhile
             import threading
 
-            starter = threading.Thread(target=lambda: starting.append(  # its hang limit is set before any task
-                _Pool(max(1, min(cores, len(likely))), worker_settings, None)), daemon=True)
-            starter.start()
-        elif likely:  # the cluster's workers prepare the assignment meanwhile
-            import threading
+            if scheduler:
+                from .cluster import start_cluster_pool
 
-            from .cluster import start_cluster_pool
-
-            starter = threading.Thread(target=start_cluster_pool, args=(scheduler, worker_settings, starting),
-                                       daemon=True)
+                start = lambda: start_cluster_pool(scheduler, worker_settings, starting)  # noqa: E731
+            else:  # its hang limit is set before any task
+                start = lambda: starting.append(_Pool(max(1, min(cores, len(likely))), worker_settings, None))  # noqa: E731
+            starter = threading.Thread(target=start, daemon=True)
             starter.start()
 
         from nbgrader.api import Gradebook, MissingEntry
@@ -971,17 +973,15 @@ def grade(*, root: Path, assignment: str, workers: int | None = None, force: boo
         skipped = [s for s in chosen if s not in todo]
         recorder = _Recorder(root, assignment, config, settings)
         limit = hang_limit(config, settings)
-        if likely and not scheduler:
+        if likely:
             starter.join()
             if not starting:
                 raise CourseError("the grading workers could not be started (see the error above)")
-            pool = starting[0]
-            pool.hang_limit = limit
-        elif likely:
-            starter.join()
             if isinstance(starting[0], BaseException):
                 raise starting.pop()
             pool = starting[0]
+            if not scheduler:
+                pool.hang_limit = limit
         if deadline_changed and skipped:
             recorder.reapply_late_penalties(skipped)
         if todo:

@@ -19,7 +19,6 @@ after `grade` is penalized too. It also fills the gradebook's empty student name
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from traitlets.config import LoggingConfigurable
 from .course import CourseError, check_assignment, source_notebook
 from .grade import Graded, collected_students, grading_record, require_gradebook, scores
 from .database import describe
-from .formgrader import describe_flags
+from .formgrader import describe_flags, lms_identity
 from .nbconfig import load_config, nbgrader_api
 
 
@@ -103,8 +102,7 @@ def _rows(root: Path, assignment: str, config) -> tuple[list[Row], list[str], di
                     questions[g.name] = None if g.auto_score is None and g.manual_score is None else float(g.score)
                     max_points[g.name] = float(g.max_score)
             record = grading_record(root, submission.student.id, assignment)
-            info_file = root / "submitted" / submission.student.id / assignment / "collect.json"
-            info = json.loads(info_file.read_text()) if info_file.is_file() else {}
+            info = lms_identity(root, submission.student.id, assignment)
             penalty = float(submission.late_submission_penalty or 0.0)
             rows.append(Row(submission.student.id, questions, float(submission.score), penalty,
                             max(0.0, float(submission.score) - penalty), float(submission.max_score),

@@ -34,7 +34,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Dict, Enum, Float, Integer, List, Unicode
 
-from ..readnotebook import NotebookFileError, parse_json, read_bytes, unsafe_entries
+from ..readnotebook import MAX_NOTEBOOK_BYTES, NotebookFileError, parse_json, read_bytes, unsafe_entries
 from ..sandbox.isolation import Limits, Sandbox, SandboxError, SandboxKernelManager, descendants
 from ..sandbox.remote import Remote
 from ..sandbox.scan import ATTEMPT, LIMIT, NOTICE, Flag, printable, scan_cell
@@ -145,7 +145,7 @@ class SandboxedExecute(Execute):
         1 << 20, help="A cell whose source is longer (in characters) is not run."
     ).tag(config=True)
     notebook_size_limit = Integer(
-        50 << 20, help="A submitted notebook file larger than this (bytes) is flagged and not inspected."
+        MAX_NOTEBOOK_BYTES, help="A submitted notebook file larger than this (bytes) is flagged and not inspected."
     ).tag(config=True)
     network = Bool(
         False, help="Give the kernel network access (False: a network namespace without interfaces)."

@@ -69,14 +69,18 @@ class SanitizeHTML(_NbconvertSanitizeHTML):
 
     def preprocess_cell(self, cell, resources, cell_index):
         if cell.cell_type == "code":
-            active = any(isinstance(o.get("data"), dict) and (
-                any(k in o["data"] for k in SCRIPT_TYPES) or
-                any(isinstance(v, str) and ACTIVE.search(v) for k, v in o["data"].items()
-                    if k in self.sanitized_output_types)) for o in cell.outputs)
-            if active:
+            if any(map(self._active_output, cell.outputs)):
                 self._active.append(cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {cell_index}")
             cell.outputs = self.sanitize_code_outputs(cell.outputs)
         return cell, resources
+
+    def _active_output(self, output) -> bool:
+        """Does `output` carry a script type, or HTML/markdown with scripts, handlers or frames?"""
+        data = output.get("data")
+        if not isinstance(data, dict):
+            return False
+        return any(k in data for k in SCRIPT_TYPES) or any(
+            isinstance(data.get(k), str) and ACTIVE.search(data[k]) for k in self.sanitized_output_types)
 
     def sanitize_html_tags(self, html_str):
         return clean_html(html_str)

@@ -185,13 +185,17 @@ def run_test_cell(*, source: str, grade_id: str, remote: Remote, pinned: dict, m
                               max_output=max_output, begin_timeout=begin_timeout, start=start, watchdog=watchdog)
     except GraderTimeout:  # raised (once) outside the test code itself, e.g. while handling its error
         watchdog.disarm()
-        remote.aborted = remote.aborted or GRADER_OVERTIME
-        remote.flag("timeout", remote.aborted)
-        where = f"test cell {grade_id}, evaluated by the grader"
-        return TestOutcome([error_output("SandboxError", remote.aborted, where)], True, time.monotonic() - start,
-                           remote.requests, remote.aborted)
+        return TestOutcome([_overtime(remote, grade_id)], True, time.monotonic() - start, remote.requests,
+                           remote.aborted)
     finally:
         watchdog.disarm()
+
+
+def _overtime(remote: Remote, grade_id: str) -> NotebookNode:
+    """The test cell's error output when the grader's part of it ran over its limit (flagged `timeout`)."""
+    remote.aborted = remote.aborted or GRADER_OVERTIME
+    remote.flag("timeout", remote.aborted)
+    return error_output("SandboxError", remote.aborted, f"test cell {grade_id}, evaluated by the grader")
 
 
 def _run_test_cell(*, source, grade_id, remote, pinned, max_output, begin_timeout, start, watchdog) -> TestOutcome:
@@ -224,25 +228,20 @@ def _run_test_cell(*, source, grade_id, remote, pinned, max_output, begin_timeou
                 remote.mark_pushed(name, namespace[name])
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             exec(code, namespace)
-        watchdog.disarm()
     except GraderTimeout:
-        watchdog.disarm()
         failed = True
-        remote.aborted = remote.aborted or GRADER_OVERTIME
-        remote.flag("timeout", remote.aborted)
-        outputs.append(error_output("SandboxError", remote.aborted, where))
+        outputs.append(_overtime(remote, grade_id))
     except SandboxAbort as exc:
-        watchdog.disarm()
         failed = True
         outputs.append(error_output("SandboxError", str(exc), where))
     except BaseException as exc:  # noqa: BLE001 - the test's own verdict: an error output, as nbgrader reads it
-        watchdog.disarm()
         failed = True
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             exc = RuntimeError(f"{type(exc).__name__} during the test")
         notes_text = getattr(exc, "__notes__", ())
         outputs.append(error_output(type(exc).__name__, str(exc), where, notes_text))
     finally:
+        watchdog.disarm()  # the test code is over: the grader's own bookkeeping below is not interrupted
         setnames = {} if remote.aborted else {n: namespace[n] for n in remote.tracked if n in namespace}
         remote.end(setnames=setnames)
         remote.namespace = None
