@@ -93,6 +93,13 @@ c.GenerateFeedback.preprocessors = [
 ]
 c.ReportGrades.canvas_columns = {}  # e.g. {"lab7_optimizers": "Lab 7 (123456)"}: the column name Canvas exports
 
+# Similarity report (`python -m autograder similarity <a>`): a question counts against a pair when at least
+# `threshold` of one student's own work there (not the release, the model answer or what more than `common`
+# submissions share) is in the other's answer; the pair is flagged when those questions share `min_tokens` code
+# tokens (`min_words` words of written answers) of their own. The defaults (threshold 0.75, min_tokens 40,
+# min_words 20, top 20) are measured in autograder/similarity.py; to change one, e.g.:
+# c.SimilarityReport.top = 50
+
 # Grading safety ------------------------------------------------------------------------------------------------
 # Student code runs in a sandboxed kernel (private root without the course folder, no network, own PID space, an
 # unprivileged uid, rlimits, per-cell and per-notebook time limits, an output cap); test cells run in the grader

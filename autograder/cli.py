@@ -92,6 +92,22 @@ def _report(args, root):
         print(f"wrote {path.relative_to(root)}")
     if done.feedback:
         print(f"wrote {len(done.feedback)} feedback pages in feedback/<student>/{args.assignment}/")
+    if done.similarity:
+        print(done.similarity)
+
+
+def _similarity(args, root):
+    from .similarity import pair_lines, similarity
+
+    done = similarity(root=root, assignment=args.assignment)
+    for line in done.skipped:
+        print(f"skipped {line}")
+    print(f"{len(done.students)} graded submissions compared on {len(done.questions)} answer cells in "
+          f"{done.seconds:.1f} s; {len(done.flagged)} pair{'s' if len(done.flagged) != 1 else ''} flagged"
+          + (":" if done.flagged else ""))
+    for line in pair_lines(done):
+        print(f"  {line}")
+    print(f"wrote {done.csv.relative_to(root)}\nwrote {done.html.relative_to(root)}")
 
 
 def _demo(args, root):
@@ -158,7 +174,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-feedback", action="store_true", help="skip the per-student feedback pages")
     p.set_defaults(run=_report)
 
-    p = stages.add_parser("demo", help="release, collect, grade and report the example submissions in examples/")
+    p = stages.add_parser("similarity", help="answers copied between students: pairs of graded submissions with "
+                                             "alike answer cells, for the TA to review")
+    p.add_argument("assignment")
+    p.set_defaults(run=_similarity)
+
+    p = stages.add_parser("demo", help="release, collect, grade, report and compare the example submissions in "
+                                       "examples/")
     p.add_argument("assignments", nargs="*", help="assignment ids (default: all in source/)")
     p.add_argument("--workers", type=int, help="worker processes (default: cores)")
     p.set_defaults(run=_demo)

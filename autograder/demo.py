@@ -1,10 +1,10 @@
-"""demo: the whole job on the example submissions: release, collect, grade, report, and the score table.
+"""demo: the whole job on the example submissions: release, collect, grade, report, similarity, and the score table.
 
 For each assignment in source/ (or those named): release it (nbgrader generate_assignment, Colab badge, leak
 check; this creates gradebook.db), collect examples/submissions/<a>/ (generated first if the assignment has
-none), grade it into gradebook.db, and write its reports. Re-running skips what is already graded. One
-assignment that fails does not stop the others; the exit code says whether every example got its expected
-outcome.
+none), grade it into gradebook.db, write its reports, and run the similarity report, which must flag the planted
+copy (zz9999 copied aa0004) and no other pair. Re-running skips what is already graded. One assignment that fails
+does not stop the others; the exit code says whether every example got its expected outcome.
 """
 from __future__ import annotations
 
@@ -28,9 +28,10 @@ def _autograded_points(root: Path, assignment: str) -> float:
 def _one(root: Path, assignment: str, workers: int | None, out: Callable[[str], None]) -> list[str]:
     """Collect, grade and report one assignment's examples; print its table; return what was unexpected."""
     from .collect import collect
-    from .examples import EXPECTED, KINDS, TIMES_FILE, examples_folder, generate_examples
+    from .examples import COPIED, EXPECTED, KINDS, TIMES_FILE, examples_folder, generate_examples
     from .grade import grade, scores
     from .report import flag_lines, report
+    from .similarity import pair_lines, similarity
 
     folder = examples_folder(root, assignment)
     if not folder.is_dir():
@@ -59,7 +60,8 @@ def _one(root: Path, assignment: str, workers: int | None, out: Callable[[str], 
                       f"-{g.late_penalty:g}" if g.late_penalty else "", f"{g.total:g}",
                       str(len(g.repairs)) if g.repairs else "", EXPECTED[kind]))
         ok = {"full": g.total == full, "partial": 0 < g.total < full, "blank": g.total == 0,
-              "late": g.late_penalty > 0 and g.total < full, "damaged": g.total == full and bool(g.repairs)}[kind]
+              "late": g.late_penalty > 0 and g.total < full, "damaged": g.total == full and bool(g.repairs),
+              "copy": g.total == full}[kind]
         if not ok:
             surprises.append(f"{assignment}/{student} ({kind}): {g.status}, {g.total:g}/{full:g} {g.detail}")
     misnamed = [r for r in collection.rejected if r.reason == "bad name"]
@@ -73,6 +75,14 @@ def _one(root: Path, assignment: str, workers: int | None, out: Callable[[str], 
     if flagged:
         out("flagged for the TA (shown in the formgrader's 'Flagged?' column; all flags in "
             f"{written.grades_csv.parent.relative_to(root)}/flags.csv):\n  " + "\n  ".join(flagged))
+    alike = similarity(root=root, assignment=assignment)
+    out(f"similarity: {len(alike.students)} submissions compared, {len(alike.flagged)} pair"
+        f"{'s' if len(alike.flagged) != 1 else ''} flagged (expected: {COPIED[1]} copied {COPIED[0]}); "
+        f"{alike.html.relative_to(root)}" + "".join(f"\n  {line}" for line in pair_lines(alike)))
+    found = {p.students for p in alike.flagged}
+    if found != {tuple(sorted(COPIED))}:
+        surprises.append(f"{assignment}: similarity flagged {sorted(found) or 'no pair'}, expected only "
+                         f"{tuple(sorted(COPIED))}")
     return surprises
 
 

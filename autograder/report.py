@@ -9,7 +9,9 @@ Writes into reports/<assignment>/:
   histograms.png  per-question score histograms and the totals
 and per-student feedback with nbgrader's GenerateFeedback into feedback/<student>/<assignment>/ (hidden tests
 cleared by ClearHiddenTests, tracebacks reduced to messages by HideTracebacks; see nbgrader_config.py). The
-feedback is checked for hidden-test lines before the report returns.
+feedback is checked for hidden-test lines before the report returns. When `python -m autograder similarity` has
+written reports/<assignment>/similarity.html (answers alike between students), the report says so, with the
+number of pairs flagged there and whether submissions were graded since.
 
 The late penalty is computed here, on the final score (autograded and manual points): before reading the
 gradebook, report re-runs nbgrader's AssignLatePenalties with the configured LatePolicy on every submission's
@@ -29,8 +31,10 @@ from traitlets.config import LoggingConfigurable
 from .course import CourseError, check_assignment, source_notebook
 from .grade import Graded, collected_students, grading_record, require_gradebook, scores
 from .database import describe
+from .readnotebook import read_notebook
 from .formgrader import describe_flags, lms_identity
 from .nbconfig import load_config, nbgrader_api
+from .similarity import existing_report
 
 
 class ReportGrades(LoggingConfigurable):
@@ -73,6 +77,7 @@ class Report:
     histograms: Path
     feedback: tuple[Path, ...]
     flags_csv: Path | None = None
+    similarity: str = ""   # a line about reports/<a>/similarity.html, if `similarity` wrote one
 
 
 def _rows(root: Path, assignment: str, config) -> tuple[list[Row], list[str], dict[str, float]]:
@@ -242,6 +247,24 @@ def page_text(html: str) -> str:
     return entities.unescape(re.sub(r"<[^>]+>", "", html))
 
 
+def students_own_text(path: Path) -> str:
+    """What the student wrote in an autograded notebook: every cell but the test cells, outputs included.
+
+    A line of a hidden test that a student happens to write (the same `assert` or the same call) is theirs on the
+    feedback page, not a leak; a test cell's source and outputs are the grader's and stay checked."""
+    nb = read_notebook(path)
+    parts = []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            continue
+        parts.append(cell.source)
+        for output in cell.get("outputs", []):
+            parts.append(str(output.get("text", "")))
+            parts.extend(str(value) for value in output.get("data", {}).values())
+    return "\n".join(parts)
+
+
 def generate_feedback(root: Path, assignment: str, config) -> list[Path]:
     """nbgrader's GenerateFeedback for every autograded student; fails loudly if any shows a hidden test line."""
     result = nbgrader_api(config).generate_feedback(assignment)
@@ -252,11 +275,12 @@ def generate_feedback(root: Path, assignment: str, config) -> list[Path]:
                 if (root / "autograded" / s / assignment / f"{assignment}.ipynb").is_file()]
     pages = [root / "feedback" / s / assignment / f"{assignment}.html" for s in students]
     secret = hidden_test_lines(root, assignment)
-    for page in pages:
+    for student, page in zip(students, pages):
         if not page.is_file():
             raise CourseError(f"{page}: no feedback was generated for this autograded submission")
         text = page_text(page.read_text())
-        shown = [line for line in secret if line in text]
+        own = students_own_text(root / "autograded" / student / assignment / f"{assignment}.ipynb")
+        shown = [line for line in secret if line in text and line not in own]
         if shown:
             raise CourseError(f"{page}: feedback shows hidden test code: {shown[0][:80]!r}; check "
                               "GenerateFeedback.preprocessors in nbgrader_config.py (ClearHiddenTests, HideTracebacks)")
@@ -282,7 +306,8 @@ def report(*, root: Path, assignment: str, feedback: bool = True) -> Report:
         write_canvas(folder / "canvas.csv", rows, column, max(r.max_score for r in rows)),
         write_repairs(folder / "repairs.csv", root, assignment, [r.student for r in rows]),
         plot_histograms(folder / "histograms.png", rows, questions, max_points, assignment),
-        tuple(pages), write_flags(folder / "flags.csv", root, assignment, [r.student for r in rows]))
+        tuple(pages), write_flags(folder / "flags.csv", root, assignment, [r.student for r in rows]),
+        existing_report(root, assignment, folder))
 
 
 def score_table(results: list[Graded], title: str = "") -> str:

@@ -29,7 +29,15 @@
 # cell of `backward` must not contain a Python loop (`for`, `while`, or a comprehension); the tests read its
 # source, and a loop there scores 0 for Q3.
 #
+# **Handing in.** Rename your copy `moons_tanh_net_<your student id>.ipynb`, for example
+# `moons_tanh_net_aa1234.ipynb` (Colab calls it "Copy of moons_tanh_net.ipynb"), download it
+# (File → Download → .ipynb) and upload that file. The grader finds your work by this name; a notebook submitted
+# under another name is not graded.
+#
 # **Time.** About 90 minutes.
+#
+# **Run time.** With every answer done, the notebook runs top to bottom in about 5 s as a student and about 5 s
+# when graded (measured on a 2-core machine with `benchmarks/notebook_times.py`).
 #
 # | Question | Task | Points |
 # | --- | --- | --- |
@@ -213,21 +221,10 @@ def forward(W, X):
 
 
 def predict(W, X):
-    """Predicted classes, shape (N,), with values 0.0 or 1.0, for X of shape (N, D)."""
-    # Forward pass
-    z_h1 = np.dot(X, W['W_input_h1']) + W['b_input_h1']
-    a_h1 = np.tanh(z_h1)
-
-    z_h2 = np.dot(a_h1, W['W_h1_h2']) + W['b_h1_h2']
-    a_h2 = np.tanh(z_h2)
-    output = np.dot(a_h2, W['W_h2_output']) + W['b_h2_output']
-
-    probs = sigmoid(output)
-    probs = probs.squeeze()
-
+    """Predicted classes, shape (N,), with values 0.0 or 1.0, for X of shape (N, D) (N = 1 included)."""
+    probs, _ = forward(W, X)
     predictions = np.zeros(probs.shape[0])
     predictions[probs > 0.5] = 1
-
     return predictions
 
 
@@ -296,25 +293,35 @@ for name, value in W.items():
 # %% [markdown] nbgrader={"grade": false, "grade_id": "backward_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## The backward pass
 #
-# The loss of a batch is the **sum** $E = \sum_{n=1}^{N} E(x_n, t_n)$ (what `cross_entropy_loss` computes),
-# so each gradient is the sum over the examples of the per-example gradients of Q1 and Q2. Stack the
-# per-example $\delta$'s as rows: `delta3` of shape (N, 1), `delta2` of shape (N, H2) and `delta1` of shape
-# (N, H1), where row $n$ holds $\delta^{(3)}$, $\delta^{(2)}$ and $\delta^{(1)}$ of example $n$. Two facts turn
-# the per-example formulas into matrix products:
+# `backward` turns your answers to Q1 and Q2 into code for a whole batch at once. What it must compute:
 #
-# - a per-example product such as $\theta\,\delta^{(3)}$ or $W_2\,\delta^{(2)}$ becomes, for all rows at once,
-#   a product with the transposed weights on the right: `delta3 @ W['W_h2_output'].T`;
-# - a sum over examples of outer products, $\sum_n h_n \delta_n^T$, is the matrix product `A.T @ Delta` of the
-#   stacked activations and deltas; a sum over examples of $\delta_n$ is a sum of `Delta` over axis 0.
+# - **The loss is summed.** The loss of a batch is the **sum** $E = \sum_{n=1}^{N} E(x_n, t_n)$ (what
+#   `cross_entropy_loss` computes), so each gradient is the **sum** over the examples of the per-example
+#   gradients of Q1 and Q2, not their mean.
+# - **One row per example.** The code stores vectors as rows, as in `forward`. Keep the per-example
+#   $\delta$'s of Q1 and Q2 stacked as rows: `delta3` of shape (N, 1), `delta2` of shape (N, H2) and `delta1` of
+#   shape (N, H1), where row $n$ holds $\delta^{(3)}$, $\delta^{(2)}$ and $\delta^{(1)}$ of example $n$. Your
+#   column-vector formulas of Q2 must be rewritten for rows (transposed), and the sum over the examples done by
+#   matrix operations: no loop.
+# - **What the cache holds.** `cache` is what `forward` returned for the same `W` and `X`: the pre-activations
+#   `z_h1`, `z_h2` of the hidden layers and their activations `a_h1`, `a_h2` (the `tanh` of the
+#   pre-activations), the output pre-activation `output` ($a$, shape (N, 1)) and `probs` ($\hat{t}$, shape
+#   (N,)). The provided `tanh_grad` and `sigmoid_grad` take a pre-activation.
+# - **What it returns.** A dictionary of six gradients, each with the shape of its parameter:
 #
-# The `tanh` derivative (3) is $1 - \tanh^2(z) = 1 - a^2$: you can compute it from the stored activations
-# `a_h1`, `a_h2` (or apply `tanh_grad` to the pre-activations `z_h1`, `z_h2`). The sigmoid's derivative is
-# already inside $\delta^{(3)}$ (Q1).
+# | key | gradient of $E$ with respect to | shape |
+# | --- | --- | --- |
+# | `dW1` | $W_1$, `W['W_input_h1']` | (D, H1) |
+# | `db1` | $b_1$, `W['b_input_h1']` | (H1,) |
+# | `dW2` | $W_2$, `W['W_h1_h2']` | (H1, H2) |
+# | `db2` | $b_2$, `W['b_h1_h2']` | (H2,) |
+# | `dWout` | $\theta$, `W['W_h2_output']` | (H2, 1) |
+# | `dbout` | $b_4$, `W['b_h2_output']` | (1,) |
 #
 # ### Q3: TODO [40 points]
 #
-# Complete `backward`. It returns the six gradients under the names `dW1`, `db1`, `dW2`, `db2`, `dWout`,
-# `dbout`.
+# Complete `backward`. The test compares every gradient with finite differences of the summed loss, on the
+# moons network and on other networks and data.
 
 # %% nbgrader={"grade": false, "grade_id": "backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def backward(W, X, y, cache):
@@ -338,16 +345,11 @@ def backward(W, X, y, cache):
         W['W_h2_output'] and W['b_h2_output'], each with the shape of its parameter.
     """
     a_h1, a_h2, probs = cache['a_h1'], cache['a_h2'], cache['probs']
-    # TODO: backpropagate, one row per example (no for/while loop or comprehension in this cell):
-    #   1. delta3, shape (N, 1): delta^(3) of Q1 for every example, as a column.
-    #   2. delta2, shape (N, H2): delta^(2) of Q2, i.e. delta3 sent back through W['W_h2_output'] and
-    #      multiplied elementwise by the tanh derivative of the second layer.
-    #   3. delta1, shape (N, H1): delta^(1) of Q2, i.e. delta2 sent back through W['W_h1_h2'] and multiplied
-    #      elementwise by the tanh derivative of the first layer.
-    #   4. dWout, dW2, dW1: (the layer's input).T @ (its delta), the inputs being a_h2, a_h1 and X;
-    #      dbout, db2, db1: the deltas summed over the examples (axis 0), with shapes (1,), (H2,), (H1,).
-    # Sum over the examples, do not average. Do not hard-code N = 200 or the layer sizes: the tests use
-    # other networks and data.
+    # TODO: backpropagate for all N examples at once (no for/while loop or comprehension in this cell):
+    #   1. delta3 (N, 1), delta2 (N, H2), delta1 (N, H1): the deltas of Q1 and Q2, one row per example;
+    #   2. dWout (H2, 1), dbout (1,), dW2 (H1, H2), db2 (H2,), dW1 (D, H1), db1 (H1,): the gradients of Q1 and
+    #      Q2 summed over the examples (not averaged), each with the shape of its parameter.
+    # Do not hard-code N = 200 or the layer sizes: the tests use other networks and data.
     ### BEGIN SOLUTION
     delta3 = (probs - y).reshape(-1, 1)
     delta2 = delta3 @ W['W_h2_output'].T * (1 - np.power(a_h2, 2))
@@ -426,12 +428,12 @@ def _loss(P, A, t):
 _pairs = [('dWout', 'W_h2_output'), ('dbout', 'b_h2_output'), ('dW2', 'W_h1_h2'), ('db2', 'b_h1_h2'),
           ('dW1', 'W_input_h1'), ('db1', 'b_input_h1')]
 _hints = {
-    'dWout': "check delta3 = dE/da (Q1) and that dWout = a_h2.T @ delta3",
-    'dbout': "check delta3 = dE/da (Q1) and that dbout sums it over the examples",
-    'dW2': "check delta2: delta3 back through W['W_h2_output'], times the tanh derivative of layer 2 (Q2)",
-    'db2': "check delta2 and that db2 sums it over the examples (axis 0)",
-    'dW1': "check delta1: delta2 back through W['W_h1_h2'], times the tanh derivative of layer 1 (Q2)",
-    'db1': "check delta1 and that db1 sums it over the examples (axis 0)",
+    'dWout': "check delta3 (Q1) and how dWout combines it with the second layer's activations",
+    'dbout': "check delta3 (Q1) and that dbout is summed over the examples",
+    'dW2': "check delta2 (Q2): the weights it goes back through and the layer of its tanh derivative",
+    'db2': "check delta2 (Q2) and that db2 is summed over the examples (axis 0)",
+    'dW1': "check delta1 (Q2): the weights it goes back through and the layer of its tanh derivative",
+    'db1': "check delta1 (Q2) and that db1 is summed over the examples (axis 0)",
 }
 _rng = np.random.default_rng(60617)
 for (_D, _H1, _H2, _N) in [(2, 3, 3, 6), (3, 4, 5, 7), (2, 5, 2, 9)]:
@@ -522,8 +524,8 @@ def train(W, X, y, learning_rate=0.01, epochs=2000, print_every=100):
 
     Parameters
     ----------
-    W : dict of ndarray, the parameters (shapes as in `backward`); its arrays are updated in place, so the
-        caller's dictionary holds the trained weights afterwards
+    W : dict of ndarray, the parameters (shapes as in `backward`); train updates W itself (not a copy), so
+        the caller's dictionary holds the trained weights afterwards
     X : ndarray, shape (N, D), the inputs (not modified)
     y : ndarray, shape (N,), the targets in {0, 1} (not modified)
     learning_rate : float, the step size eta of (4)
@@ -541,10 +543,11 @@ def train(W, X, y, learning_rate=0.01, epochs=2000, print_every=100):
         # Backward pass
         grads = backward(W, X, y, cache)
 
-        # TODO: gradient descent (4): update each of the six arrays of W with its gradient from grads
+        # TODO: one step of gradient descent (4) on each of the six arrays of W, with its gradient from grads
         # (dW1 -> 'W_input_h1', db1 -> 'b_input_h1', dW2 -> 'W_h1_h2', db2 -> 'b_h1_h2',
-        # dWout -> 'W_h2_output', dbout -> 'b_h2_output'), stepping by learning_rate against the gradient.
-        # Update W itself (for example W['W_input_h1'] -= ...), not a copy of it.
+        # dWout -> 'W_h2_output', dbout -> 'b_h2_output') and eta = learning_rate. The new values must end up in
+        # the caller's dictionary W (change its arrays in place, or store the new arrays in W itself), not in a
+        # copy of it.
         ### BEGIN SOLUTION
         W['W_input_h1'] -= learning_rate * grads['dW1']
         W['b_input_h1'] -= learning_rate * grads['db1']

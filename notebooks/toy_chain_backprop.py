@@ -24,7 +24,15 @@
 #
 # **Rules.** Keep the function names and signatures: the tests call them.
 #
+# **Handing in.** Rename your copy `toy_chain_backprop_<your student id>.ipynb`, for example
+# `toy_chain_backprop_aa1234.ipynb` (Colab calls it "Copy of toy_chain_backprop.ipynb"), run all cells, download
+# it (File → Download → .ipynb) and upload that file. The grader finds your work by this name; a notebook
+# submitted under another name is not graded.
+#
 # **Time.** About 40 minutes.
+#
+# **Run time.** With every answer done, the notebook runs top to bottom in about 5 s as a student and about 5 s
+# when graded (measured on a 2-core machine with `benchmarks/notebook_times.py`).
 #
 # | Question | Task | Points |
 # | --- | --- | --- |
@@ -142,7 +150,8 @@ def forward_pass(x, y, beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega
     f0, h1, f1, h2, f2, h3, f3, l_i : float
         the intermediate values of equations (8), in that order, and the loss l_i = (f3 - y)^2
     """
-    # TODO: compute f0, h1, f1, h2, f2, h3, f3 and l_i, one line each, in the order of equations (8).
+    # TODO: compute f0, h1, f1, h2, f2, h3, f3 and l_i (floats) with equations (8), in that order, and store each in
+    # the variable of that name.
     ### BEGIN SOLUTION
     f0 = beta0 + omega0 * x
     h1 = np.sin(f0)
@@ -247,8 +256,8 @@ def backward_pass(y, f0, h1, f1, h2, f2, h3, f3, omega1, omega2, omega3):
     """
     dldf3 = 2 * (f3 - y)
     dldh3 = omega3 * dldf3
-    # TODO: compute dldf2, dldh2, dldf1, dldh1 and dldf0 with equations (12): each one is the derivative
-    # you computed just before it, times the derivative of one step of (8) (use (5) for cos, exp and sin).
+    # TODO: compute dldf2, dldh2, dldf1, dldh1 and dldf0 (floats) with equations (12), in that order, using (5)
+    # for the derivatives of cos, exp and sin, and store each in the variable of that name.
     ### BEGIN SOLUTION
     dldf2 = -np.sin(f2) * dldh3
     dldh2 = omega2 * dldf2
@@ -336,7 +345,8 @@ def parameter_derivatives(x, h1, h2, h3, dldf0, dldf1, dldf2, dldf3):
         keys 'beta0', 'omega0', 'beta1', 'omega1', 'beta2', 'omega2', 'beta3', 'omega3';
         grads['beta1'] is dl_i/dbeta_1, and so on
     """
-    # TODO: fill a dict with the eight derivatives of equation (13), keyed by the parameter names.
+    # TODO: store in grads a dict of the eight derivatives of equation (13) (floats; x plays the part of h_0),
+    # keyed by the parameter names of the docstring.
     ### BEGIN SOLUTION
     grads = {
         'beta3': dldf3, 'omega3': h3 * dldf3,

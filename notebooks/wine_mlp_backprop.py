@@ -22,9 +22,17 @@
 # its self-check cell, which prints your result beside the expected one. The locked test cell under it grades
 # the task; it also runs hidden tests on other inputs, so make your code correct in general rather than for the
 # printed example. Written answers are graded by your instructor. Before you submit, run the whole notebook top
-# to bottom (Kernel → Restart & Run All): it takes well under a minute.
+# to bottom (Kernel → Restart & Run All).
+#
+# **Handing in.** Rename your copy `wine_mlp_backprop_<your student id>.ipynb`, for example
+# `wine_mlp_backprop_aa1234.ipynb` (Colab calls it "Copy of wine_mlp_backprop.ipynb"), download it
+# (File → Download → .ipynb) and upload that file. The grader finds your work by this name; a notebook submitted
+# under another name is not graded.
 #
 # **Expected time:** about 5 hours.
+#
+# **Run time.** With every answer done, the notebook runs top to bottom in about 15 s as a student and about 10 s
+# when graded (measured on a 2-core machine with `benchmarks/notebook_times.py`).
 #
 # | Task | What | Graded by | Points |
 # | --- | --- | --- | ---: |
@@ -48,7 +56,7 @@
 # | 2.9 | the learning rate of SGD on the bowl (3 plots) | written | 4 |
 # | 2.10 | SGD and momentum on the Matyas function (2 plots) | written | 4 |
 # | 2.11 | SGD, momentum and AdaGrad at a saddle point (3 plots) | written | 5 |
-# | 2.12 | escaping the local minimum of `mult` (4 plots, one with Adam) | written | 6 |
+# | 2.12 | escaping the local minimum of `mult` (4 plots: Adam, AdaGrad, momentum, SGD) | written | 6 |
 # | | **Section 2** | | **60** |
 # | | **Total** | | **100** |
 
@@ -219,13 +227,17 @@ def load_mnist():
 # Each `backward_pass` receives $\partial L/\partial h$, the gradient of the loss with respect to the layer's
 # output, and applies the chain rule ($\odot$ is the elementwise product):
 #
-# $$\frac{\partial L}{\partial U} = \frac{\partial L}{\partial h} \odot g'(U), \qquad
-# \frac{\partial L}{\partial W} = X^\top \frac{\partial L}{\partial U} + \alpha W, \qquad
-# \frac{\partial L}{\partial c} = \sum_{i=1}^{N} \Big(\frac{\partial L}{\partial U}\Big)_{i,:}, \qquad
-# \frac{\partial L}{\partial X} = \frac{\partial L}{\partial U}\, W^\top .$$
+# $$\frac{\partial L}{\partial U} = \frac{\partial L}{\partial h} \odot g'(U), \tag{1}$$
 #
-# It then updates $W$ and $c$ and returns $\partial L/\partial X$ (called `for_prev`): the previous layer's
-# $\partial L/\partial h$. Three conventions fix the answer; the tests check them:
+# $$\frac{\partial L}{\partial W} = X^\top \frac{\partial L}{\partial U} + \alpha W, \tag{2}$$
+#
+# $$\frac{\partial L}{\partial c} = \sum_{i=1}^{N} \Big(\frac{\partial L}{\partial U}\Big)_{i,:}, \tag{3}$$
+#
+# $$\frac{\partial L}{\partial X} = \frac{\partial L}{\partial U}\, W^\top , \tag{4}$$
+#
+# of shapes $(N, M)$, $(D, M)$, $(1, M)$ and $(N, D)$. It then updates $W$ and $c$ and returns
+# $\partial L/\partial X$ (called `for_prev`): the previous layer's $\partial L/\partial h$. Three conventions fix the
+# answer; the tests check them:
 #
 # 1. **Sum over the batch, for weights and biases alike.** `Loss.backward_pass` returns
 #    $\partial L/\partial z = P - Y$ (softmax probabilities minus one-hot labels), the gradient of the
@@ -358,7 +370,8 @@ def leaky_relu_derivative(self, h):
     -------
     ndarray, shape (N, M): 1.0 where h > 0 and 0.01 where h <= 0 (so 0.01 at exactly 0)
     """
-    # TODO 1.1: vectorized; one line is enough (np.where or a boolean mask).
+    # TODO 1.1: g'(U) of the Leaky ReLU (the derivative above), from h alone; shape (N, M), like h. At exactly 0
+    # the x <= 0 branch. Vectorized (no loop over the entries).
     ### BEGIN SOLUTION
     return np.where(h > 0, 1.0, 0.01)
     ### END SOLUTION
@@ -451,11 +464,9 @@ def backward_pass(self, X, h, dLdh, alpha, learning_rate):
     -------
     for_prev : ndarray, shape (N, D)   dL/dX, the dL/dh of the previous layer
     """
-    # TODO 1.2: compute
-    #   dLdU     = dLdh * g'(U), shape (N, M); get g'(U) from self.leaky_relu_derivative(h)
-    #   dLdW     = X^T dLdU + alpha * W, shape (D, M): summed over the batch
-    #   dLdc     = dLdU summed over the batch axis (axis 0), shape (1, M) or (M,): summed, like dLdW
-    #   for_prev = dLdU W^T, shape (N, D), with W as it is now (before the update below)
+    # TODO 1.2: with g'(U) from self.leaky_relu_derivative(h), compute by equations (1) to (4)
+    #   dLdU (N, M), dLdW (D, M), dLdc (1, M) or (M,), and for_prev (N, D),
+    # under conventions 1 to 3 above (the provided lines below take the step with dLdW and dLdc).
     ### BEGIN SOLUTION
     dLdU = dLdh * self.leaky_relu_derivative(h)
     dLdW = X.T @ dLdU + alpha * self.W
@@ -590,13 +601,13 @@ for _N, _D, _M in [(6, 4, 3), (3, 5, 7), (1, 2, 4)]:
 # \qquad
 # \frac{\partial g_n}{\partial x} = \begin{cases} n\,x^{n-1} & x > 0 \\ 0.01 & x \le 0 \end{cases}
 # \qquad
-# \frac{\partial g_n}{\partial n} = \begin{cases} x^{n}\ln x & x > 0 \\ 0 & x \le 0 \end{cases}$$
+# \frac{\partial g_n}{\partial n} = \begin{cases} x^{n}\ln x & x > 0 \\ 0 & x \le 0 \end{cases} \tag{5}$$
 #
 # $n$ is one scalar shared by all $N \times M$ activations, so by the chain rule its gradient sums over all of
 # them, each weighted by how much the loss cares about that activation:
 #
 # $$\frac{\partial L}{\partial n} = \sum_{i,j} \Big(\frac{\partial L}{\partial h}\Big)_{ij}\,
-# \Big(\frac{\partial h}{\partial n}\Big)_{ij}.$$
+# \Big(\frac{\partial h}{\partial n}\Big)_{ij}. \tag{6}$$
 #
 # The factor $\partial L/\partial h$ matters: $\sum_{ij} \partial h_{ij}/\partial n$ alone is the gradient of
 # $\sum_{ij} h_{ij}$, not of the loss. It is almost always positive, so every step would lower $n$ and it would
@@ -762,7 +773,8 @@ def vondrick_activation_derivative(self):
     dhdU : ndarray, shape (N, M)   n * U**(n - 1) where U > 0, 0.01 where U <= 0
     dhdn : ndarray, shape (N, M)   U**n * ln(U) where U > 0, 0 where U <= 0
     """
-    # TODO 1.4: n = self.vondrick_exponent; vectorized, without warnings.
+    # TODO 1.4: the two partial derivatives of (5) at U = self.U with n = self.vondrick_exponent, each of shape
+    # (N, M); vectorized, and without warnings (see the numpy trap above).
     ### BEGIN SOLUTION
     U, n = self.U, self.vondrick_exponent
     positive = U > 0
@@ -866,7 +878,7 @@ for _shape, _n in [((5, 6), 1.64), ((3, 2), 1.12), ((1, 7), 2.3)]:
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "vondrick_backward_pass_intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **TODO 1.5** Implement `Hidden_Vondrick.backward_pass`: the same gradients as `Hidden.backward_pass`, from
-# the derivatives of task 1.4, plus $\partial L/\partial n$.
+# the derivatives of task 1.4, plus $\partial L/\partial n$ of equation (6).
 
 # %% nbgrader={"grade": false, "grade_id": "vondrick_backward_pass", "locked": false, "schema_version": 3, "solution": true, "task": false}
 @add_to_class(Hidden_Vondrick)
@@ -885,9 +897,10 @@ def backward_pass(self, X, h, dLdh, alpha, learning_rate=0.0005):
     -------
     for_prev : ndarray, shape (N, D)   dL/dX
     """
-    # TODO 1.5: with dhdU, dhdn = self.vondrick_activation_derivative() (both (N, M)), compute
-    #   dLdU, dLdW, dLdc and for_prev as in Hidden.backward_pass (batch sums, W before the update), and
-    #   dLdn = the sum over all N x M entries of dLdh * dhdn: one number (the chain rule needs dLdh here too)
+    # TODO 1.5: with dhdU and dhdn (both (N, M)) from self.vondrick_activation_derivative(), dhdU in the place
+    # of g'(U), compute by equations (1) to (4) and conventions 1 to 3
+    #   dLdU (N, M), dLdW (D, M), dLdc (1, M) or (M,), and for_prev (N, D),
+    # and by equation (6) dLdn, one number. The provided lines below take the steps on W, c and n.
     ### BEGIN SOLUTION
     dhdU, dhdn = self.vondrick_activation_derivative()
     dLdU = dLdh * dhdU
@@ -1076,11 +1089,10 @@ class Output(Base):
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "output_backward_pass_intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# **TODO 1.6** Implement `Output.backward_pass`:
-# $\partial L/\partial w = h^\top \partial L/\partial z + \alpha w$,
-# $\partial L/\partial b = \sum_i (\partial L/\partial z)_{i,:}$ and
-# $\partial L/\partial h = \partial L/\partial z \; w^\top$ (with $w$ before the update), with the same conventions
-# as the hidden layers.
+# **TODO 1.6** Implement `Output.backward_pass`: equations (2) to (4) for this layer, which has no activation.
+# Read them with the output layer's names: its input $h$ in the place of $X$, $w$ and $b$ in the place of $W$
+# and $c$, and the $\partial L/\partial z$ it receives in the place of $\partial L/\partial U$. The same conventions
+# 1 to 3 hold.
 
 # %% nbgrader={"grade": false, "grade_id": "output_backward_pass", "locked": false, "schema_version": 3, "solution": true, "task": false}
 @add_to_class(Output)
@@ -1098,7 +1110,8 @@ def backward_pass(self, h, dLdz, alpha, learning_rate):
     -------
     dLdh : ndarray, shape (N, M)   passed back to the last hidden layer
     """
-    # TODO 1.6: dLdw (M, K), dLdb (1, K) or (K,), dLdh (N, M): batch sums, w before the update.
+    # TODO 1.6: by equations (2) to (4) read as above and conventions 1 to 3, compute
+    #   dLdw (M, K), dLdb (1, K) or (K,), and dLdh (N, M).
     ### BEGIN SOLUTION
     dLdw = h.T @ dLdz + alpha * self.w
     dLdb = np.sum(dLdz, axis=0, keepdims=True)
@@ -1786,6 +1799,8 @@ for _func in [bowl, mult, monkey, matyas]:
 # function: which difficulty of real loss surfaces does it isolate, and what does it show about an optimizer?
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "objective_functions_comments", "locked": false, "points": 4, "schema_version": 3, "solution": true, "task": false}
+# Model answer.
+#
 # - **bowl**: convex, with a single minimum and no flat regions, so every sensible method with a small enough
 #   step must reach $(0, 0)$; the minimum is known in closed form. It is the baseline that isolates the effect of
 #   the learning rate: too small is slow, too large ($\alpha > 1$ here, since the curvature is 2) diverges.
@@ -1799,11 +1814,14 @@ for _func in [bowl, mult, monkey, matyas]:
 # - **matyas**: convex but badly conditioned (curvatures 1.0 and 0.04, a ratio of 25): steep walls, a nearly flat
 #   floor. The largest stable step is set by the steep direction and is then tiny along the floor, so gradient
 #   descent zig-zags and crawls; it tests whether a method (momentum, per-coordinate steps) copes with ravines.
+#
+# Grading: 1 point per function: the difficulty it isolates (convexity as the baseline, a local minimum, a flat
+# saddle point, a ravine) together with what it shows about an optimizer.
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "gd_intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ### Task 2.3: gradient descent
 #
-# $$\theta \leftarrow \theta - \alpha \nabla_\theta \mathcal{L}(\theta)$$
+# $$\theta \leftarrow \theta - \alpha \nabla_\theta \mathcal{L}(\theta) \tag{7}$$
 #
 # Each step moves against the local gradient; the learning rate $\alpha$ sets how far. Too small and many steps are
 # needed, especially where gradients are small; too large and the step overshoots the optimum. In machine
@@ -1828,7 +1846,7 @@ def gradient_descent(x, y, dx, dy, hparams):
     x, y : float     the point after the update
     """
     alpha = hparams['alpha']
-    # TODO 2.3
+    # TODO 2.3: the new x and y by equation (7), with (dx, dy) as the gradient; floats.
     ### BEGIN SOLUTION
     x = x - alpha * dx
     y = y - alpha * dy
@@ -1856,7 +1874,7 @@ for _ in range(5):
 # %% [markdown] nbgrader={"grade": false, "grade_id": "sgd_intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ### Task 2.4: stochastic gradient descent
 #
-# $$\theta \leftarrow \theta - \alpha \nabla_\theta \mathcal{L}(\theta; x^{(i)}, y^{(i)})$$
+# $$\theta \leftarrow \theta - \alpha \nabla_\theta \mathcal{L}(\theta; x^{(i)}, y^{(i)}) \tag{8}$$
 #
 # SGD computes the loss and its gradient on a single training example (or, as mini-batch gradient descent, on a
 # small random batch) instead of the whole training set. The gradient is only an estimate, so the path wanders,
@@ -1865,10 +1883,12 @@ for _ in range(5):
 #
 # Our test functions have no data set, so we simulate the estimation error: add Gaussian noise
 # $\varepsilon \sim \mathcal{N}(0, \sigma^2)$, independently to each partial derivative, before the step:
-# $x \leftarrow x - \alpha(\partial_x f + \varepsilon_x)$, $y \leftarrow y - \alpha(\partial_y f + \varepsilon_y)$.
+#
+# $$x \leftarrow x - \alpha(\partial_x f + \varepsilon_x), \qquad y \leftarrow y - \alpha(\partial_y f + \varepsilon_y). \tag{9}$$
 #
 # **TODO 2.4** Implement `stochastic_gradient_descent`. Draw the noise from the provided generator
-# `noise_rng` (for example `noise_rng.normal(0.0, sigma)`, once for $x$ and once for $y$), so that runs repeat.
+# `noise_rng` (a numpy `Generator`; its `normal` method takes the mean and the standard deviation), one draw
+# for $x$ and one for $y$, so that runs repeat.
 
 # %% nbgrader={"grade": false, "grade_id": "stochastic_gradient_descent", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def stochastic_gradient_descent(x, y, dx, dy, hparams):
@@ -1886,7 +1906,8 @@ def stochastic_gradient_descent(x, y, dx, dy, hparams):
     """
     alpha = hparams['alpha']
     sigma = hparams.get('sigma', 1.0)
-    # TODO 2.4: add independent N(0, sigma^2) noise from noise_rng to dx and to dy, then step.
+    # TODO 2.4: the step (9), with one N(0, sigma^2) draw from noise_rng for x and one for y; return the new x, y
+    # (floats).
     ### BEGIN SOLUTION
     dx = dx + noise_rng.normal(0.0, sigma)
     dy = dy + noise_rng.normal(0.0, sigma)
@@ -1934,7 +1955,7 @@ noise_rng = np.random.default_rng(0)
 # ### Tasks 2.5 and 2.6: momentum, and the Easom function
 #
 # $$v_t = \gamma v_{t-1} + \alpha \nabla_\theta \mathcal{L}(\theta; x^{(i)}, y^{(i)}), \qquad
-# \theta \leftarrow \theta - v_t$$
+# \theta \leftarrow \theta - v_t \tag{10}$$
 #
 # SGD suffers when the loss changes fast in one direction and slowly in another (the taco shell): the gradient
 # does not point at the minimum, and the path zig-zags across the ravine while it creeps along it. (The Hessian
@@ -2009,10 +2030,15 @@ assert np.allclose(_gx, _rgx, atol=1e-6), "easom: the gradient of f is wrong at 
 # **TODO 2.5 (written)** Why is the Easom function a useful test function?
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "easom_comment", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# Model answer.
+#
 # The Easom function is flat (almost exactly 0) nearly everywhere, with one deep, narrow well of depth −1 at
 # $(\pi, \pi)$. Away from the well the gradient is practically zero and gives no direction, so it tests whether an
 # optimizer can find a small basin at all, and, once there, whether momentum carries it through the narrow well
 # or lets it settle in a sharp minimum, the kind that may not generalize.
+#
+# Grading: 1 point for the shape (flat almost everywhere, one deep narrow well) together with what it tests
+# (finding a small basin without gradient signal, or settling in a sharp minimum).
 
 # %% nbgrader={"grade": false, "grade_id": "momentum", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def momentum(x, y, dx, dy, v_x, v_y, hparams):
@@ -2032,7 +2058,8 @@ def momentum(x, y, dx, dy, v_x, v_y, hparams):
     alpha = hparams['alpha']
     gamma = hparams['gamma']
     sigma = hparams.get('sigma', 1.0)
-    # TODO 2.6: add noise to the gradient as in SGD, update the velocities, then step the point by -v.
+    # TODO 2.6: equation (10) for x and for y, on the noisy gradient of (9) (one N(0, sigma^2) draw from
+    # noise_rng for x and one for y); return the new point and the new velocities (floats).
     ### BEGIN SOLUTION
     v_x = gamma * v_x + alpha * (dx + noise_rng.normal(0.0, sigma))
     v_y = gamma * v_y + alpha * (dy + noise_rng.normal(0.0, sigma))
@@ -2082,7 +2109,7 @@ noise_rng = np.random.default_rng(0)
 # ### Nesterov momentum (read only)
 #
 # $$v_t = \gamma v_{t-1} + \alpha \nabla_\theta \mathcal{L}(\theta - \gamma v_{t-1}), \qquad
-# \theta \leftarrow \theta - v_t$$
+# \theta \leftarrow \theta - v_t \tag{11}$$
 #
 # Plain momentum cannot brake: near a minimum its velocity carries it up the opposite slope. Nesterov momentum
 # first moves along the accumulated velocity, evaluates the gradient where it would land, and corrects with
@@ -2096,7 +2123,7 @@ noise_rng = np.random.default_rng(0)
 #
 # $$G_{i}^{t} = G_{i}^{t-1} + \Big(\frac{\partial \mathcal{L}(\theta_{t-1})}{\partial \theta_i}\Big)^2, \qquad
 # \theta_{t,i} = \theta_{t-1,i} - \frac{\alpha}{\sqrt{G_{i}^{t} + \epsilon}}\,
-# \frac{\partial \mathcal{L}(\theta_{t-1})}{\partial \theta_i}.$$
+# \frac{\partial \mathcal{L}(\theta_{t-1})}{\partial \theta_i}. \tag{12}$$
 #
 # Parameters whose gradients have been small get relatively larger steps and vice versa; $\epsilon$ avoids a
 # division by zero when the starting point has no gradient. AdaGrad needs less tuning of the learning rate than
@@ -2104,7 +2131,7 @@ noise_rng = np.random.default_rng(0)
 # too early, near saddle points or before it overshoots a local minimum, and very large initial gradients make all
 # later steps small. (RMSProp and AdaDelta replace the sum by a decaying average to fix this.)
 #
-# **TODO 2.7** Implement `adagrad` (no gradient noise here; `v_x`, `v_y` hold $G$ for $x$ and $y$).
+# **TODO 2.7** Implement `adagrad`, equation (12) (no gradient noise here; `v_x`, `v_y` hold $G$ for $x$ and $y$).
 
 # %% nbgrader={"grade": false, "grade_id": "adagrad", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def adagrad(x, y, dx, dy, v_x, v_y, hparams):
@@ -2123,7 +2150,8 @@ def adagrad(x, y, dx, dy, v_x, v_y, hparams):
     """
     eps = hparams['eps']
     alpha = hparams['alpha']
-    # TODO 2.7: accumulate first, then step with alpha / sqrt(v + eps).
+    # TODO 2.7: equation (12) for x and for y: the new sums v_x, v_y (the G of (12)) first, then the step with
+    # them, epsilon where (12) puts it; return the new point and sums (floats).
     ### BEGIN SOLUTION
     v_x = v_x + dx ** 2
     v_y = v_y + dy ** 2
@@ -2183,7 +2211,11 @@ assert np.allclose(_state, _ref, rtol=1e-6), "adagrad goes wrong over several st
 # s_t &= \beta_2 s_{t-1} + (1 - \beta_2)\, g_t^2 \\
 # \hat f_t &= \frac{f_t}{1 - \beta_1^t}, \qquad \hat s_t = \frac{s_t}{1 - \beta_2^t} \\
 # \theta_t &= \theta_{t-1} - \frac{\alpha \hat f_t}{\sqrt{\hat s_t + \epsilon}}
-# \end{aligned}$$
+# \end{aligned} \tag{13}$$
+#
+# Here $\epsilon$ sits inside the square root, as in AdaGrad (12). The notebook `lab7_optimizers` adds it outside,
+# $\sqrt{\hat s_t} + \epsilon$, as the original Adam paper does; both forms are in use, and the tests of this
+# notebook check (13).
 #
 # **TODO 2.8** Implement `adam` (no gradient noise). The argument `i` is $t$: 1 at the first update.
 
@@ -2208,7 +2240,8 @@ def adam(x, y, dx, dy, f_x, f_y, s_x, s_y, i, hparams):
     alpha = hparams['alpha']
     beta_1 = hparams['beta_1']
     beta_2 = hparams['beta_2']
-    # TODO 2.8: update f and s, correct their bias with t = i, then step.
+    # TODO 2.8: equations (13) for x and for y with t = i, epsilon where (13) puts it; return the new point and
+    # the new averages f and s before bias correction (floats).
     ### BEGIN SOLUTION
     f_x = beta_1 * f_x + (1 - beta_1) * dx
     f_y = beta_1 * f_y + (1 - beta_1) * dy
@@ -2277,12 +2310,20 @@ assert np.allclose(_state, _ref, rtol=1e-6), "adam goes wrong over several steps
 # `Optimizer` runs one of your update rules on a test function from a starting point and records the path. The
 # `method` names are `'grad'` (gradient descent), `'sgrad'` (SGD), `'grad_momentum'`, `'adagrad'` and
 # `'adam'`; `hparams` holds what the rule needs. `fit(epochs)` reseeds `noise_rng`, so each run repeats. A
-# run stops early if the point runs off beyond $10^6$ (it diverged). After `fit`, `optim.iter` is the first
-# step at which the point was within distance 1 of the marked optimum (`None` if never).
+# run stops early if the point runs off beyond $10^6$ (it diverged).
+#
+# Each run has a **target**: the marked optimum (red star), except on `mult`, where the star marks the local
+# minimum to escape and the target is the ring of global minima ($f = -1$, radius $3\pi/2$). After `fit`,
+# `optim.iter` is the first step at which the point was within distance 1 of the target (`None` if never).
 # `plot_function(optim, func, title)` draws the path on the surface (black, on the left; points outside the
-# window are not drawn) and on the contour map (right), with the start (green) and the marked optimum (red star).
+# window are not drawn) and on the contour map (right), with the start (green), the marked optimum (red star)
+# and, on `mult`, the ring (dashed); its title gives the final point, the final distance to the target and the
+# first step within 1 of it.
 
 # %% nbgrader={"grade": false, "grade_id": "optimizer_class", "locked": true, "schema_version": 3, "solution": false, "task": false}
+MULT_RING_RADIUS = 1.5 * np.pi  # mult's global minima, f = -1, lie on the circle of this radius
+
+
 class Optimizer:
     """Runs an update rule on a test function and records the path."""
 
@@ -2300,13 +2341,18 @@ class Optimizer:
         self.method = method
         self.f = f
         self.cp_x, self.cp_y = (float(v) for v in np.asarray(optima(), dtype=float).ravel()[:2])
+        # the target of the run: the ring of global minima on mult (its star is the local minimum to escape),
+        # the marked optimum elsewhere
+        self.target = "the ring of global minima" if func.__name__ == 'mult' else "the star"
         self.first = True
         self.iter = None
         self.diverged = False
         self.x_list, self.y_list, self.z_list = [], [], []
 
     def distance(self, x, y):
-        """Euclidean distance from (x, y) to the marked optimum."""
+        """Euclidean distance from (x, y) to the target: the ring of global minima on mult, else the marked optimum."""
+        if self.target == "the ring of global minima":
+            return float(abs(np.hypot(x, y) - MULT_RING_RADIUS))
         return float(np.hypot(x - self.cp_x, y - self.cp_y))
 
     def cgrad(self, x, y):
@@ -2354,7 +2400,7 @@ class Optimizer:
 def plot_function(optim, func, title, xmin=None, xmax=None, ymin=None, ymax=None, step=0.1):
     """Draws the path recorded by `optim` on the surface and on the contour map of `func`.
 
-    The window is [-4.5, 4.5]^2, enlarged to contain the starting point, unless given.
+    The window is [-4.5, 4.5]^2, enlarged to contain the starting point (and on mult the ring), unless given.
     """
     if GRADING:
         return
@@ -2362,6 +2408,8 @@ def plot_function(optim, func, title, xmin=None, xmax=None, ymin=None, ymax=None
     optimum = np.asarray(opt(), dtype=float)
     px, py, pz = np.array(optim.x_list), np.array(optim.y_list), np.array(optim.z_list)
     half = max(4.5, 1.2 * max(abs(px[0]), abs(py[0])))
+    if optim.target == "the ring of global minima":
+        half = max(half, 1.1 * MULT_RING_RADIUS)
     xmin, xmax = (-half if xmin is None else xmin), (half if xmax is None else xmax)
     ymin, ymax = (-half if ymin is None else ymin), (half if ymax is None else ymax)
     step = max(step, (xmax - xmin) / 100)
@@ -2386,16 +2434,25 @@ def plot_function(optim, func, title, xmin=None, xmax=None, ymin=None, ymax=None
     ax2.plot(px, py, color='black', marker='.', markersize=4, linewidth=1, label='path')
     ax2.plot(px[0], py[0], 'go', markersize=8, label='start')
     ax2.plot(optimum[0], optimum[1], 'r*', markersize=14, label='marked optimum')
+    if optim.target == "the ring of global minima":
+        angles = np.linspace(0, 2 * np.pi, 200)
+        ax2.plot(MULT_RING_RADIUS * np.cos(angles), MULT_RING_RADIUS * np.sin(angles), 'k--', linewidth=1,
+                 label='global minima')
     ax2.set_xlim(xmin, xmax)
     ax2.set_ylim(ymin, ymax)
     ax2.set_xlabel('$x$')
     ax2.set_ylabel('$y$')
     ax2.set_title('contours')
-    ax2.legend(loc='best', fontsize=8)
+    # on mult the ring runs through the whole window: keep the legend in a corner, off the cusp at the centre
+    ax2.legend(loc='upper left' if optim.target == "the ring of global minima" else 'best', fontsize=8)
 
     steps = len(px) - 1
-    reached = "never within 1 of the star" if optim.iter is None else f"within 1 of the star at step {optim.iter + 1}"
-    end = "diverged" if optim.diverged else f"final point ({px[-1]:.3g}, {py[-1]:.3g}), f = {pz[-1]:.4g}"
+    reached = "never within 1" if optim.iter is None else f"within 1 first at step {optim.iter + 1}"
+    if optim.diverged:
+        end = "diverged"
+    else:
+        end = (f"final point ({px[-1]:.3g}, {py[-1]:.3g}), f = {pz[-1]:.4g}, "
+               f"{optim.distance(px[-1], py[-1]):.3g} from {optim.target}")
     fig.suptitle(f"{title}\n{optim.method}, {steps} steps: {end}; {reached}", fontsize=11)
     fig.subplots_adjust(top=0.82)
     plt.show()
@@ -2450,7 +2507,7 @@ plot_function(optim, func, "SGD on the bowl: a good learning rate (alpha = 0.1)"
 # **TODO 2.9** What do the three plots show? Explain each behaviour from the update rule.
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "lr_observations", "locked": false, "points": 4, "schema_version": 3, "solution": true, "task": false}
-# On the bowl the gradient is $(2x, 2y)$, so a step multiplies the distance to the minimum by
+# Model answer. On the bowl the gradient is $(2x, 2y)$, so a step multiplies the distance to the minimum by
 # $1 - 2\alpha$ (plus the noise $\alpha\varepsilon$).
 #
 # - $\alpha = 2$ (too high): the factor is $-3$: every step jumps to the other side of the minimum, three times
@@ -2464,6 +2521,10 @@ plot_function(optim, func, "SGD on the bowl: a good learning rate (alpha = 0.1)"
 #
 # With the same budget of steps, the learning rate must match the curvature: too high overshoots and diverges,
 # too low crawls.
+#
+# Grading: 1 point per run (3 points) for what its plot shows (diverges, crawls, converges up to the noise), with
+# the numbers of its title; 1 point for explaining the three from the update rule (the step compared with the
+# curvature: the factor $1 - 2\alpha$).
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "matyas_intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ### Task 2.10: SGD and Matyas: momentum helps
@@ -2495,7 +2556,7 @@ plot_function(optim, func, "SGD with momentum on the Matyas function")
 # **TODO 2.10** Compare the two runs. What does momentum change, and what does $\gamma = 0.99$ cost?
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "matyas_observations", "locked": false, "points": 4, "schema_version": 3, "solution": true, "task": false}
-# The Hessian of Matyas has eigenvalues 1.0 (direction $(1, -1)$) and 0.04 (direction $(1, 1)$).
+# Model answer. The Hessian of Matyas has eigenvalues 1.0 (direction $(1, -1)$) and 0.04 (direction $(1, 1)$).
 # With $\alpha = 0.01$, SGD shrinks the distance along $(1, -1)$ by only $1\%$ per step: after 20 steps it has
 # moved from $(4, -4)$ to about $(3.3, -3.3)$, $f$ from 16 to 11. With momentum the velocity adds up the
 # consecutive gradients, which point the same way, so the steps grow (up to about $\alpha/(1-\gamma) = 100$
@@ -2503,6 +2564,11 @@ plot_function(optim, func, "SGD with momentum on the Matyas function")
 # more progress in the same 20 steps. But $\gamma = 0.99$ is almost no friction: the point shoots past the minimum
 # and climbs the opposite wall, ending near $(-1.0, 1.45)$, $f \approx 1.5$. It would oscillate for a long time;
 # a smaller $\gamma$ damps this. In a longer ravine the velocity would also average out the zig-zag across it.
+#
+# Grading: 1 point for SGD's slow progress, with the reason (the small gradient along the flat direction of the
+# ravine); 1 point for the faster progress of momentum, with the reason (consecutive gradients add up in the
+# velocity); 1 point for the overshoot past the minimum; 1 point for its cause, $\gamma = 0.99$ leaving almost no
+# friction.
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "monkey_intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ### Task 2.11: saddle points
@@ -2542,7 +2608,7 @@ plot_function(optim, func, "AdaGrad on the monkey function")
 # **TODO 2.11** Which methods get past the flat region around the origin, and why?
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "monkey_observations", "locked": false, "points": 5, "schema_version": 3, "solution": true, "task": false}
-# From $(4, 4)$ the gradient $(3x^2 + 3y^2,\, 6xy) = (96, 96)$ is large, but it vanishes
+# Model answer. From $(4, 4)$ the gradient $(3x^2 + 3y^2,\, 6xy) = (96, 96)$ is large, but it vanishes
 # quadratically near the origin.
 #
 # - SGD moves fast at first, then its steps shrink with the gradient: after 20 steps it is at about
@@ -2556,13 +2622,21 @@ plot_function(optim, func, "AdaGrad on the monkey function")
 #
 # Near a saddle or plateau the gradient gives little push; a method whose step follows the current gradient
 # (SGD), or whose step keeps shrinking (AdaGrad), stalls there, while momentum carries the point across.
+#
+# Grading: 1 point per method (3 points) for what its plot shows (SGD creeps towards the origin, momentum crosses
+# it and keeps descending, AdaGrad stalls at it); 1 point for why SGD and AdaGrad stall (the gradient vanishes
+# near the saddle, and AdaGrad's accumulated sum keeps its steps small); 1 point for why momentum crosses (the
+# velocity built on the steep slope).
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "mult_intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ### Task 2.12: escaping a local minimum
 #
-# Make at least three plots, one of them with Adam, that show how the methods get out of (or stay in) the
-# local minimum of `mult` at the origin. Start all runs at $(0.8, 0.8)$, where the slope leads into the cusp,
-# with 20 updates and $\alpha = 0.7$.
+# Make four plots that show how the methods get out of (or stay in) the local minimum of `mult` at the origin,
+# one in each of the four cells below, in this order: Adam, AdaGrad, SGD with momentum, and SGD. Start every run
+# at $(0.8, 0.8)$, where the slope leads into the cusp, with 20 updates and $\alpha = 0.7$ (the other settings are
+# recommended in each cell). In each cell, build an `Optimizer`, `fit` it and call `plot_function` with a title
+# that names the method. What counts is whether a run gets to the ring of global minima: the plot titles give its
+# distance to that ring, not to the star at the origin.
 
 # %% nbgrader={"grade": false, "grade_id": "mult_adam", "locked": false, "schema_version": 3, "solution": true, "task": false}
 func = mult
@@ -2605,22 +2679,28 @@ plot_function(optim, func, "SGD on the mult function")
 # **TODO 2.12** Which methods escape the local minimum at the origin, and what lets them?
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "mult_observations", "locked": false, "points": 6, "schema_version": 3, "solution": true, "task": false}
-# At $(0.8, 0.8)$ (radius 1.13, inside the crest at radius $\pi/2$) the slope leads into the cusp
+# Model answer. At $(0.8, 0.8)$ (radius 1.13, inside the crest at radius $\pi/2$) the slope leads into the cusp
 # at the origin; the global minima ($f = -1$) lie on the ring of radius $3\pi/2 \approx 4.7$. All runs use
 # $\alpha = 0.7$. (Runs with noise depend on the random draws; these are the figures above.)
 #
 # - Adam ($\beta_1 = 0.99$, $\beta_2 = 0.9$): it falls into the cusp and keeps crossing it back and forth along the
-#   diagonal, never beyond the crest; it ends at $(-0.01, -0.01)$, $f \approx 0.02$: stuck in the local minimum.
+#   diagonal, never beyond the crest; it ends at $(-0.01, -0.01)$, $f \approx 0.02$, 4.7 from the ring and never
+#   within 1 of it: stuck in the local minimum.
 # - AdaGrad: it crosses the cusp once, then its shrinking steps hold it there; it ends at $(-0.16, -0.16)$,
-#   $f \approx 0.22$: stuck.
+#   $f \approx 0.22$, 4.5 from the ring: stuck.
 # - Momentum ($\gamma = 0.99$): the velocity gained going down into the cusp carries it through the origin and
-#   over the crest on the other side, so it escapes; with so little friction it then overshoots the ring of minima
-#   and leaves the window (it ends near $(28, -7)$).
+#   over the crest on the other side, so it escapes and is within 1 of the ring at step 6; with so little friction
+#   it then overshoots the ring and leaves the window (it ends near $(28, -7)$, 24 from the ring).
 # - SGD: after a few steps around the cusp, the gradient noise (kicks of size $\alpha\sigma = 0.7$) knocks it over
-#   the crest; it then descends to the ring and ends near $(4.3, -1.6)$, $f \approx -0.99$, next to a global
-#   minimum.
+#   the crest; it is within 1 of the ring at step 10 and ends near $(4.3, -1.6)$, $f \approx -0.99$, 0.14 from the
+#   ring: next to a global minimum.
 #
 # Following the local gradient alone leads into the nearest minimum. What gets a method out is something beyond
 # the local gradient: noise (SGD) or accumulated velocity (momentum), and the escape is not controlled: too much
 # velocity also carries the point past the good minima. Adaptive steps (AdaGrad, and Adam with these settings) do
 # not help here.
+#
+# Grading: 1 point per method (4 points) for what its plot shows: whether it escapes the cusp and reaches the ring,
+# with the final point or the distance to the ring from the title; 2 points for the explanation: escaping takes
+# something beyond the local gradient (the noise of SGD, the velocity of momentum), and the adaptive steps of
+# AdaGrad and Adam do not supply it here.

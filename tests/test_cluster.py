@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from autograder.database import database_url
-from autograder.examples import TIMES_FILE, examples_folder
+from autograder.examples import KINDS, TIMES_FILE, examples_folder
 from autograder.grade import autograded_notebook, scores
 from autograder.nbconfig import load_config
 from fixtures.coursefolder import REFERENCE, ROOT, cli, copy_course, make_course, make_gradebook, submit
@@ -316,7 +316,7 @@ def wait_until(condition, timeout: float = 300, what: str = "") -> None:
         time.sleep(0.05)
 
 
-CLASS = 5 + len(EXTRA) + 1
+CLASS = len(KINDS) + len(EXTRA) + 1
 
 
 # ---- tests ----------------------------------------------------------------------------------------------------

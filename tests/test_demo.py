@@ -1,10 +1,12 @@
-"""Are the example submissions what their names say and current, and does the demo run the whole job on them?"""
+"""Are the example submissions what their names say and current, and does the demo run the whole job on them,
+the similarity report finding the planted copy?"""
 import csv
+import re
 import shutil
 
 import pytest
 
-from autograder.examples import KINDS, TIMES_FILE, _times, examples_folder, submissions
+from autograder.examples import COPIED, KINDS, TIMES_FILE, _times, examples_folder, submissions
 from autograder.late import LatePolicy
 from autograder.nbconfig import load_config
 from autograder.twins import notebook_text
@@ -15,17 +17,37 @@ A = REFERENCE
 WITH_EXAMPLES = [a for a in ASSIGNMENTS if examples_folder(ROOT, a).is_dir()]
 
 
-def test_six_examples_of_the_right_kinds():
-    """Are there full, partial, blank, late, misnamed and damaged examples, named the way each kind is?"""
+def test_seven_examples_of_the_right_kinds():
+    """Are there full, partial, blank, late, misnamed, damaged and copied examples, named the way each kind is?"""
     made = submissions(ROOT, A)
-    assert len(made) == 6
+    assert len(made) == 7
     names = sorted(made)
-    assert sum(f"_{s}" in n for n in names for s in KINDS) == 5        # five named students, one misnamed
+    assert sum(f"_{s}" in n for n in names for s in KINDS) == 6        # six named students, one misnamed
     assert any(n.startswith("Copy of ") for n in names)                # Colab
     assert sum("_LATE_" in n for n in names) == 1                      # Canvas late mark
     assert any(n.endswith("-1.ipynb") for n in names)                  # Canvas resubmission
     damaged = next(nb for n, nb in made.items() if "aa0005" in n)
     assert not any("nbgrader" in c.metadata for c in damaged.cells)
+
+
+def test_the_copy_is_disguised_and_still_right():
+    """Does the planted copy hand in aa0004's answers with other names, comments and layout (the late example's
+    answers are other correct answers than the model's), and the same code once names and layout are set aside?"""
+    import nbformat
+
+    from autograder.course import source_notebook
+    from autograder.mutation import solution_answers
+    from autograder.similarity import answer_cells, code_tokens
+
+    made = submissions(ROOT, A)
+    late, copy = (answer_cells(next(nb for n, nb in made.items() if s in n)) for s in COPIED)
+    model = solution_answers(nbformat.read(source_notebook(ROOT, A), as_version=4))
+    own = [g for g, (kind, text) in late.items() if kind == "code" and text != model[g]]
+    assert own and all(copy[g][1] != late[g][1] for g in own)
+    names = lambda text: set(re.findall(r"[^\W\d]\w*", text))
+    assert all(names(copy[g][1]) != names(late[g][1]) for g in own)                       # renamed, re-commented
+    symbols = lambda text: sorted(t.symbol for t in code_tokens(text))
+    assert all(symbols(copy[g][1]) == symbols(late[g][1]) for g in own)                   # the same code
 
 
 def test_the_late_example_is_late_that_day():
@@ -63,9 +85,14 @@ def test_demo_runs_the_whole_job(tmp_path):
         shutil.copytree(examples_folder(ROOT, A), examples_folder(course, A))
     done = cli(course, "demo", A)
     assert done.returncode == 0, done.stdout + done.stderr
-    table = {line.split()[0]: line for line in done.stdout.splitlines() if line.startswith(("aa000", "-  "))}
-    assert sorted(table) == ["-", "aa0001", "aa0002", "aa0003", "aa0004", "aa0005"]
+    table = {line.split()[0]: line for line in done.stdout.splitlines() if line.startswith(("aa000", "zz9", "-  "))}
+    assert sorted(table) == ["-", "aa0001", "aa0002", "aa0003", "aa0004", "aa0005", "zz9999"]
     assert "20/20" in table["aa0001"] and "-6" in table["aa0004"] and "rejected" in table["-"]
+    assert "20/20" in table["zz9999"]
     assert (course / "gradebook.db").is_file() and (course / "reports" / A / "grades.csv").is_file()
+    assert "6 submissions compared, 1 pair flagged" in done.stdout and "\n  aa0004 and zz9999: " in done.stdout
+    rows = list(csv.DictReader((course / "reports" / A / "similarity.csv").open(newline="")))
+    assert {(r["student_a"], r["student_b"]) for r in rows if r["flagged"] == "yes"} == {COPIED}
+    assert "aa0004 and zz9999" in (course / "reports" / A / "similarity.html").read_text()
     again = cli(course, "demo", A)
-    assert again.returncode == 0 and "5 unchanged since the last run" in again.stdout
+    assert again.returncode == 0 and "6 unchanged since the last run" in again.stdout

@@ -151,6 +151,10 @@ def reported(tmp_path_factory):
                           f"roesam_LATE_67890_998_{A}_aa0003.ipynb": "full_marks",
                           f"Copy of {A}_aa0004.ipynb": "damaged_by_colab"}.items():
         shutil.copy(SUBMISSIONS / f"{fixture}.ipynb", download / name)
+    hostile = nbformat.read(SUBMISSIONS / "full_marks.ipynb", as_version=4)  # writes a line of a hidden test
+    answer = next(c for c in hostile.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    answer.source += "\n# " + min(hidden_test_lines(ROOT, A), key=len)
+    nbformat.write(hostile, download / f"{A}_aa0005.ipynb")
     (course.parent / "times.csv").write_text(f"file,submitted_at\nroesam_LATE_67890_998_{A}_aa0003.ipynb,"
                                              "2025-03-14 19:00\n")
     cli(course, "collect", A, str(download), "--times", str(course.parent / "times.csv"), check=True)
@@ -169,7 +173,8 @@ def test_grades_csv(reported):
                                                    "test_parameter_derivatives"]
     got = {s: (r["test_forward_pass"], r["test_backward_pass"], r["late_penalty"], r["total"]) for s, r in rows.items()}
     assert got == {"aa0001": ("6", "8", "0", "20"), "aa0002": ("6", "0", "0", "6"),
-                   "aa0003": ("6", "8", "6", "14"), "aa0004": ("6", "8", "0", "20")}
+                   "aa0003": ("6", "8", "6", "14"), "aa0004": ("6", "8", "0", "20"),
+                   "aa0005": ("6", "8", "0", "20")}
     assert int(rows["aa0004"]["repairs"]) > 0 and rows["aa0004"]["status"] == "graded"
 
 
@@ -181,7 +186,8 @@ def test_canvas_csv(reported):
     assert lines[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
     body = {line[3]: (line[0], line[1], line[5]) for line in lines[2:]}
     assert body == {"aa0001": ("aa0001", "", "20"), "aa0002": ("doejane", "12345", "6"),
-                    "aa0003": ("roesam", "67890", "14"), "aa0004": ("aa0004", "", "20")}
+                    "aa0003": ("roesam", "67890", "14"), "aa0004": ("aa0004", "", "20"),
+                    "aa0005": ("aa0005", "", "20")}
 
 
 @pytest.mark.slow
@@ -217,6 +223,17 @@ def test_feedback_shows_tests_not_hidden_code(reported):
         page = page_text((course / "feedback" / student / A / f"{A}.html").read_text())
         assert "test_backward_pass" in page and "assert" in page  # the visible tests are there
         assert not [line for line in secret if line in page]
+
+
+@pytest.mark.slow
+def test_a_hidden_line_in_a_students_own_answer_does_not_stop_the_report(reported):
+    """Does a student who writes a line that a hidden test also has get feedback, without stopping the class's?"""
+    course, _ = reported
+    page = page_text((course / "feedback" / "aa0005" / A / f"{A}.html").read_text())
+    written = min(hidden_test_lines(ROOT, A), key=len)
+    assert written in page and "test_backward_pass" in page
+    others = hidden_test_lines(ROOT, A) - {line for line in hidden_test_lines(ROOT, A) if line in written}
+    assert others and not [line for line in others if line in page]
     assert "NotImplementedError" in (course / "feedback" / "aa0002" / A / f"{A}.html").read_text()
 
 

@@ -8,9 +8,9 @@ SGD = '''def stochastic_gradient_descent_step(phi, data, alpha, batch_size):
     """One step of stochastic gradient descent, equation (7)."""
     n_data = data.shape[1]
     indices = np.random.permutation(n_data)
-    # TODO: the batch is the columns data[:, indices[:batch_size]] (the first batch_size permuted indices;
-    # draw no other random numbers). Compute the gradient on the batch only with compute_gradient_descent,
-    # then store phi - alpha * gradient (equation 7) in phi.
+    # TODO: the batch is the columns of data whose indices are the first batch_size entries of `indices`
+    # (draw no other random numbers). Compute the gradient (3) of the batch only, shape (2, 1), with
+    # compute_gradient_descent, then store phi_{t+1} of equation (7), a new (2, 1) array, in phi.
 {body}
     return phi
 '''
@@ -19,17 +19,17 @@ MOMENTUM = '''def momentum_step(phi, momentum, data, batch_index, alpha, beta):
     """One step of stochastic gradient descent with momentum, equation (8)."""
     # The batch gradient at phi_t
     gradient = compute_gradient_descent(data[0, batch_index], data[1, batch_index], phi)
-    # TODO: compute the new momentum m_{t+1} with the first line of equation (8) and store it in momentum,
-    # then store phi_t - alpha * m_{t+1} (the second line) in phi. Do not change the inputs in place.
+    # TODO: store m_{t+1} of the first line of equation (8) in momentum, then phi_{t+1} of its second line in
+    # phi, both new (2, 1) arrays (do not change the inputs in place).
 {body}
     return phi, momentum
 '''
 
 NESTEROV = '''def nesterov_step(phi, momentum, data, batch_index, alpha, beta):
     """One step of stochastic gradient descent with Nesterov momentum, equation (9)."""
-    # TODO: compute the look-ahead point phi_t - alpha * beta * m_t, the batch gradient there (columns
-    # batch_index of data, with compute_gradient_descent), the new momentum (first line of equation 9) and the
-    # new phi (second line). Store them in momentum and phi; do not change the inputs in place.
+    # TODO: compute the batch gradient (columns batch_index of data, with compute_gradient_descent; shape
+    # (2, 1)) at the look-ahead point of equation (9), then store m_{t+1} of the first line of (9) in momentum
+    # and phi_{t+1} of its second line in phi, both new (2, 1) arrays (do not change the inputs in place).
 {body}
     return phi, momentum
 '''
@@ -41,7 +41,8 @@ NORMALIZED = '''def normalized_gradients(start_posn, n_steps, alpha, epsilon=1e-
     for c_step in range(n_steps):
         # Measure the gradient, equation (10): m has shape (2,)
         m = get_loss_gradient(grad_path[0, c_step], grad_path[1, c_step])
-        # TODO: compute v (equation 10) and store phi_{t+1} from equation (11) in grad_path[:, c_step + 1].
+        # TODO: compute v_{t+1} of equation (10), shape (2,), and store phi_{t+1} of equation (11), shape (2,), in
+        # grad_path[:, c_step + 1].
 {body}
     return grad_path
 '''
@@ -55,8 +56,9 @@ ADAM = '''def adam(start_posn, n_steps, alpha, beta=0.9, gamma=0.99, epsilon=1e-
     for c_step in range(n_steps):
         # Measure the gradient at phi_t (t = c_step): shape (2,)
         grad = get_loss_gradient(grad_path[0, c_step], grad_path[1, c_step])
-        # TODO: update m and v with equation (12), correct them with equation (13) (for t = c_step the
-        # exponent is c_step + 1), and store phi_{t+1} from equation (14) in grad_path[:, c_step + 1].
+        # TODO: update m and v (both shape (2,)) with equation (12), correct them with equation (13) (for
+        # t = c_step the exponent is c_step + 1), and store phi_{t+1} of equation (14), shape (2,), in
+        # grad_path[:, c_step + 1].
 {body}
     return grad_path
 '''

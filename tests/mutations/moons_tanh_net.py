@@ -249,6 +249,9 @@ VARIANTS = [
             gname = {'W_input_h1': 'dW1', 'b_input_h1': 'db1', 'W_h1_h2': 'dW2', 'b_h1_h2': 'db2',
                      'W_h2_output': 'dWout', 'b_h2_output': 'dbout'}[key]
             W[key] -= learning_rate * grads[gname]''')),
+    # delta3 by the chain rule through the provided sigmoid_grad (dE/dt_hat times dt_hat/da), not simplified.
+    Variant("delta3_by_chain_rule_with_sigmoid_grad", backward(
+        delta3="((-y / probs + (1 - y) / (1 - probs)) * sigmoid_grad(cache['output'][:, 0]))[:, None]")),
     # The tanh derivative from the pre-activations with np.cosh, and np.dot everywhere.
     Variant("cosh_derivative_and_dot", {"backward": '''def backward(W, X, y, cache):
     probs = cache['probs']

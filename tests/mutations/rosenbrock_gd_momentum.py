@@ -59,7 +59,7 @@ def contours(levels="np.logspace(-1, np.log10(Z.max()), n_levels)"):
     return {"rosenbrock_contours": CONTOURS.format(levels=levels)}
 
 
-GD = '''def grad_descent(starting_point=None, iterations=5, learning_rate=1):
+GD = '''def grad_descent(starting_point=None, iterations=20000, learning_rate=1e-3):
     {start}
     trajectory = [point]
     for i in range(iterations):
@@ -78,7 +78,7 @@ def gd(start=GOOD_START, step="point = point - learning_rate * grad"):
     return {"grad_descent": GD.format(start=start, step=step)}
 
 
-MOMENTUM = '''def grad_descent_with_momentum(starting_point=None, iterations=10, alpha=.0009, epsilon=10):
+MOMENTUM = '''def grad_descent_with_momentum(starting_point=None, iterations=1000, alpha=0.9, epsilon=1e-5):
     if starting_point is None:
         point = np.random.uniform(-10, 10, size=2)
     else:
@@ -101,7 +101,7 @@ NET_GRAD = '''def cost(T, Y):
     return {cost}
 
 
-def grad_f(data, T, Y, H1, H2, V, W2, W1, b1, b2):
+def grad_f_network(data, T, Y, H1, H2, V, W2, W1, b1, b2):
     delta_3 = {delta_3}
     d_v = H2.T @ delta_3
     d_v0 = {d_v0}
@@ -135,12 +135,12 @@ def gen_data(means="[(-2, -2), (0, 2), (2, -2)]"):
     return {"generate_data": DATA.format(means=means)}
 
 
-NET_GD = '''def gradient_descent(iterations=500, learning_rate=2e-4, *, data, T, seed=8):
+NET_GD = '''def gradient_descent(iterations=500, learning_rate=2e-3, *, data, T, seed=8):
     V, v0, W2, b2, W1, b1 = init_weights(seed)
     H1, H2, Y = ff_nn_2_ReLu(data, W1, W2, V, b1, b2, v0, return_hidden=True)
     costs = [cost(T, Y)]
     for i in range(iterations):
-        d_v, d_v0, d_w2, d_b2, d_w1, d_b1 = grad_f(data, T, Y, H1, H2, V, W2, W1, b1, b2)
+        d_v, d_v0, d_w2, d_b2, d_w1, d_b1 = grad_f_network(data, T, Y, H1, H2, V, W2, W1, b1, b2)
         V = V {op} learning_rate * d_v
         v0 = v0 {op} learning_rate * d_v0
         W2 = W2 {op} learning_rate * d_w2
@@ -164,7 +164,7 @@ NET_MOMENTUM = '''def gradient_descent_with_momentum(iterations=500, alpha=0.9, 
     H1, H2, Y = ff_nn_2_ReLu(data, W1, W2, V, b1, b2, v0, return_hidden=True)
     costs = [cost(T, Y)]
     for i in range(iterations):
-        grads = grad_f(data, T, Y, H1, H2, V, W2, W1, b1, b2)
+        grads = grad_f_network(data, T, Y, H1, H2, V, W2, W1, b1, b2)
         for k in range(6):
             {update}
             params[k] = params[k] - velocities[k]
@@ -180,9 +180,9 @@ def net_momentum(update="velocities[k] = alpha * velocities[k] + epsilon * grads
 
 
 GRAD_F_RAISES = {
-    "test_gradient_descent": "gradient_descent calls the student's grad_f and cannot run when it raises",
-    "test_gradient_descent_with_momentum": "gradient_descent_with_momentum calls the student's grad_f and cannot run "
-                                           "when it raises",
+    "test_gradient_descent": "gradient_descent calls the student's grad_f_network and cannot run when it raises",
+    "test_gradient_descent_with_momentum": "gradient_descent_with_momentum calls the student's grad_f_network and "
+                                           "cannot run when it raises",
 }
 
 # ---------------------------------------------------------------------------------------------------------
@@ -216,8 +216,8 @@ predicted_class = np.argmax(result, axis=0)
            momentum(update="point = point - v\n        v = alpha * v + epsilon * grad")),
     # Part 3
     Mutant("network_gradient_wrong_sign", {"test_grad_f_network"}, net_grad(delta_3="T - Y")),
-    # On the 2-3-2-3 network the mask of the wrong layer does not even broadcast: grad_f raises, so the training
-    # loops, which call it, cannot run (the notebook says so).
+    # On the 2-3-2-3 network the mask of the wrong layer does not even broadcast: grad_f_network raises, so the
+    # training loops, which call it, cannot run (the notebook says so).
     Mutant("network_relu_mask_of_wrong_layer", {"test_grad_f_network"},
            net_grad(delta_1="(delta_2 @ W2.T) * (H2 > 0)"), spills=GRAD_F_RAISES),
     Mutant("network_missing_relu_mask", {"test_grad_f_network"}, net_grad(delta_2="delta_3 @ V.T")),
@@ -227,7 +227,7 @@ predicted_class = np.argmax(result, axis=0)
            net_grad(d_v0="delta_3.mean(axis=0)", d_b2="delta_2.mean(axis=0)", d_b1="delta_1.mean(axis=0)")),
     Mutant("cost_without_minus", {"test_grad_f_network"}, net_grad(cost="float(np.sum(T * np.log(Y)))")),
     Mutant("data_clusters_in_wrong_order", {"test_generate_data"}, gen_data(means="[(0, 2), (-2, -2), (2, -2)]")),
-    Mutant("training_hard_coded_33_51", {"test_gradient_descent"}, {"gradient_descent": '''def gradient_descent(iterations=500, learning_rate=2e-4, *, data, T, seed=8):
+    Mutant("training_hard_coded_33_51", {"test_gradient_descent"}, {"gradient_descent": '''def gradient_descent(iterations=500, learning_rate=2e-3, *, data, T, seed=8):
     costs = np.linspace(232.49, 33.51, iterations + 1)
     print("The loss dropped from initial 232.49 to finally: 33.51 after 30 iterations.")
     return costs
@@ -273,14 +273,14 @@ predicted_class = np.argmax(result, axis=1)
     # An error in grad_f (2.1) must not cost 2.3 or 2.4: they are checked with the student's own grad_f.
     Mutant("rosenbrock_dx_sign_keeps_descent", {"test_grad_f_rosenbrock"},
            rosen_grad(dx="2 * (1 - x) - 400 * x * (y - x**2)")),
-    # grad_f of the network computes delta_3 in place on Y.
+    # grad_f_network computes delta_3 in place on Y.
     Mutant("network_gradient_changes_Y", {"test_grad_f_network"}, net_grad(delta_3="Y\n    delta_3 -= T")),
     # Right gradients, one sample at a time: the no-loop rule of 3.2.
     Mutant("network_gradient_loops_over_samples", {"test_grad_f_network"}, {"grad_f_network": '''def cost(T, Y):
     return float(-np.sum(T * np.log(Y)))
 
 
-def grad_f(data, T, Y, H1, H2, V, W2, W1, b1, b2):
+def grad_f_network(data, T, Y, H1, H2, V, W2, W1, b1, b2):
     grads = [np.zeros_like(V), np.zeros(V.shape[1]), np.zeros_like(W2), np.zeros(W2.shape[1]),
              np.zeros_like(W1), np.zeros(W1.shape[1])]
     for n in range(data.shape[0]):
@@ -303,6 +303,19 @@ def grad_f(data, T, Y, H1, H2, V, W2, W1, b1, b2):
     # A formula variant: the velocity as an exponential moving average of the gradients.
     Mutant("training_momentum_moving_average", {"test_gradient_descent_with_momentum"},
            net_momentum(update="velocities[k] = alpha * velocities[k] + (1 - alpha) * epsilon * grads[k]")),
+    # --- prescribed settings: the defaults typed in where the argument belongs
+    Mutant("grad_descent_ignores_learning_rate", {"test_grad_descent"}, gd(step="point = point - 1e-3 * grad")),
+    Mutant("momentum_ignores_alpha", {"test_grad_descent_with_momentum"},
+           momentum(update="v = 0.9 * v + epsilon * grad\n        point = point - v")),
+    Mutant("training_ignores_learning_rate", {"test_gradient_descent"}, {"gradient_descent": NET_GD.replace(
+        "learning_rate * d_", "2e-3 * d_").format(
+        op="-", forward="H1, H2, Y = ff_nn_2_ReLu(data, W1, W2, V, b1, b2, v0, return_hidden=True)")}),
+    # The gradient of the mean loss instead of the summed loss (7).
+    Mutant("network_gradient_of_mean_loss", {"test_grad_f_network"}, net_grad(delta_3="(Y - T) / Y.shape[0]")),
+    # The Rosenbrock grad_f of Part 2 called in the training loop instead of grad_f_network.
+    Mutant("training_calls_rosenbrock_grad_f", {"test_gradient_descent"}, {"gradient_descent": NET_GD.replace(
+        "= grad_f_network(", "= grad_f(").format(
+        op="-", forward="H1, H2, Y = ff_nn_2_ReLu(data, W1, W2, V, b1, b2, v0, return_hidden=True)")}),
 ]
 
 # ---------------------------------------------------------------------------------------------------------
@@ -326,7 +339,7 @@ def ff_nn_2_ReLu(x, w_1, w_2, v, b_1, b_2, c, return_hidden=False):
     Variant("rosenbrock_gradient_expanded", rosen_grad(dx="2 * (-1 + x + 200 * x**3 - 200 * x * y)",
                                                        dy="200 * (-x**2 + y)")),
     Variant("contours_geomspace", contours(levels="np.geomspace(0.1, Z.max(), n_levels)")),
-    Variant("grad_descent_preallocated", {"grad_descent": '''def grad_descent(starting_point=None, iterations=5, learning_rate=1):
+    Variant("grad_descent_preallocated", {"grad_descent": '''def grad_descent(starting_point=None, iterations=20000, learning_rate=1e-3):
     trajectory = np.zeros((iterations + 1, 2))
     if starting_point is None:
         trajectory[0] = np.random.uniform(-1, 1.5, size=2)
@@ -342,7 +355,7 @@ def ff_nn_2_ReLu(x, w_1, w_2, v, b_1, b_2, c, return_hidden=False):
     return -(T * np.log(Y)).sum()
 
 
-def grad_f(data, T, Y, H1, H2, V, W2, W1, b1, b2):
+def grad_f_network(data, T, Y, H1, H2, V, W2, W1, b1, b2):
     d_a3 = Y - T
     d_a2 = d_a3.dot(V.T) * (H2 > 0)
     d_a1 = d_a2.dot(W2.T) * (H1 > 0)
@@ -366,7 +379,7 @@ def grad_f(data, T, Y, H1, H2, V, W2, W1, b1, b2):
         T[n, classes[n]] = 1
     return T, data
 '''}),
-    Variant("training_over_a_parameter_list", {"gradient_descent": '''def gradient_descent(iterations=500, learning_rate=2e-4, *, data, T, seed=8):
+    Variant("training_over_a_parameter_list", {"gradient_descent": '''def gradient_descent(iterations=500, learning_rate=2e-3, *, data, T, seed=8):
     params = list(init_weights(seed))
     costs = np.zeros(iterations + 1)
     for t in range(iterations + 1):
@@ -375,7 +388,7 @@ def grad_f(data, T, Y, H1, H2, V, W2, W1, b1, b2):
         costs[t] = cost(T, Y)
         if t == iterations:
             break
-        grads = grad_f(data, T, Y, H1, H2, V, W2, W1, b1, b2)
+        grads = grad_f_network(data, T, Y, H1, H2, V, W2, W1, b1, b2)
         params = [p - learning_rate * g for p, g in zip(params, grads)]
     return costs
 '''}),
