@@ -176,8 +176,8 @@ def disguise(source: str, seed: int = 0, keep=frozenset()) -> str:
 def other_answers(root: Path, assignment: str, source) -> dict[str, str]:
     """The solution answers with, in their place, the variants of tests/mutations/<a>.py (other correct answers)
     that fit together: a whole variant at a time, those with the most lines of their own (not the solution's)
-    first, none touching a cell another already replaced, none holding a line of a hidden test (report's leak
-    check would stop at it)."""
+    first, none touching a cell another already replaced, none holding a line of a hidden test (an example shows
+    no hidden test's code, not even as an answer of its own)."""
     from .report import hidden_test_lines
 
     answers = solution_answers(source)
