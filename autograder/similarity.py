@@ -47,7 +47,7 @@ answer's fingerprints (`CodeFingerprint` over one character per token; window 1:
 result does not depend on Python's per-process string hashes as winnowed minima would) and scores a candidate
 pair and finds the matched slices (`compare_files`). Not used: its tokenizer (pygments, which makes every name V,
 attributes included, so `np.sin(x)` and `np.exp(x)` are the same and independent numpy answers collide), its
-driver (all pairs: 500k `compare_files` a question for a class of 1,000, about 90 minutes for one assignment of
+driver (all pairs: 500k `compare_files` a question for a class of 1,000, about 42 minutes for one assignment of
 33 answer cells, measured below), and its boilerplate option (`np.intersect1d(..., assume_unique=True)` on
 hashes that repeat drops a student's repeated fingerprint along with the boilerplate). Writing it all on
 `tokenize`/`ast` was the alternative: the tokens here are tokenize's (scanned faster), and the fingerprint and
@@ -73,10 +73,10 @@ the 6 assignments, every fingerprint kept however common.
     min_words = 20 (a sentence or two of one's own, word for word in runs of five, is no accident).
 
 Scale (`.venv/bin/python benchmarks/similarity.py`: 1,000 synthetic submissions of wine_mlp_backprop, 33 answer
-cells, 10 planted copies; one process, on the 2-core machine shared with other work, load average 7): 44 s,
-8.7 times the 5.1 s it took to read the 1,000 notebooks in the same run; the 10 planted pairs flagged and no
-other. copydetect's all-pairs driver would take about 90 minutes for the same class (499,500 pairs x 33
-questions x 330 us a compare_files, its fingerprints not counted).
+cells, 10 planted copies; one process, on a quiet 2-core machine): 15.5 s, 8.4 times the 1.8 s it took to read
+the 1,000 notebooks in the same run (44 s against 5.1 s, 8.7x, with the machine loaded by other work); the 10
+planted pairs flagged and no other. copydetect's all-pairs driver would take about 42 minutes for the same class
+(499,500 pairs x 33 questions x 152 us a compare_files, its fingerprints not counted; twice that under load).
 """
 from __future__ import annotations
 
