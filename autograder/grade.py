@@ -231,6 +231,18 @@ def require_gradebook(config, assignment: str) -> None:
         raise CourseError(f"{problem}; run `python -m autograder release {assignment}` first")
 
 
+def stored_assignment(gb, config, assignment: str):
+    """The gradebook's entry of `assignment` in the open Gradebook `gb`; a CourseError saying to release it first
+    when it has none."""
+    from nbgrader.api import MissingEntry
+
+    try:
+        return gb.find_assignment(assignment)
+    except MissingEntry:
+        raise CourseError(f"{describe(config.CourseDirectory.db_url)}: {assignment} is not in the gradebook; "
+                          f"run `python -m autograder release {assignment}` first") from None
+
+
 def data_files(root: Path, assignment: str) -> list[Path]:
     """The files of source/<assignment>/ a notebook runs beside (as nbgrader copies them): no notebooks, nothing
     hidden."""
@@ -954,18 +966,14 @@ def grade(*, root: Path, assignment: str, workers: int | None = None, force: boo
             starter = threading.Thread(target=start, daemon=True)
             starter.start()
 
-        from nbgrader.api import Gradebook, MissingEntry
+        from nbgrader.api import Gradebook
 
         from .late import LatePolicy
 
         speed_up_nbgrader()
         deadline = LatePolicy(config=config).deadline(assignment)
         with Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id) as gb:
-            try:
-                stored = gb.find_assignment(assignment)
-            except MissingEntry:
-                raise CourseError(f"{describe(config.CourseDirectory.db_url)}: {assignment} is not in the gradebook; "
-                                  f"run `python -m autograder release {assignment}` first") from None
+            stored = stored_assignment(gb, config, assignment)
             deadline_changed = deadline is not None and stored.duedate != deadline  # else keep nbgrader's own
             if deadline_changed:
                 gb.update_or_create_assignment(assignment, duedate=deadline)

@@ -29,8 +29,7 @@ from traitlets import Dict, Unicode
 from traitlets.config import LoggingConfigurable
 
 from .course import CourseError, check_assignment, source_notebook
-from .grade import Graded, collected_students, grading_record, require_gradebook, scores
-from .database import describe
+from .grade import Graded, collected_students, grading_record, require_gradebook, scores, stored_assignment
 from .readnotebook import read_notebook
 from .formgrader import describe_flags, lms_identity
 from .nbconfig import load_config, nbgrader_api
@@ -81,7 +80,7 @@ class Report:
 
 
 def _rows(root: Path, assignment: str, config) -> tuple[list[Row], list[str], dict[str, float]]:
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import Gradebook
 
     from .formgrader import GradebookSync, at_least, fill_names, late_penalties
 
@@ -90,11 +89,7 @@ def _rows(root: Path, assignment: str, config) -> tuple[list[Row], list[str], di
              if c.metadata.get("nbgrader", {}).get("grade")]
     rows = []
     with Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id) as gb:
-        try:
-            gb.find_assignment(assignment)
-        except MissingEntry:
-            raise CourseError(f"{describe(config.CourseDirectory.db_url)}: {assignment} is not in the gradebook; "
-                              f"run `python -m autograder release {assignment}` first") from None
+        stored_assignment(gb, config, assignment)
         students = [s.student.id for s in gb.assignment_submissions(assignment)]
     fill_names(root=root, assignment=assignment, config=config, students=students)
     late_penalties(assignment=assignment, config=config)  # on the final score: autograded + manual points

@@ -664,18 +664,13 @@ def read_answers(path: Path) -> dict:
 
 def graded_students(root: Path, assignment: str, config) -> list[str]:
     """Students with a submission of `assignment` in the gradebook and an autograded notebook."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import Gradebook
 
-    from .database import describe
-    from .grade import autograded_notebook, require_gradebook
+    from .grade import autograded_notebook, require_gradebook, stored_assignment
 
     require_gradebook(config, assignment)
     with Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id) as gb:
-        try:
-            gb.find_assignment(assignment)
-        except MissingEntry:
-            raise CourseError(f"{describe(config.CourseDirectory.db_url)}: {assignment} is not in the gradebook; "
-                              f"run `python -m autograder release {assignment}` first") from None
+        stored_assignment(gb, config, assignment)
         students = sorted(s.student.id for s in gb.assignment_submissions(assignment))
     return [s for s in students if os.path.lexists(autograded_notebook(root, s, assignment))]
 
