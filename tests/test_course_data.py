@@ -1,6 +1,7 @@
 """Does the one data loader find local copies, use its cache, download and verify, and fail clearly?"""
 import hashlib
 import importlib
+import os
 import shutil
 from pathlib import Path
 
@@ -8,8 +9,10 @@ import pytest
 
 import autograder.course_data as course_data
 
-SHARED = Path(course_data.__file__).resolve().parents[2] / "shared" / "data"
 WINE = "wine/winequality-red.csv"
+# read when the tests are collected, before the `loader` fixture takes COURSE_DATA_DIR away (conftest.py sets it to
+# ../shared/data when that exists)
+LOCAL_DATA = Path(os.environ["COURSE_DATA_DIR"]) if os.environ.get("COURSE_DATA_DIR") else None
 
 
 @pytest.fixture
@@ -20,12 +23,11 @@ def loader(monkeypatch, tmp_path):
     return importlib.reload(course_data)
 
 
-def local_data():
-    import os
-    folder = Path(os.environ.get("COURSE_DATA_DIR", SHARED))
-    if not (folder / WINE).is_file():
-        pytest.fail(f"no local course data at {folder}: set COURSE_DATA_DIR")
-    return folder
+def local_data() -> Path:
+    """The verified data folder COURSE_DATA_DIR named when the tests started."""
+    if LOCAL_DATA is None or not (LOCAL_DATA / WINE).is_file():
+        pytest.fail(f"no local course data at {LOCAL_DATA}: set COURSE_DATA_DIR")
+    return LOCAL_DATA
 
 
 def test_published_checksums_match_the_shared_data():
