@@ -1,10 +1,10 @@
-"""cluster: grade on the workers of a Dask distributed cluster (`python -m autograder grade A --scheduler ADDRESS`).
+"""cluster: the Dask executor: grade on the workers of a Dask distributed cluster (`grade A --scheduler ADDRESS`).
 
 Each submission is one Dask task carrying what grading it needs: the notebook's bytes, and (scattered once to
 every worker) the assignment's snapshot: the course's nbgrader_config.py, the release notebook, the data files
 of source/<a>/ (never the source notebook) and the SQLite snapshot of the assignment's cells. A worker lays the
 snapshot out as a private course folder and grades with the local pool's own per-submission code
-(autograder.grade._Grader.grade) in a thread of its own with its own event loop, so the kernels it forks die
+(autograder.core.Grader.run) in a thread of its own with its own event loop, so the kernels it forks die
 with it. The task returns the Outcome (the graded notebook, its status); the parent alone writes the gradebook,
 records each student once, and resumes as the local pool does.
 
@@ -25,16 +25,16 @@ import shutil
 import sys
 import tempfile
 import threading
-import traceback
 import uuid
 import warnings
 from collections import OrderedDict
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from .course import CourseError, release_notebook, source_notebook
-from .grade import Outcome, Task, _Grader, _Settings, data_files, unreadable
+from .core import Grader, Outcome, Settings, Task, data_files, unreadable
 from .readnotebook import NotebookFileError, read_bytes
 
 KEPT = 2  # assignment snapshots a worker keeps ready (each holds a zygote and a spare kernel)
@@ -55,7 +55,7 @@ class WorkerSetupError(RuntimeError):
     """A worker could not prepare the assignment (a configuration error): the run stops."""
 
 
-def make_snapshot(settings: _Settings) -> Snapshot:
+def make_snapshot(settings: Settings) -> Snapshot:
     root, assignment = settings.root, settings.assignment
     source = source_notebook(root, assignment).parent
     files = tuple((p.relative_to(source).as_posix(), p.read_bytes()) for p in data_files(root, assignment))
@@ -89,7 +89,7 @@ def _scratch() -> str | None:
 
 
 class _Runner:
-    """One worker process's grader for one snapshot: a private course folder made from it, and a _Grader living
+    """One worker process's grader for one snapshot: a private course folder made from it, and a Grader living
     in a thread of its own, in that thread's event loop (the kernels and zygote it starts die with the thread)."""
 
     def __init__(self, snap: Snapshot):
@@ -110,27 +110,23 @@ class _Runner:
         self.thread = threading.Thread(target=self.loop.run_forever, name="autograder-grader", daemon=True)
         self.thread.start()
         try:
-            self.grader = self.call(self._start(_Settings(course, snap.assignment, self.folder / "cells.db")))
+            self.grader = self.call(self._start(Settings(course, snap.assignment, self.folder / "cells.db")))
         except Exception as exc:
             self.stop_loop()
             raise WorkerSetupError(f"a grading worker could not prepare {snap.assignment}: "
                                    f"{type(exc).__name__}: {exc}") from None
 
     @staticmethod
-    async def _start(settings: _Settings) -> _Grader:
-        grader = _Grader(settings)
-        if grader.pool is not None:
-            grader.pool.warm()
+    async def _start(settings: Settings) -> Grader:
+        grader = Grader(settings)
+        grader.prepare()
         return grader
 
     def call(self, coroutine):
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
 
     def grade(self, task: Task) -> Outcome:
-        try:
-            return self.call(self.grader.grade(task))
-        except Exception as exc:  # as the local pool's worker does
-            return Outcome(task.student, "failed", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()[-800:]}")
+        return self.call(self.grader.run(task))
 
     def stop_loop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
@@ -184,18 +180,10 @@ def release_snapshot(digest: str) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 # the parent side
 
-def start_cluster_pool(address: str, settings: _Settings, into: list) -> None:
-    """Append a DaskPool (or the error that stopped it) to `into`: for a thread of `grade`."""
-    try:
-        into.append(DaskPool(address, settings))
-    except BaseException as exc:
-        into.append(exc)
-
-
 class DaskPool:
-    """The local _Pool's interface (run, close, slots) on a Dask cluster."""
+    """The Dask Executor: the local pool's interface (core.Executor: run, close, workers) on a Dask cluster."""
 
-    def __init__(self, address: str, settings: _Settings):
+    def __init__(self, address: str, settings: Settings):
         from distributed import Client
 
         self.address, self.assignment = address, settings.assignment
@@ -216,6 +204,7 @@ class DaskPool:
                 warnings.warn(f"Dask workers {', '.join(threaded)} have several threads: each grades one "
                               f"submission at a time anyway (start workers with --nthreads 1)", stacklevel=2)
             self.slots = sorted(workers)
+            self.workers = len(self.slots)
             self.shared = self.client.scatter(self.snapshot, broadcast=True, hash=False)
             token = uuid.uuid4().hex[:8]
             self.pending = [self.client.submit(prepare, self.shared, key=f"autograder-prepare-{n}-{token}",
@@ -225,8 +214,10 @@ class DaskPool:
             self.client.close()
             raise
 
-    def run(self, tasks: list[Task]):
-        """Yield an Outcome per task as they finish (each student once)."""
+    def run(self, tasks: list[Task], hang_limit: float | None = None) -> Iterator[Outcome]:
+        """Yield an Outcome per task as they finish (each student once). The workers hold the notebooks' limits
+        (Execute.timeout, SandboxedExecute.notebook_timeout), and Dask replaces a worker that dies; the parent
+        sets no `hang_limit` of its own on a cluster."""
         from distributed import as_completed
         from distributed.scheduler import KilledWorker
 

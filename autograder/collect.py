@@ -27,7 +27,9 @@ import nbformat
 from nbgrader.plugins import FileNameCollectorPlugin
 from traitlets import Bool, Dict, Float, Unicode
 
-from .course import CourseError, assignments as all_assignments, check_assignment, release_notebook
+from .course import INFO_FILE, CourseError, assignments as all_assignments, check_assignment, collect_record, \
+    release_notebook
+from .gradebook import fill_names
 from .late import LatePolicy
 from .nbconfig import load_config
 from .readnotebook import NotebookFileError, parse_notebook, read_bytes
@@ -39,7 +41,6 @@ CANVAS = re.compile(r"^(?P<lms_name>[A-Za-z0-9]+?)_(?:(?P<late>LATE)_)?(?P<lms_u
                     r"(?P<original>.+)$")
 COPY_OF = re.compile(r"^(?:copy[ _]of[ _])+", re.IGNORECASE)
 RESUBMISSION = re.compile(r"(?:-(\d+)| ?\((\d+)\))$")
-INFO_FILE = "collect.json"
 MAX_DOWNLOAD_BYTES = 2 << 30  # a zip of a whole class; a notebook over the sandbox's own limit is flagged there
 
 
@@ -290,16 +291,6 @@ def _timestamp_text(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
 
 
-def collect_record(root: Path, student: str, assignment: str) -> dict:
-    """What collect wrote of the student's collected notebook (collect.json): file, sha256, time, LMS name and user
-    id, ...; {} when nothing was collected or the record cannot be read."""
-    try:
-        data = json.loads((root / "submitted" / student / assignment / INFO_FILE).read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _existing(folder: Path) -> tuple[str, datetime | None]:
     """sha256 and time of the notebook already collected in `folder` ('' when none)."""
     info = folder / INFO_FILE
@@ -416,8 +407,7 @@ def collect(*, root: Path, assignment: str, paths: list[Path], times: Path | Non
         collected.append(Collected(student, file.label, when, name.late_mark, target, unchanged))
 
     result = Collection(assignment, tuple(collected), tuple(dropped), tuple(rejected), tuple(warnings))
-    from .formgrader import fill_names  # the LMS names and ids, for the formgrader (when the gradebook exists)
-
+    # the LMS names and ids, for the formgrader (when the gradebook exists)
     fill_names(root=root, assignment=assignment, config=config, students=[c.student for c in collected])
     return replace(result, log=write_log(root, result))
 

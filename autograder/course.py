@@ -1,6 +1,7 @@
-"""Where things are in the course folder."""
+"""Where things are in the course folder: its root, the assignments, and each student's files in it."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -49,3 +50,43 @@ def release_notebook(root: Path, assignment: str) -> Path:
 
 def twin_path(root: Path, assignment: str) -> Path:
     return root / "notebooks" / f"{assignment}.py"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# each student's files: what collect put in submitted/, what grade wrote in autograded/
+
+INFO_FILE = "collect.json"  # beside each collected notebook: what collect read from its file name
+
+
+def submitted_notebook(root: Path, student: str, assignment: str) -> Path:
+    return root / "submitted" / student / assignment / f"{assignment}.ipynb"
+
+
+def autograded_notebook(root: Path, student: str, assignment: str) -> Path:
+    return root / "autograded" / student / assignment / f"{assignment}.ipynb"
+
+
+def collected_students(root: Path, assignment: str) -> list[str]:
+    """Students with a collected notebook of `assignment` in submitted/."""
+    folder = root / "submitted"
+    return sorted(p.name for p in folder.iterdir() if submitted_notebook(root, p.name, assignment).is_file()) \
+        if folder.is_dir() else []
+
+
+def collect_record(root: Path, student: str, assignment: str) -> dict:
+    """What collect wrote of the student's collected notebook (collect.json): file, sha256, time, LMS name and user
+    id, ...; {} when nothing was collected or the record cannot be read."""
+    try:
+        data = json.loads((root / "submitted" / student / assignment / INFO_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def grading_record(root: Path, student: str, assignment: str) -> dict:
+    """The autograder metadata (key, status, repairs, flags) of the student's autograded notebook, {} if none."""
+    path = autograded_notebook(root, student, assignment)
+    try:
+        return json.loads(path.read_text()).get("metadata", {}).get("autograder", {})
+    except (OSError, ValueError):
+        return {}

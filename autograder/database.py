@@ -1,11 +1,10 @@
 """database: where the gradebook lives (CourseDirectory.db_url), for every stage: a SQLite file (the default) or a
-database server (PostgreSQL) shared by the TAs' machines and a grading cluster.
+database server (PostgreSQL) shared by the TAs' machines and a grading cluster. What is in it is read and written
+by autograder.gradebook alone; this module only reaches it.
 
 - `database_url` maps `postgresql://` (and `postgres://`) URLs to the installed driver (psycopg 3, else
   psycopg2), so that the same nbgrader_config.py works wherever it is read;
 - `missing_gradebook` says why a stage cannot start (no SQLite file yet, server unreachable);
-- `snapshot_cells` writes the private SQLite snapshot of one assignment's cells that grading workers read,
-  from any gradebook;
 - `retrying` runs a gradebook write again after a lost connection (a restarted server), and otherwise fails
   loudly: nbgrader's writes are update-or-create, so a write run twice records one grade.
 
@@ -75,48 +74,6 @@ def missing_gradebook(url: str) -> str | None:
     finally:
         engine.dispose()
     return None
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# the workers' snapshot of one assignment's cells
-
-def snapshot_cells(url: str, assignment: str, path: Path) -> None:
-    """Write to `path` a SQLite gradebook holding only `assignment`'s notebooks and cells (no students, no grades),
-    copied row by row from the gradebook at `url` (any database nbgrader supports)."""
-    from nbgrader.api import Base
-    from sqlalchemy import create_engine, inspect, select, text
-
-    source = create_engine(database_url(url))
-    target = create_engine(f"sqlite:///{path}")
-    tables = Base.metadata.tables
-    try:
-        Base.metadata.create_all(bind=target)
-        with source.connect() as read, target.begin() as write:
-            if "alembic_version" in inspect(read).get_table_names():
-                versions = read.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
-                write.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
-                for version in versions:
-                    write.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": version})
-            assignments, notebooks, cells = tables["assignment"], tables["notebook"], tables["base_cell"]
-            chosen = select(assignments.c.id).where(assignments.c.name == assignment)
-            their_notebooks = select(notebooks.c.id).where(notebooks.c.assignment_id.in_(chosen))
-            their_cells = select(cells.c.id).where(cells.c.notebook_id.in_(their_notebooks))
-            copies = [
-                (tables["course"], None),
-                (assignments, assignments.c.name == assignment),
-                (notebooks, notebooks.c.assignment_id.in_(chosen)),
-                (cells, cells.c.notebook_id.in_(their_notebooks)),
-                (tables["source_cell"], tables["source_cell"].c.notebook_id.in_(their_notebooks)),
-            ] + [(tables[name], tables[name].c.id.in_(their_cells))
-                 for name in ("grade_cells", "solution_cells", "task_cells")]
-            for table, where in copies:
-                query = select(table) if where is None else select(table).where(where)
-                rows = [dict(row._mapping) for row in read.execute(query)]
-                if rows:
-                    write.execute(table.insert(), rows)
-    finally:
-        source.dispose()
-        target.dispose()
 
 
 # ---------------------------------------------------------------------------------------------------------------

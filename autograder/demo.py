@@ -11,15 +11,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from .course import CourseError, assignments as all_assignments, check_assignment
+import nbformat
+
+from .collect import collect
+from .course import CourseError, assignments as all_assignments, check_assignment, source_notebook
+from .examples import COPIED, EXPECTED, KINDS, TIMES_FILE, examples_folder, generate_examples
+from .grade import grade
+from .gradebook import scores
+from .release import release
+from .report import flag_lines, report
+from .similarity import pair_lines, similarity
 
 
 def _autograded_points(root: Path, assignment: str) -> float:
     """Points the autograder can give (written answers are graded by hand)."""
-    import nbformat
-
-    from .course import source_notebook
-
     source = nbformat.read(source_notebook(root, assignment), as_version=4)
     return sum(float(c.metadata["nbgrader"].get("points", 0)) for c in source.cells
                if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade"))
@@ -27,12 +32,6 @@ def _autograded_points(root: Path, assignment: str) -> float:
 
 def _one(root: Path, assignment: str, workers: int | None, out: Callable[[str], None]) -> list[str]:
     """Collect, grade and report one assignment's examples; print its table; return what was unexpected."""
-    from .collect import collect
-    from .examples import COPIED, EXPECTED, KINDS, TIMES_FILE, examples_folder, generate_examples
-    from .grade import grade, scores
-    from .report import flag_lines, report
-    from .similarity import pair_lines, similarity
-
     folder = examples_folder(root, assignment)
     if not folder.is_dir():
         generate_examples(root=root, assignments=[assignment])
@@ -89,8 +88,6 @@ def _one(root: Path, assignment: str, workers: int | None, out: Callable[[str], 
 def demo(*, root: Path, assignments: list[str] | None = None, workers: int | None = None,
          out: Callable[[str], None] = print) -> int:
     """Run the pipeline on the examples; returns 0 when every example got the outcome its kind expects."""
-    from .release import release
-
     names = [check_assignment(root, a) for a in assignments] if assignments else all_assignments(root)
     surprises, done = [], []
     for assignment in names:

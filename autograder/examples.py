@@ -34,10 +34,13 @@ from pathlib import Path
 
 import nbformat
 
+from .collect import CourseFileNames
 from .course import CourseError, assignments as all_assignments, check_assignment, release_notebook, \
     source_notebook
+from .late import LatePolicy
 from .mutation import inject, load_mutations, solution_answers
 from .nbconfig import load_config
+from .report import hidden_test_lines
 
 EXAMPLES = Path("examples") / "submissions"
 TIMES_FILE = "submission_times.csv"
@@ -178,8 +181,6 @@ def other_answers(root: Path, assignment: str, source) -> dict[str, str]:
     that fit together: a whole variant at a time, those with the most lines of their own (not the solution's)
     first, none touching a cell another already replaced, none holding a line of a hidden test (an example shows
     no hidden test's code, not even as an answer of its own)."""
-    from .report import hidden_test_lines
-
     answers = solution_answers(source)
     try:
         _, variants = load_mutations(root, assignment)
@@ -198,8 +199,6 @@ def other_answers(root: Path, assignment: str, source) -> dict[str, str]:
 
 
 def _file_name(config, assignment: str, student: str) -> str:
-    from .collect import CourseFileNames
-
     names = CourseFileNames(config=config)
     rule = names.file_names.get(assignment, names.default_file_name)
     if "(?P<" in rule:
@@ -238,8 +237,6 @@ def submissions(root: Path, assignment: str) -> dict[str, object]:
 
 
 def _times(root: Path, assignment: str, files: list[str]) -> str:
-    from .late import LatePolicy
-
     policy = LatePolicy(config=load_config(root))
     deadline = policy.deadline(assignment) or NO_DEADLINE
     late = deadline + timedelta(hours=2)

@@ -8,6 +8,8 @@ from pathlib import Path
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from .database import database_url
+
 
 def load_config(root: Path, *, course_root: Path | None = None, db_path: Path | None = None) -> Config:
     """The configuration in `root`/nbgrader_config.py; `course_root` and `db_path` override its folders."""
@@ -17,8 +19,6 @@ def load_config(root: Path, *, course_root: Path | None = None, db_path: Path | 
     if db_path is not None:
         config.CourseDirectory.db_url = f"sqlite:///{db_path}"
     if isinstance(config.CourseDirectory.get("db_url"), str):  # postgresql:// -> the installed driver
-        from .database import database_url
-
         config.CourseDirectory.db_url = database_url(config.CourseDirectory.db_url)
     return config
 

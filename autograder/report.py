@@ -28,12 +28,13 @@ import nbformat
 from traitlets import Dict, Unicode
 from traitlets.config import LoggingConfigurable
 
-from .course import CourseError, check_assignment, source_notebook
-from .grade import Graded, collected_students, grading_record, require_gradebook, scores, stored_assignment
-from .readnotebook import read_notebook
-from .formgrader import describe_flags, lms_identity
+from .core import Graded
+from .course import CourseError, autograded_notebook, check_assignment, collected_students, grading_record, \
+    source_notebook
+from .gradebook import (SEVERITIES, GradebookSync, at_least, describe_flags, fill_names, late_penalties,
+                        lms_identity, require_gradebook, stored_submissions, submitted_students)
 from .nbconfig import load_config, nbgrader_api
-from .similarity import existing_report
+from .readnotebook import read_notebook
 
 
 class ReportGrades(LoggingConfigurable):
@@ -80,36 +81,23 @@ class Report:
 
 
 def _rows(root: Path, assignment: str, config) -> tuple[list[Row], list[str], dict[str, float]]:
-    from nbgrader.api import Gradebook
-
-    from .formgrader import GradebookSync, at_least, fill_names, late_penalties
-
     least = GradebookSync(config=config).flag_severity
     order = [c.metadata["nbgrader"]["grade_id"] for c in nbformat.read(source_notebook(root, assignment), 4).cells
              if c.metadata.get("nbgrader", {}).get("grade")]
-    rows = []
-    with Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id) as gb:
-        stored_assignment(gb, config, assignment)
-        students = [s.student.id for s in gb.assignment_submissions(assignment)]
+    students = submitted_students(config, assignment)
     fill_names(root=root, assignment=assignment, config=config, students=students)
     late_penalties(assignment=assignment, config=config)  # on the final score: autograded + manual points
-    with Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id) as gb:
-        max_points = {}
-        for submission in sorted(gb.assignment_submissions(assignment), key=lambda s: s.student.id):
-            questions = {}
-            for notebook in submission.notebooks:
-                for g in notebook.grades:
-                    questions[g.name] = None if g.auto_score is None and g.manual_score is None else float(g.score)
-                    max_points[g.name] = float(g.max_score)
-            record = grading_record(root, submission.student.id, assignment)
-            info = lms_identity(root, submission.student.id, assignment)
-            penalty = float(submission.late_submission_penalty or 0.0)
-            rows.append(Row(submission.student.id, questions, float(submission.score), penalty,
-                            max(0.0, float(submission.score) - penalty), float(submission.max_score),
-                            submission.timestamp.strftime("%Y-%m-%d %H:%M:%S UTC") if submission.timestamp else "",
-                            record.get("status", "graded by nbgrader" if questions else "not graded"),
-                            len(record.get("repairs", [])), submission.student.lms_user_id or "",
-                            info.get("lms_name", ""), tuple(at_least(record.get("flags", []), least))))
+    rows, max_points = [], {}
+    for stored in stored_submissions(config, assignment):
+        max_points.update(stored.max_points)
+        record = grading_record(root, stored.student, assignment)
+        info = lms_identity(root, stored.student, assignment)
+        rows.append(Row(stored.student, stored.questions, stored.score, stored.late_penalty,
+                        max(0.0, stored.score - stored.late_penalty), stored.max_score,
+                        stored.timestamp.strftime("%Y-%m-%d %H:%M:%S UTC") if stored.timestamp else "",
+                        record.get("status", "graded by nbgrader" if stored.questions else "not graded"),
+                        len(record.get("repairs", [])), stored.lms_user_id, info.get("lms_name", ""),
+                        tuple(at_least(record.get("flags", []), least))))
     names = [q for q in order if q in max_points] + sorted(set(max_points) - set(order))
     return rows, names, max_points
 
@@ -155,8 +143,6 @@ def write_repairs(path: Path, root: Path, assignment: str, students: list[str]) 
 
 def write_flags(path: Path, root: Path, assignment: str, students: list[str]) -> Path:
     """Every flag of every student's autograded notebook, one a line, most serious first."""
-    from .formgrader import SEVERITIES
-
     rank = lambda f: -SEVERITIES.index(f["severity"]) if f.get("severity") in SEVERITIES else -len(SEVERITIES)
     with path.open("w", newline="") as f:
         out = csv.writer(f)
@@ -170,8 +156,6 @@ def write_flags(path: Path, root: Path, assignment: str, students: list[str]) ->
 
 def flag_lines(*, root: Path, assignment: str, students: list[str]) -> list[str]:
     """One line per student with flags at or above GradebookSync.flag_severity: 'aa0006  attempt patch-numpy (...)'."""
-    from .formgrader import GradebookSync, at_least
-
     least = GradebookSync(config=load_config(root)).flag_severity
     lines = []
     for student in sorted(students):
@@ -302,7 +286,25 @@ def report(*, root: Path, assignment: str, feedback: bool = True) -> Report:
         write_repairs(folder / "repairs.csv", root, assignment, [r.student for r in rows]),
         plot_histograms(folder / "histograms.png", rows, questions, max_points, assignment),
         tuple(pages), write_flags(folder / "flags.csv", root, assignment, [r.student for r in rows]),
-        existing_report(root, assignment, folder))
+        similarity_line(root, assignment, folder))
+
+
+def similarity_line(root: Path, assignment: str, folder: Path) -> str:
+    """A line about reports/<a>/similarity.html (written by `python -m autograder similarity`) for `report` to
+    print: how many pairs it flags, and whether a submission was graded after it was written; empty when there is
+    none."""
+    page_path, csv_path = folder / "similarity.html", folder / "similarity.csv"
+    if not (page_path.is_file() and csv_path.is_file()):
+        return ""
+    with csv_path.open(newline="", encoding="utf-8") as f:
+        flagged = {(r.get("student_a"), r.get("student_b")) for r in csv.DictReader(f) if r.get("flagged") == "yes"}
+    written = csv_path.stat().st_mtime
+    newer = [s for s in collected_students(root, assignment)
+             if autograded_notebook(root, s, assignment).is_file()
+             and autograded_notebook(root, s, assignment).stat().st_mtime > written]
+    return (f"similarity report: {page_path.relative_to(root)} ({len(flagged)} pair{'s' if len(flagged) != 1 else ''}"
+            " flagged for review)" + (f"; {len(newer)} submission{'s' if len(newer) != 1 else ''} graded since: run "
+                                      f"`python -m autograder similarity {assignment}` again" if newer else ""))
 
 
 def score_table(results: list[Graded], title: str = "") -> str:
@@ -316,4 +318,4 @@ def score_table(results: list[Graded], title: str = "") -> str:
     return "\n".join(text)
 
 
-__all__ = ["Report", "ReportGrades", "Row", "flag_lines", "report", "score_table", "scores"]
+__all__ = ["Report", "ReportGrades", "Row", "flag_lines", "report", "score_table", "similarity_line"]

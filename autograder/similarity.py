@@ -80,15 +80,13 @@ planted pairs flagged and no other. copydetect's all-pairs driver would take abo
 """
 from __future__ import annotations
 
+import ast
 import bisect
 import builtins
-import csv
-import html
 import io
 import keyword
 import os
 import re
-import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, replace
@@ -98,11 +96,16 @@ import nbformat
 from traitlets import Bool, Float, Integer
 from traitlets.config import LoggingConfigurable
 
-from .course import CourseError, check_assignment, release_notebook, source_notebook
+from .course import CourseError, autograded_notebook, check_assignment, release_notebook, source_notebook
+from .gradebook import submitted_students
+from .mutation import solution_answers
+from .nbconfig import load_config
+from .readnotebook import NotebookFileError, parse_json, read_bytes
+from .report import ReportGrades
+from .similarity_page import page, percent, write_csv, write_html
 
 CODE_KGRAM = 10      # tokens in one fingerprint of code
 TEXT_KGRAM = 5       # words in one fingerprint of a written answer
-SHOWN_CHARS = 20_000  # of one answer, in the HTML page (a longer one is cut there, never in the comparison)
 
 
 class SimilarityReport(LoggingConfigurable):
@@ -201,8 +204,6 @@ def release_names(release_nb) -> frozenset[str]:
     """The modules the release imports and the functions and classes it defines at the top level (provided, or
     to be written by the student): a copy keeps these names, so the fingerprints keep them. Its data variables
     (x, W, ...) are not kept: students reuse such names for their own local variables, which a copy renames."""
-    import ast
-
     names = set()
     for cell in release_nb.cells:
         if cell.cell_type != "code":
@@ -439,8 +440,6 @@ class Question:
 
 def questions(release_nb, source_nb, settings: SimilarityReport) -> list[Question]:
     """The answer cells of the release, in order, with what is nobody's own in each kind."""
-    from .mutation import solution_answers
-
     cells = answer_cells(release_nb)
     kinds = {gid: "text" if cell_type == "markdown" else "code" for gid, (cell_type, _) in cells.items()}
     model = solution_answers(source_nb) if settings.ignore_model else {}
@@ -524,154 +523,17 @@ class Similarity:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# the reports
-
-CSV_COLUMNS = ["student_a", "student_b", "question", "kind", "score", "share_a", "share_b", "tokens", "lines_a",
-               "lines_b", "flagged"]
-
-
-def _replace(path: Path, write) -> Path:
-    """Write through a new file in the same folder, then rename it onto `path`: an existing link is replaced,
-    never followed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_csv(path: Path, matches) -> Path:
-    def write(f):
-        out = csv.writer(f)
-        out.writerow(CSV_COLUMNS)
-        for m in matches:
-            out.writerow([*m.students, m.question, m.kind, f"{m.score:.2f}", f"{m.shares[0]:.2f}",
-                          f"{m.shares[1]:.2f}", m.tokens, *m.lines, "yes" if m.flagged else ""])
-    return _replace(path, write)
-
-
-TAGS = {"h1", "h2", "h3", "p", "ul", "li", "table", "thead", "tbody", "tr", "th", "td", "pre", "mark", "section",
-        "span", "code", "strong", "em"}
-STYLE = """
-body { font-family: sans-serif; margin: 1.5em; color: #222; }
-table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
-th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
-table.side { width: 100%; table-layout: fixed; }
-pre { margin: 0; white-space: pre-wrap; word-break: break-word; font-size: 0.85em; }
-mark { background: #ffe08a; }
-.note { color: #555; }
-section { border-top: 2px solid #888; margin-top: 2em; }
-"""
-
-
-def marked(text: str, spans) -> str:
-    """`text` escaped for HTML, the character `spans` in <mark>; cut after SHOWN_CHARS characters."""
-    shown, cut = text[:SHOWN_CHARS], len(text) > SHOWN_CHARS
-    out, at = [], 0
-    for a, b in sorted(spans):
-        a, b = max(a, at), min(b, len(shown))
-        if a >= b:
-            continue
-        out += [html.escape(shown[at:a]), "<mark>", html.escape(shown[a:b]), "</mark>"]
-        at = b
-    out.append(html.escape(shown[at:]))
-    if cut:
-        out.append(html.escape(f"\n... ({len(text) - SHOWN_CHARS} more characters, not shown)"))
-    return "".join(out)
-
-
-def _percent(x: float) -> str:
-    return f"{100 * x:.0f}%"
-
-
-def page(assignment: str, found: list[Pair], answers: dict[str, dict[str, str]], students: int,
-         settings: SimilarityReport) -> str:
-    """similarity.html: the top flagged pairs side by side. Every student text is escaped, and the page is then
-    cleaned by nh3 to the tags written here (no attributes but class, no links, no scripts or styles)."""
-    import nh3
-
-    e = html.escape
-    flagged = [p for p in found if p.flagged]
-    shown = flagged[:settings.top]
-    body = [f"<h1>Similar answers: {e(assignment)}</h1>",
-            f"<p>{students} graded submissions compared, question by question, on {len(answers)} answer cells. "
-            f"{len(flagged)} pair{'s' if len(flagged) != 1 else ''} flagged. A question counts against a pair when "
-            f"at least {_percent(settings.threshold)} of one student's own work there is found in the other's "
-            f"answer; a pair is flagged when the questions that count share {settings.min_tokens} code tokens (a "
-            f"line of code is about 10) or {settings.min_words} words of written answers of their own, or a mix of "
-            "the two. The release, the model answers and what many submissions share are nobody's own work and are "
-            "not counted.</p>",
-            "<p class=\"note\">A flag is a hint to look, not a verdict: students who worked together, or wrote the "
-            "obvious line, look alike too. Every pair and question that shares work of its own is in "
-            "similarity.csv" + (f"; the {len(shown)} strongest pairs are shown here" if len(flagged) > len(shown)
-                                else "") + ".</p>"]
-    if shown:
-        body.append("<table><thead><tr><th>#</th><th>students</th><th>shared</th><th>flagged on</th></tr></thead>"
-                    "<tbody>")
-        for n, p in enumerate(shown, 1):
-            on = ", ".join(f"{e(m.question)} ({_percent(m.score)})" for m in p.matches if m.flagged)
-            body.append(f"<tr><td>{n}</td><td>{e(p.students[0])} and {e(p.students[1])}</td>"
-                        f"<td>{p.tokens}</td><td>{on}</td></tr>")
-        body.append("</tbody></table>")
-    else:
-        body.append("<p><strong>No pair is flagged.</strong></p>")
-    for n, p in enumerate(shown, 1):
-        a, b = p.students
-        body.append(f"<section><h2>{n}. {e(a)} and {e(b)}: {p.tokens} tokens and words of their own shared</h2>")
-        others = [m for m in p.matches if not m.flagged]
-        if others:
-            body.append("<p class=\"note\">Also in common, under the threshold: "
-                        + ", ".join(f"{e(m.question)} ({_percent(m.score)})" for m in others) + "</p>")
-        for m in p.matches:
-            if not m.flagged:
-                continue
-            body.append(f"<h3>{e(m.question)}: {_percent(m.score)} ({e(a)}: {_percent(m.shares[0])} of their own "
-                        f"{'code' if m.kind == 'code' else 'words'} found in {e(b)}'s answer; {e(b)}: "
-                        f"{_percent(m.shares[1])}), {m.tokens} {'tokens' if m.kind == 'code' else 'words'} "
-                        "in common</h3>")
-            body.append(f"<table class=\"side\"><thead><tr><th>{e(a)}, lines {e(m.lines[0])}</th>"
-                        f"<th>{e(b)}, lines {e(m.lines[1])}</th></tr></thead><tbody><tr>"
-                        f"<td><pre>{marked(answers[m.question][a], m.spans[0])}</pre></td>"
-                        f"<td><pre>{marked(answers[m.question][b], m.spans[1])}</pre></td></tr></tbody></table>")
-        body.append("</section>")
-    clean = nh3.clean("\n".join(body), tags=TAGS, attributes={"*": {"class"}}, url_schemes=set(),
-                      strip_comments=True, link_rel=None)
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
-            f"<title>Similar answers: {e(assignment)}</title>\n<style>{STYLE}</style></head>\n<body>\n{clean}\n"
-            "</body></html>\n")
-
-
-def write_html(path: Path, text: str) -> Path:
-    return _replace(path, lambda f: f.write(text))
-
-
-# ---------------------------------------------------------------------------------------------------------------
 # the verb
 
 def read_answers(path: Path) -> dict:
     """The notebook at `path` as JSON, read by the project's one reader (links, FIFOs and devices refused, a size
     limit); only its cells' sources and metadata are used, so nbformat's validation is skipped."""
-    from .readnotebook import parse_json, read_bytes
-
     return parse_json(read_bytes(path), where=str(path))
 
 
 def graded_students(root: Path, assignment: str, config) -> list[str]:
     """Students with a submission of `assignment` in the gradebook and an autograded notebook."""
-    from nbgrader.api import Gradebook
-
-    from .grade import autograded_notebook, require_gradebook, stored_assignment
-
-    require_gradebook(config, assignment)
-    with Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id) as gb:
-        stored_assignment(gb, config, assignment)
-        students = sorted(s.student.id for s in gb.assignment_submissions(assignment))
+    students = submitted_students(config, assignment)
     return [s for s in students if os.path.lexists(autograded_notebook(root, s, assignment))]
 
 
@@ -679,11 +541,6 @@ def similarity(*, root: Path, assignment: str, students: list[str] | None = None
     """Compare every pair of graded submissions of `assignment` question by question; write
     reports/<a>/similarity.csv and similarity.html. `students`: these autograded notebooks instead of every
     graded submission in the gradebook."""
-    from .grade import autograded_notebook
-    from .nbconfig import load_config
-    from .readnotebook import NotebookFileError
-    from .report import ReportGrades
-
     start = time.perf_counter()
     check_assignment(root, assignment)
     config = load_config(root)
@@ -714,27 +571,8 @@ def similarity(*, root: Path, assignment: str, students: list[str] | None = None
 def pair_lines(result: Similarity) -> list[str]:
     """One line per flagged pair: 'aa0004 and zz9999: 288 tokens of their own shared (backward_pass 100%, ...)'."""
     return [f"{p.students[0]} and {p.students[1]}: {p.tokens} tokens and words of their own shared ("
-            + ", ".join(f"{m.question} {_percent(m.score)}" for m in p.matches if m.flagged) + ")"
+            + ", ".join(f"{m.question} {percent(m.score)}" for m in p.matches if m.flagged) + ")"
             for p in result.flagged]
-
-
-def existing_report(root: Path, assignment: str, folder: Path) -> str:
-    """A line about reports/<a>/similarity.html for `report` to print: how many pairs it flags, and whether a
-    submission was graded after it was written; empty when there is none."""
-    from .grade import autograded_notebook, collected_students
-
-    page_path, csv_path = folder / "similarity.html", folder / "similarity.csv"
-    if not (page_path.is_file() and csv_path.is_file()):
-        return ""
-    with csv_path.open(newline="", encoding="utf-8") as f:
-        flagged = {(r.get("student_a"), r.get("student_b")) for r in csv.DictReader(f) if r.get("flagged") == "yes"}
-    written = csv_path.stat().st_mtime
-    newer = [s for s in collected_students(root, assignment)
-             if autograded_notebook(root, s, assignment).is_file()
-             and autograded_notebook(root, s, assignment).stat().st_mtime > written]
-    return (f"similarity report: {page_path.relative_to(root)} ({len(flagged)} pair{'s' if len(flagged) != 1 else ''}"
-            " flagged for review)" + (f"; {len(newer)} submission{'s' if len(newer) != 1 else ''} graded since: run "
-                                      f"`python -m autograder similarity {assignment}` again" if newer else ""))
 
 
 __all__ = ["Match", "Pair", "Similarity", "SimilarityReport", "code_tokens", "compare_answers", "compare_notebooks",

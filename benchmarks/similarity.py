@@ -88,7 +88,7 @@ def build_class(course: Path, assignment: str, students: int, copies: int, seed:
     import nbformat
 
     from autograder.examples import disguise
-    from autograder.grade import autograded_notebook
+    from autograder.course import autograded_notebook
     from autograder.mutation import inject
 
     course.mkdir(parents=True)
@@ -118,7 +118,7 @@ def scale(args) -> None:
     import nbformat
     from copydetect import CodeFingerprint, compare_files
 
-    from autograder.grade import autograded_notebook
+    from autograder.course import autograded_notebook
     from autograder.similarity import CODE_KGRAM, _Alphabet, answer_cells, code_tokens, read_answers, similarity
 
     with tempfile.TemporaryDirectory() as tmp:

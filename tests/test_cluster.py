@@ -17,7 +17,8 @@ import pytest
 
 from autograder.database import database_url
 from autograder.examples import KINDS, TIMES_FILE, examples_folder
-from autograder.grade import autograded_notebook, scores
+from autograder.course import autograded_notebook
+from autograder.gradebook import scores
 from autograder.nbconfig import load_config
 from fixtures.coursefolder import REFERENCE, ROOT, cli, copy_course, make_course, make_gradebook, submit
 

@@ -9,9 +9,8 @@ import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from autograder.course import CourseError
-from autograder.database import (database_url, lost_connection, missing_gradebook, redacted, retrying,
-                                 snapshot_cells)
-from autograder.grade import snapshot
+from autograder.database import database_url, lost_connection, missing_gradebook, redacted, retrying
+from autograder.gradebook import snapshot, snapshot_cells
 from autograder.nbconfig import load_config
 from fixtures.coursefolder import REFERENCE, ROOT, make_course, make_gradebook
 

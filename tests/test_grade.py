@@ -10,7 +10,8 @@ import time
 import nbformat
 import pytest
 
-from autograder.grade import _fail_cells, scores
+from autograder.core import fail_cells
+from autograder.gradebook import scores
 from autograder.repair import RepairError, repair, resemblance
 from fixtures.coursefolder import (REFERENCE, ROOT, SUBMISSIONS, cli, copy_course, main, make_course, make_gradebook,
                                    submit)
@@ -121,7 +122,7 @@ def test_unrun_tests_score_zero():
     nb = fixture("full_marks")
     tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
     assert all(determine_grade(c)[0] == c.metadata["nbgrader"]["points"] for c in tests)
-    _fail_cells(nb, len(nb.cells), "NotRun", "never ran")
+    fail_cells(nb, len(nb.cells), "NotRun", "never ran")
     assert all(determine_grade(c)[0] == 0 for c in tests)
 
 

@@ -160,7 +160,7 @@ def test_the_penalty_is_on_the_final_score(late_gradebook):
     day, everything after the cut-off, and nothing on time, as stored in the gradebook for the formgrader?"""
     from nbgrader.api import Gradebook
 
-    from autograder.formgrader import late_penalties
+    from autograder.gradebook import late_penalties
 
     for student in ("aa0001", "aa0002", "aa0003"):
         _give(late_gradebook, student, 4)
@@ -175,7 +175,7 @@ def test_the_penalty_is_on_the_final_score(late_gradebook):
 @pytest.mark.slow  # a new gradebook: nbgrader runs alembic
 def test_a_new_manual_grade_changes_the_penalty(late_gradebook):
     """Is the penalty recomputed, not frozen, when a manual grade changes between two runs?"""
-    from autograder.formgrader import late_penalties
+    from autograder.gradebook import late_penalties
 
     _give(late_gradebook, "aa0001", 1)
     assert late_penalties(assignment="lab", config=late_gradebook)["aa0001"] == pytest.approx(0.3 * 9)
@@ -191,7 +191,7 @@ def test_regrading_keeps_reviewed_answers_graded(late_gradebook):
     from nbgrader.api import Gradebook
     from nbgrader.preprocessors import SaveAutoGrades
 
-    from autograder.formgrader import keep_reviews
+    from autograder.gradebook import keep_reviews
 
     _give(late_gradebook, "aa0001", 3)
     url = late_gradebook.CourseDirectory.db_url

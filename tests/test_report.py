@@ -6,7 +6,7 @@ import shutil
 import nbformat
 import pytest
 
-from autograder.grade import Graded
+from autograder.core import Graded
 from autograder.report import Row, hidden_test_lines, page_text, score_table, write_canvas
 from fixtures.coursefolder import REFERENCE, ROOT, SUBMISSIONS, cli, main, make_course, make_gradebook
 
@@ -43,7 +43,7 @@ FLAGS = [{"code": "patch-numpy", "severity": "attempt", "cell": "forward_pass", 
 
 def test_flags_at_or_above_a_severity():
     """Are notices left out at the course's threshold ("limit"), and only attempts kept at "attempt"?"""
-    from autograder.formgrader import at_least
+    from autograder.gradebook import at_least
 
     assert [f["code"] for f in at_least(FLAGS, "limit")] == ["patch-numpy", "patched-at-runtime",
                                                              "patched-at-runtime", "timeout"]
@@ -53,7 +53,7 @@ def test_flags_at_or_above_a_severity():
 
 def test_flags_are_one_short_line():
     """Does the TA's line name severity, code and cells, each kind once?"""
-    from autograder.formgrader import describe_flags
+    from autograder.gradebook import describe_flags
 
     assert describe_flags(FLAGS[:4]) == ("attempt patch-numpy (forward_pass); attempt patched-at-runtime "
                                          "(test_a, test_b); limit timeout (7)")

@@ -12,8 +12,10 @@ import pytest
 from autograder.course import release_notebook, source_notebook
 from autograder.examples import disguise
 from autograder.mutation import inject, load_mutations, solution_answers
-from autograder.similarity import (CSV_COLUMNS, SimilarityReport, code_tokens, compare_answers, compare_notebooks,
-                                   existing_report, line_ranges, page, pairs, release_names, write_csv)
+from autograder.report import similarity_line
+from autograder.similarity import (SimilarityReport, code_tokens, compare_answers, compare_notebooks, line_ranges,
+                                   pairs, release_names)
+from autograder.similarity_page import CSV_COLUMNS, page, write_csv
 from conftest import ASSIGNMENTS
 from fixtures.coursefolder import REFERENCE, ROOT, main, make_course, make_gradebook
 
@@ -251,11 +253,11 @@ def test_similarity_through_the_cli(tmp_path):
         ("aa0002", "aa0003", "backward_pass", "yes")}
     assert "aa0002 and aa0003" in (course / "reports" / A / "similarity.html").read_text()
     folder = course / "reports" / A
-    assert existing_report(course, A, folder) == f"similarity report: reports/{A}/similarity.html (1 pair flagged " \
+    assert similarity_line(course, A, folder) == f"similarity report: reports/{A}/similarity.html (1 pair flagged " \
                                                  "for review)"
     code, out, err = main(course, "report", A, "--no-feedback")
     assert code == 0, err
     assert f"similarity report: reports/{A}/similarity.html (1 pair flagged for review)" in out
     later = (folder / "similarity.csv").stat().st_mtime + 10
     os.utime(course / "autograded" / "aa0001" / A / f"{A}.ipynb", (later, later))
-    assert "1 submission graded since" in existing_report(course, A, folder)
+    assert "1 submission graded since" in similarity_line(course, A, folder)

@@ -1,0 +1,478 @@
+"""gradebook: the one module that reads and writes the gradebook (CourseDirectory.db_url, SQLite or a server).
+
+- assignments: `require_gradebook`, `stored_assignment` (the loud errors that say to release first), the due date
+  from the LatePolicy (`sync_due_date`), the workers' snapshot of an assignment's cells (`write_snapshot`: no
+  students, no grades);
+- the parent's writes while grading (`Recorder`): nbgrader's record steps (SaveAutoGrades, AssignLatePenalties),
+  the student and the submission, the flag, the kept reviews, then the autograded notebook with its key;
+- students and their names: the LMS name and user id `collect` read from each file name (collect.json) fill the
+  gradebook's empty student fields (`fill_names`), so the formgrader shows them instead of "None, None";
+- flags: a submission whose autograded notebook carries a flag (`metadata.autograder.flags`) of severity
+  `GradebookSync.flag_severity` or above is set `flagged` when it is graded (`flag_submission`), so the
+  formgrader's "Flagged?" column shows it (a TA who reviews it may unflag it; the next regrade flags it again);
+- late penalties: nbgrader freezes a penalty when it autogrades; `late_penalties` re-runs nbgrader's own
+  AssignLatePenalties (the configured LatePolicy) on the current score, manual grades included;
+- review marks: nbgrader's SaveAutoGrades marks every manually graded answer "needs manual grade" again when the
+  notebook is regraded; `keep_reviews` keeps the manual grades and their graded state across a regrade;
+- what the stages read back: `scores` (grade, demo), `stored_submissions` (report), `submitted_students`.
+
+nbgrader (and with it SQLAlchemy) is imported by the functions that use it, not at import time: `grade` imports
+this module before it starts its workers, which import nbgrader meanwhile (autograder.pool.start_server).
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import nbformat
+from traitlets import Enum
+from traitlets.config import LoggingConfigurable
+
+from .core import RETRIED, Graded, Outcome, failure_notebook, pipelines
+from .course import (CourseError, autograded_notebook, collect_record, collected_students, grading_record,
+                     release_notebook, submitted_notebook)
+from .database import database_url, describe, missing_gradebook, redacted, sqlite_file
+from .nbconfig import load_config
+
+SEVERITIES = ("notice", "limit", "attempt")  # least to most serious (autograder.sandbox.scan)
+
+
+class GradebookSync(LoggingConfigurable):
+    """How the pipeline marks submissions for the formgrader (c.GradebookSync.* in nbgrader_config.py)."""
+
+    flag_severity = Enum(
+        SEVERITIES, "limit",
+        help="Least severity of a flag that sets nbgrader's `flagged` on the submission (the formgrader's "
+             "'Flagged?' column): 'limit' (a limit was hit, logged as a warning) and 'attempt' (an attempt on "
+             "the grading); 'notice' also flags harmless-looking ones").tag(config=True)
+
+
+def at_least(flags: list[dict], least: str) -> list[dict]:
+    """The flags of severity `least` or above (unknown severities count as serious)."""
+    rank = SEVERITIES.index(least)
+    return [f for f in flags if f.get("severity") not in SEVERITIES or SEVERITIES.index(f["severity"]) >= rank]
+
+
+def describe_flags(flags: list[dict]) -> str:
+    """Flags in one line, cells of the same kind together: 'attempt patch-numpy (forward_pass); limit timeout (3, 4)'."""
+    cells: dict[tuple[str, str], list[str]] = {}
+    for f in flags:
+        where = cells.setdefault((str(f.get("severity", "?")), str(f.get("code", "?"))), [])
+        if str(f.get("cell", "?")) not in where:
+            where.append(str(f.get("cell", "?")))
+    return "; ".join(f"{severity} {code} ({', '.join(where)})" for (severity, code), where in cells.items())
+
+
+def _gradebook(config):
+    from nbgrader.api import Gradebook
+
+    return Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id)
+
+
+def _has_gradebook(config) -> bool:
+    return missing_gradebook(config.CourseDirectory.db_url) is None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# assignments
+
+def db_path(config) -> Path:
+    """The gradebook's SQLite file (a CourseError for a database server: see require_gradebook)."""
+    path = sqlite_file(config.CourseDirectory.db_url)
+    if path is None:
+        raise CourseError(f"CourseDirectory.db_url {redacted(config.CourseDirectory.db_url)}: not a SQLite file")
+    return path
+
+
+def require_gradebook(config, assignment: str) -> None:
+    """A CourseError saying to release first when CourseDirectory.db_url holds no gradebook (file or server)."""
+    problem = missing_gradebook(config.CourseDirectory.db_url)
+    if problem is not None:
+        raise CourseError(f"{problem}; run `python -m autograder release {assignment}` first")
+
+
+def stored_assignment(gb, config, assignment: str):
+    """The gradebook's entry of `assignment` in the open Gradebook `gb`; a CourseError saying to release it first
+    when it has none."""
+    from nbgrader.api import MissingEntry
+
+    try:
+        return gb.find_assignment(assignment)
+    except MissingEntry:
+        raise CourseError(f"{describe(config.CourseDirectory.db_url)}: {assignment} is not in the gradebook; "
+                          f"run `python -m autograder release {assignment}` first") from None
+
+
+def ungraded(config, assignment: str, students: list[str]) -> set[str]:
+    """Those of `students` whose autograded scores are not all in the gradebook (a CourseError when the
+    assignment is not in it)."""
+    with _gradebook(config) as gb:
+        stored_assignment(gb, config, assignment)
+        return {s for s in students if not _complete(gb, assignment, s)}
+
+
+def sync_due_date(*, assignment: str, config) -> bool:
+    """Write the LatePolicy's deadline of `assignment` into the gradebook as its due date; True if it changed."""
+    # imported here, not at the top: late.py imports nbgrader (3.2 s measured with `python -X importtime` on this
+    # 2-core machine under load), which grade's parent imports while its workers start (pool.start_server)
+    from .late import LatePolicy
+
+    deadline = LatePolicy(config=config).deadline(assignment)
+    with _gradebook(config) as gb:
+        stored = stored_assignment(gb, config, assignment)
+        if deadline is None or stored.duedate == deadline:  # no deadline configured: keep nbgrader's own
+            return False
+        gb.update_or_create_assignment(assignment, duedate=deadline)
+    return True
+
+
+def late_penalties(*, assignment: str, config) -> dict[str, float]:
+    """Re-run nbgrader's AssignLatePenalties (the configured plugin) on every submission's current score, manual
+    grades included, after writing the policy's due date; {student: penalty}."""
+    from nbgrader.preprocessors import AssignLatePenalties
+
+    sync_due_date(assignment=assignment, config=config)
+    with _gradebook(config) as gb:
+        pairs = [(s.student.id, [n.name for n in s.notebooks]) for s in gb.assignment_submissions(assignment)]
+    step = AssignLatePenalties(config=config)
+    for student, notebooks in pairs:
+        for notebook in notebooks:
+            resources = {"nbgrader": {"student": student, "assignment": assignment, "notebook": notebook,
+                                      "db_url": config.CourseDirectory.db_url}}
+            step.preprocess(nbformat.v4.new_notebook(), resources)
+    with _gradebook(config) as gb:
+        return {s.student.id: float(s.late_submission_penalty or 0.0) for s in gb.assignment_submissions(assignment)}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the grading workers' snapshot of one assignment's cells
+
+SNAPSHOT_SQL = """
+DELETE FROM grade; DELETE FROM comment; DELETE FROM submitted_notebook; DELETE FROM submitted_assignment;
+DELETE FROM student;
+CREATE TEMP TABLE other_cells AS SELECT b.id FROM base_cell b JOIN notebook n ON b.notebook_id = n.id
+    JOIN assignment a ON n.assignment_id = a.id WHERE a.name != :assignment;
+DELETE FROM grade_cells WHERE id IN (SELECT id FROM other_cells);
+DELETE FROM solution_cells WHERE id IN (SELECT id FROM other_cells);
+DELETE FROM task_cells WHERE id IN (SELECT id FROM other_cells);
+DELETE FROM base_cell WHERE id IN (SELECT id FROM other_cells);
+DELETE FROM source_cell WHERE notebook_id IN (SELECT n.id FROM notebook n JOIN assignment a
+    ON n.assignment_id = a.id WHERE a.name != :assignment);
+DELETE FROM notebook WHERE assignment_id IN (SELECT id FROM assignment WHERE name != :assignment);
+DELETE FROM assignment WHERE name != :assignment;
+"""
+
+
+def snapshot(database: Path, assignment: str, path: Path) -> None:
+    """Copy of the gradebook holding only `assignment`'s notebooks and cells: no students, no grades.
+
+    Workers read the cells nbgrader's OverwriteCells restores from it, and never open gradebook.db. (A new
+    gradebook would cost an `alembic` run of several seconds; a pruned copy costs milliseconds.)
+    """
+    source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    target = sqlite3.connect(path)
+    try:
+        source.backup(target)
+        for statement in SNAPSHOT_SQL.split(";"):
+            if statement.strip():
+                target.execute(statement, {"assignment": assignment} if ":assignment" in statement else {})
+        target.commit()
+        target.execute("VACUUM")
+    finally:
+        source.close()
+        target.close()
+
+
+def snapshot_cells(url: str, assignment: str, path: Path) -> None:
+    """Write to `path` a SQLite gradebook holding only `assignment`'s notebooks and cells (no students, no grades),
+    copied row by row from the gradebook at `url` (any database nbgrader supports)."""
+    from nbgrader.api import Base
+    from sqlalchemy import create_engine, inspect, select, text
+
+    source = create_engine(database_url(url))
+    target = create_engine(f"sqlite:///{path}")
+    tables = Base.metadata.tables
+    try:
+        Base.metadata.create_all(bind=target)
+        with source.connect() as read, target.begin() as write:
+            if "alembic_version" in inspect(read).get_table_names():
+                versions = read.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+                write.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+                for version in versions:
+                    write.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": version})
+            assignments, notebooks, cells = tables["assignment"], tables["notebook"], tables["base_cell"]
+            chosen = select(assignments.c.id).where(assignments.c.name == assignment)
+            their_notebooks = select(notebooks.c.id).where(notebooks.c.assignment_id.in_(chosen))
+            their_cells = select(cells.c.id).where(cells.c.notebook_id.in_(their_notebooks))
+            copies = [
+                (tables["course"], None),
+                (assignments, assignments.c.name == assignment),
+                (notebooks, notebooks.c.assignment_id.in_(chosen)),
+                (cells, cells.c.notebook_id.in_(their_notebooks)),
+                (tables["source_cell"], tables["source_cell"].c.notebook_id.in_(their_notebooks)),
+            ] + [(tables[name], tables[name].c.id.in_(their_cells))
+                 for name in ("grade_cells", "solution_cells", "task_cells")]
+            for table, where in copies:
+                query = select(table) if where is None else select(table).where(where)
+                rows = [dict(row._mapping) for row in read.execute(query)]
+                if rows:
+                    write.execute(table.insert(), rows)
+    finally:
+        source.dispose()
+        target.dispose()
+
+
+def write_snapshot(config, assignment: str, path: Path) -> None:
+    """Write to `path` the SQLite snapshot of `assignment`'s cells the grading workers read (no students, no
+    grades): a pruned copy of a SQLite gradebook, else a copy row by row from the database server."""
+    if sqlite_file(config.CourseDirectory.db_url) is not None:
+        snapshot(db_path(config), assignment, path)
+    else:
+        snapshot_cells(config.CourseDirectory.db_url, assignment, path)
+
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# students and their names
+
+def lms_identity(root: Path, student: str, assignment: str) -> dict:
+    """What collect.json says of the student's LMS identity: {'lms_name': ..., 'lms_user_id': ...} (empty: none)."""
+    data = collect_record(root, student, assignment)
+    return {k: str(data[k]) for k in ("lms_name", "lms_user_id") if data.get(k)}
+
+
+def fill_names(*, root: Path, assignment: str, config, students: list[str]) -> list[str]:
+    """Fill the gradebook's empty name fields and LMS user id of `students` from their collect.json.
+
+    The LMS gives one name (Canvas: 'doejane'); it goes into last_name, with an empty first_name, which the
+    formgrader shows as 'doejane, '. Fields a TA filled in (in the formgrader) are kept. Returns who changed.
+    """
+    if not _has_gradebook(config):
+        return []
+    changed = []
+    with _gradebook(config) as gb:
+        for student in students:
+            known = lms_identity(root, student, assignment)
+            if not known:
+                continue
+            row = gb.update_or_create_student(student)
+            wanted = {}
+            if known.get("lms_name") and not row.last_name and not row.first_name:
+                wanted.update(last_name=known["lms_name"], first_name="")
+            if known.get("lms_user_id") and not row.lms_user_id:
+                wanted["lms_user_id"] = known["lms_user_id"]
+            if wanted:
+                gb.update_or_create_student(student, **wanted)
+                changed.append(student)
+    return changed
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the parent's writes while grading: flags, review marks, the record steps
+
+def flag_submission(*, db_url: str, course_id: str, assignment: str, student: str, flags: list[dict],
+                    least: str) -> bool:
+    """Set nbgrader's `flagged` on the student's submitted notebooks when `flags` holds one of `least` or above."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    if not at_least(flags, least):
+        return False
+    with Gradebook(db_url, course_id) as gb:
+        try:
+            submission = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return False
+        for notebook in submission.notebooks:
+            notebook.flagged = True
+        gb.db.commit()
+    return True
+
+
+@contextmanager
+def keep_reviews(*, db_url: str, course_id: str, assignment: str, student: str):
+    """Around a regrade: answers a TA graded (manual score given, no longer 'needs manual grade') stay graded.
+
+    nbgrader's SaveAutoGrades keeps manual scores but marks them for review again; the formgrader would then list
+    answers already graded as ungraded.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    reviewed = set()
+    with Gradebook(db_url, course_id) as gb:
+        try:
+            for notebook in gb.find_submission(assignment, student).notebooks:
+                reviewed |= {(notebook.name, g.name) for g in notebook.grades
+                             if g.manual_score is not None and not g.needs_manual_grade}
+        except MissingEntry:
+            pass
+    yield reviewed
+    if not reviewed:
+        return
+    with Gradebook(db_url, course_id) as gb:
+        for notebook in gb.find_submission(assignment, student).notebooks:
+            for g in notebook.grades:
+                if (notebook.name, g.name) in reviewed and g.manual_score is not None:
+                    g.needs_manual_grade = False
+        gb.db.commit()
+
+
+def _complete(gb, assignment: str, student: str) -> bool:
+    """Are the student's autograded scores in the gradebook?"""
+    from nbgrader.api import MissingEntry
+
+    try:
+        notebook = gb.find_submission_notebook(assignment, assignment, student)
+    except MissingEntry:
+        return False
+    return all(g.auto_score is not None or g.manual_score is not None or g.cell_type != "code"
+               for g in notebook.grades)
+
+
+class Recorder:
+    """The parent's writes: gradebook first (nbgrader's record steps), then the autograded notebook with its key."""
+
+    def __init__(self, root: Path, assignment: str, config):
+        self.root, self.assignment, self.config = root, assignment, config
+        self.db_url = config.CourseDirectory.db_url
+        self.course_id = config.CourseDirectory.course_id
+        self.steps = [cls(config=config) for cls in pipelines(config)[2]]
+        self.release = nbformat.read(release_notebook(root, assignment), as_version=4)
+
+    def student_info(self, student: str) -> tuple[dict, object]:
+        from nbgrader.utils import parse_utc
+
+        folder = submitted_notebook(self.root, student, self.assignment).parent
+        info = {k: v for k, v in lms_identity(self.root, student, self.assignment).items() if k == "lms_user_id"}
+        stamp = folder / "timestamp.txt"
+        when = stamp.read_text().strip() if stamp.is_file() else ""
+        return info, parse_utc(when) if when else None
+
+    def record(self, outcome: Outcome, key: str) -> Graded:
+        from nbgrader.api import Gradebook
+
+        nb = nbformat.reads(outcome.notebook, as_version=4) if outcome.notebook else \
+            failure_notebook(self.release, outcome)
+        if outcome.flag:  # the TA is told, as the sandbox tells of links beside the notebook
+            nb.metadata.setdefault("autograder", {}).setdefault("flags", []).append(
+                {"code": outcome.flag, "severity": "attempt", "cell": "notebook", "message": outcome.detail})
+        info, timestamp = self.student_info(outcome.student)
+        with Gradebook(self.db_url, self.course_id) as gb:
+            gb.update_or_create_student(outcome.student, **info)
+        with Gradebook(self.db_url, self.course_id) as gb, warnings.catch_warnings():
+            # nbgrader's add_submission touches relationships before adding the new row; SQLAlchemy warns
+            warnings.filterwarnings("ignore", message=".*not in session, add operation along")
+            gb.update_or_create_submission(self.assignment, outcome.student, timestamp=timestamp)
+        resources = {"nbgrader": {"student": outcome.student, "assignment": self.assignment,
+                                  "notebook": self.assignment, "db_url": self.db_url}}
+        where = dict(db_url=self.db_url, course_id=self.course_id, assignment=self.assignment, student=outcome.student)
+        with keep_reviews(**where):  # a regrade keeps the TA's manual grades graded
+            for step in self.steps:
+                nb, resources = step(nb, resources)
+        flag_submission(**where, flags=nb.metadata.get("autograder", {}).get("flags", []),
+                        least=GradebookSync(config=self.config).flag_severity)  # the formgrader's "Flagged?"
+        nb.metadata.setdefault("autograder", {}).update({  # next to what the Execute step put there
+            "key": key if outcome.status not in RETRIED else "", "status": outcome.status, "detail": outcome.detail,
+            "repairs": list(outcome.repairs), "seconds": round(outcome.seconds, 3),
+            "execute_seconds": round(outcome.execute_seconds, 3)})
+        target = autograded_notebook(self.root, outcome.student, self.assignment)
+        _write_atomic(target, nbformat.writes(nb))  # last: its key says "these grades are in the gradebook"
+        stamp = submitted_notebook(self.root, outcome.student, self.assignment).parent / "timestamp.txt"
+        if stamp.is_file():
+            _write_atomic(target.parent / "timestamp.txt", stamp.read_text())
+        return self.result(outcome)
+
+    def result(self, outcome: Outcome) -> Graded:
+        from nbgrader.api import Gradebook
+
+        with Gradebook(self.db_url, self.course_id) as gb:
+            submission = gb.find_submission(self.assignment, outcome.student)
+            return Graded(outcome.student, outcome.status, float(submission.score), float(submission.max_score),
+                          float(submission.late_submission_penalty or 0.0), outcome.repairs, outcome.detail,
+                          outcome.seconds, outcome.execute_seconds)
+
+    def reapply_late_penalties(self, students: list[str]) -> None:
+        """Re-run the late-penalty step on already graded students (after a deadline change)."""
+        steps = [s for s in self.steps if type(s).__name__ == "AssignLatePenalties"]
+        for student in students:
+            path = autograded_notebook(self.root, student, self.assignment)
+            nb = nbformat.read(path, as_version=4)
+            resources = {"nbgrader": {"student": student, "assignment": self.assignment,
+                                      "notebook": self.assignment, "db_url": self.db_url}}
+            for step in steps:
+                step(nb, resources)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# what the stages read back
+
+def scores(*, root: Path, assignment: str) -> list[Graded]:
+    """Every graded student's result as the gradebook and autograded notebooks hold it now."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    config = load_config(root)
+    require_gradebook(config, assignment)
+    found = []
+    with Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id) as gb:
+        for student in collected_students(root, assignment):
+            record = grading_record(root, student, assignment)
+            try:
+                s = gb.find_submission(assignment, student)
+            except MissingEntry:
+                continue
+            found.append(Graded(student, record.get("status", "graded by nbgrader"), float(s.score),
+                                float(s.max_score), float(s.late_submission_penalty or 0.0),
+                                tuple(record.get("repairs", [])), record.get("detail", ""),
+                                record.get("seconds", 0.0), record.get("execute_seconds", 0.0)))
+    return found
+
+
+def submitted_students(config, assignment: str) -> list[str]:
+    """The students with a submission of `assignment` in the gradebook, sorted (a CourseError saying to release
+    first when there is no gradebook or no such assignment in it)."""
+    require_gradebook(config, assignment)
+    with _gradebook(config) as gb:
+        stored_assignment(gb, config, assignment)
+        return sorted(s.student.id for s in gb.assignment_submissions(assignment))
+
+
+@dataclass(frozen=True)
+class StoredSubmission:
+    """One submission as the gradebook holds it."""
+    student: str
+    questions: dict[str, float | None]   # grade_id -> points (None: not graded yet, e.g. a written answer)
+    max_points: dict[str, float]         # grade_id -> points possible
+    score: float
+    max_score: float
+    late_penalty: float
+    timestamp: datetime | None
+    lms_user_id: str
+
+
+def stored_submissions(config, assignment: str) -> list[StoredSubmission]:
+    """Every submission of `assignment` in the gradebook, by student id."""
+    found = []
+    with _gradebook(config) as gb:
+        for submission in sorted(gb.assignment_submissions(assignment), key=lambda s: s.student.id):
+            questions, max_points = {}, {}
+            for notebook in submission.notebooks:
+                for g in notebook.grades:
+                    questions[g.name] = None if g.auto_score is None and g.manual_score is None else float(g.score)
+                    max_points[g.name] = float(g.max_score)
+            found.append(StoredSubmission(submission.student.id, questions, max_points, float(submission.score),
+                                          float(submission.max_score),
+                                          float(submission.late_submission_penalty or 0.0), submission.timestamp,
+                                          submission.student.lms_user_id or ""))
+    return found
+
