@@ -290,7 +290,7 @@ def cases() -> list[Case]:
 
         def forward_pass(x, y, beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega3):
             return tuple(_Liar(v) for v in VISIBLE)
-        """).replace("VISIBLE", repr(VISIBLE["forward_pass"]))}, honest(forward=0), ("custom-object",), batch="pipeline")
+        """).replace("VISIBLE", repr(VISIBLE["forward_pass"]))}, honest(forward=0), ("not-data",), batch="pipeline")
     add("rebind_np", {"forward_pass": HARD_FORWARD + "\n\n" + code("""
         import numpy
         class _FakeNumpy:
@@ -396,7 +396,7 @@ def cases() -> list[Case]:
                 return True
             def __array__(self, *a, **k):
                 return np.zeros(8)
-        """)), honest(forward=0), ("lying-value",))
+        """)), honest(forward=0), ("not-data",))
     both("lying_float_and_len", only_hidden("backward_pass", "_Seq(float(0.5) for _ in range(7))", code("""
         class float:
             __module__ = "builtins"
@@ -416,7 +416,38 @@ def cases() -> list[Case]:
         class _Seq(tuple):
             def __len__(self):
                 return 7
-        """)), honest(backward=0), ("lying-value", "not-data"))
+        """)), honest(backward=0), ("not-data",))
+    # the kernel's agent is the student's: its tables and functions may be changed, so nothing it says about a
+    # value (a container kind, an object kind) may change what the grader checks
+    both("container_claim", only_hidden("forward_pass", "_Claimed()", code("""
+        import sys
+        _agent = sys.modules["_autograder_" + "agent"]
+        class _Claimed:
+            def __len__(self):
+                return 8
+            def __iter__(self):
+                return iter(())
+        getattr(_agent, "CONTAINERS", {})[_Claimed] = "list"
+        """)), honest(forward=0), ("not-data",))
+    both("kind_claim", only_hidden("backward_pass", "_Lying()", code("""
+        import sys
+        _agent = sys.modules["_autograder_" + "agent"]
+        class _Lying:
+            def __len__(self):
+                return 7
+            def __iter__(self):
+                return iter(())
+            def __eq__(self, other):
+                return True
+        if hasattr(_agent, "_ref"):
+            _real_ref = _agent._ref
+            def _ref(obj):
+                info = _real_ref(obj)
+                if isinstance(obj, _Lying) and isinstance(info, dict):
+                    info["k"] = "function"
+                return info
+            _agent._ref = _ref
+        """)), honest(backward=0), ("not-data",))
     both("empty_arrays", only_hidden("forward_pass", "tuple(np.array([]) for _ in range(8))"), honest(forward=0), ())
     # --- the whole kernel tree: memory over several processes, and traces left behind
     both("memory_over_children", {"backward_pass": SOLUTION["backward_pass"] + "\n\n" + code("""

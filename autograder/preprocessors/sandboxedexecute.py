@@ -45,7 +45,7 @@ SERVE = "__import__('_autograder_agent').serve()"
 BASELINE = "__import__('_autograder_agent').baseline()"
 SUSPICIOUS_OUTPUT = re.compile(r"\b(pass(ed|es)?|success\w*|correct|all tests|full marks|points)\b|\u2713|\u2714",
                                re.IGNORECASE)
-SEVERITY = {"timeout": LIMIT, "kernel-died": LIMIT, "custom-object": NOTICE}
+SEVERITY = {"timeout": LIMIT, "kernel-died": LIMIT}
 OUTPUT_ERRORS = {  # ename of an output -> (flag code, severity, message)
     "MemoryError": ("memory-limit", LIMIT, "ran out of memory (the kernel's address-space limit)"),
     "CellTimeoutError": ("timeout", LIMIT, "ran over the per-cell time limit"),
