@@ -53,8 +53,7 @@ def _exception(err: dict) -> BaseException:
             exc = None
     if exc is None:
         exc = RemoteError(f"{name}: {message}" if message else name)
-    if err.get("tb"):
-        exc.add_note("In the student's code:\n" + str(err["tb"])[-4000:])
+    exc.add_note("In the student's code:\n" + str(err.get("tb") or "")[-4000:])
     return exc
 
 
@@ -345,10 +344,11 @@ def _described(handle) -> str:
 
 def _value_use(handle, use: str):
     """A test used a kernel object as a value: the test fails (SandboxAbort) and the TA is told."""
-    _remote(handle)._abort(f"the test used an object of the student's code as a value ({use}), but only plain data "
-                           "(numbers, strings, numeric arrays, lists, tuples, dicts, sets) crosses from the kernel as "
-                           f"a value; the kernel describes the object as {_described(handle)}: the test fails",
-                           "not-data")
+    reason = (f"the test used an object of the student's code as a value ({use}), but only plain data (numbers, "
+              "strings, numeric arrays, lists, tuples, dicts, sets) crosses from the kernel as a value: the test fails")
+    remote = _remote(handle)
+    remote.flag("not-data", f"{reason} (the kernel describes the object as {_described(handle)})")
+    remote._abort(reason)
 
 
 def _from_numpy(depth: int = 2) -> bool:
@@ -508,11 +508,27 @@ for _cls, _names in ((LiveList, ("__setitem__", "__delitem__", "__iadd__", "__im
 del _cls, _names, _name
 
 
+_named_classes: dict = {}
+
+
+def _named(info: dict) -> type:
+    """A subclass of Handle named as the kernel names the object's type (so a test may read type(obj).__name__):
+    only a name, the same behaviour for all."""
+    name = str(info.get("t", "object"))
+    name = name if name.isidentifier() and len(name) <= 80 else "object"
+    module = "".join(ch for ch in str(info.get("m", "kernel")) if ch.isalnum() or ch in "._")[:80] or "kernel"
+    if (name, module) not in _named_classes:
+        if len(_named_classes) > 1000:
+            return Handle
+        _named_classes[name, module] = type(name, (Handle,), {"__slots__": (), "__module__": module})
+    return _named_classes[name, module]
+
+
 def make_handle(remote: Remote, info: dict) -> Handle:
     """A handle for the kernel object numbered `info["$r"]`; the rest of `info` is only text for messages."""
     if type(info.get("$r")) is not int:
         raise codec.ProtocolError("bad reference")
-    handle = object.__new__(Handle)
+    handle = object.__new__(_named(info))
     object.__setattr__(handle, "_sb_remote", remote)
     object.__setattr__(handle, "_sb_info", {k: str(info.get(k))[:80] for k in ("t", "m", "k", "n")} |
                        {"$r": info["$r"]})
