@@ -1,9 +1,12 @@
-"""The grader side of the channel to the kernel's agent: requests, proxies of kernel objects, and their limits.
+"""The grader side of the channel to the kernel's agent: requests, handles of kernel objects, and their limits.
 
 A `Remote` sends one request at a time and waits for its answer until the test cell's deadline. Answers are
-decoded by the codec: plain data becomes grader objects (built by the grader's own, untouched numpy), anything
-else a `Proxy` whose attribute gets and sets, item access, calls, comparisons, arithmetic and conversions are
-requests in turn. Every request also carries the grader's global numpy RNG state when it changed (so that
+decoded by the codec from their bytes alone: plain data becomes grader objects (built by the grader's own, untouched
+numpy), a reference becomes a `Handle`, an opaque number the test can call and whose attributes it can read and
+set (each a request in turn). Nothing else the kernel says about a value (its kind, its type, whether it is a
+container: the agent's tables and functions are the student's to change) decides anything: every use of a handle
+as a number, array, sequence, mapping, truth value or in a comparison ends the test cell with `SandboxAbort` and a
+`not-data` flag. Every request also carries the grader's global numpy RNG state when it changed (so that
 `np.random.seed` in a test seeds the draws of the student's functions, and draws on both sides share one
 stream), the grader's numpy error state and the warning filters the test added, and the public names the test
 bound (a test that sets `noise_rng = ...` changes what the student's functions see).
