@@ -83,10 +83,12 @@ c.Autograde.pre_convert_hook = _autograde_with_grade
 # Flags of this severity or above ("notice" < "limit" < "attempt") set nbgrader's `flagged` (formgrader: "Flagged?").
 c.GradebookSync.flag_severity = "limit"
 
-# Feedback shows test names and messages, never hidden test code.
+# Feedback shows test names and messages, never hidden test code, nor anything printed while a hidden test ran
+# (a function that prints its arguments would show the hidden inputs): HideHiddenTestOutput, before ClearHiddenTests.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "autograder.preprocessors.SanitizeHTML",
+    "autograder.preprocessors.HideHiddenTestOutput",
     "autograder.preprocessors.hidetracebacks.HideTracebacks",
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",

@@ -1,6 +1,7 @@
-"""The grader's peak memory and time for what a hostile kernel can send it in one answer.
+"""The grader's peak memory and time for what a hostile kernel can send it in one answer, and for what a notebook
+prints.
 
-    .venv/bin/python benchmarks/grader_bounds.py [--limit MIB] [--cell-limit SECONDS]
+    .venv/bin/python benchmarks/grader_bounds.py [--limit MIB] [--cell-limit SECONDS] [--flood MIB]
 
 Each case runs in a fresh process: a forked sender writes one frame to a socket as a kernel's agent would, and the
 grader's side receives and decodes it exactly as `Remote` does (`codec.recv_frame`, `codec.decode`). Printed per
@@ -8,6 +9,11 @@ case: the bytes sent, the growth of the receiving process's peak memory (MiB, an
 limit), and the time (seconds, and as a share of the per-cell limit). The baseline is the largest message allowed
 (arrays as raw buffers up to the limit, JSON up to its share); the bounds stated in docs/SECURITY.md are memory at
 most 3x the limit and time at most 5% of the per-cell limit for every case.
+
+Output floods: a notebook is run by `SandboxedExecute` (its sandboxed kernel, as grading runs it) in a fresh
+process, and that process's peak memory (its whole resident size, MiB) is printed for a notebook that prints one
+line (the baseline) and for notebooks that print `--flood` MiB (400 by default) in one print, in many prints, or
+return it as a cell's result; the bound stated in docs/SECURITY.md is a peak of at most 600 MiB.
 """
 from __future__ import annotations
 
@@ -111,11 +117,76 @@ def measure(name: str, limit: int) -> dict:
     return json.loads(data)
 
 
+FLOODS = {
+    "prints one line (baseline)": "print('one line')",
+    "one print of the flood": "print('x' * ({mib} << 20))",
+    "the flood in 100 KB prints": "for _ in range({mib} * 10):\n    print('y' * 104857)",
+    "a cell's result of the flood": "'z' * ({mib} << 20)",
+}
+
+
+def flood_peak(source: str) -> dict:
+    """In a child process: run a notebook of the cell `source` and one more with SandboxedExecute; the process's peak
+    resident memory in MiB, its time, and what the grader kept of the outputs."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        import nbformat
+        from nbformat.v4 import new_code_cell, new_notebook
+
+        from autograder.preprocessors.sandboxedexecute import SandboxedExecute
+
+        nb = new_notebook(cells=[new_code_cell(source), new_code_cell("print('after the flood')")],
+                          metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            start = time.perf_counter()
+            executor = SandboxedExecute(timeout=120, prestart=False)
+            nb, _ = executor.preprocess(nb, {"metadata": {"path": folder}})
+            seconds = time.perf_counter() - start
+        kept = len(nbformat.writes(nb))
+        flags = sorted({f["code"] for f in nb.metadata["autograder"]["flags"]})
+        after = "after the flood" in json.dumps(nb.cells[1].get("outputs", []))
+        os.write(write, json.dumps({"peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                                    "seconds": seconds, "kept_mib": kept / 2**20, "flags": flags,
+                                    "next_cell_ran": after}).encode())
+        os._exit(0)
+    os.close(write)
+    data = b""
+    while chunk := os.read(read, 65536):
+        data += chunk
+    os.waitpid(pid, 0)
+    return json.loads(data)
+
+
+def floods(mib: int) -> bool:
+    """Print the grading process's peak memory for each flood; True when every peak is within 600 MiB."""
+    print(f"\noutput floods of {mib} MiB, run by SandboxedExecute (peak: the grading process's resident memory)")
+    print(f"{'case':38} {'peak MiB':>9} {'x base':>7} {'seconds':>8} {'kept MiB':>9}  next cell ran, flags")
+    baseline, worst = None, 0.0
+    for name, source in FLOODS.items():
+        r = flood_peak(source.format(mib=mib))
+        baseline = baseline or r
+        worst = max(worst, r["peak_mib"])
+        print(f"{name:38} {r['peak_mib']:9.0f} {r['peak_mib'] / baseline['peak_mib']:7.2f} {r['seconds']:8.1f} "
+              f"{r['kept_mib']:9.2f}  {r['next_cell_ran']}, {', '.join(r['flags']) or '-'}")
+    print(f"worst: a peak of {worst:.0f} MiB (bound: 600 MiB): {'within' if worst <= 600 else 'OVER'}")
+    return worst <= 600
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit", type=int, default=64, help="the message limit in MiB (SandboxedExecute.message_limit)")
     parser.add_argument("--cell-limit", type=float, default=120.0, help="the per-cell time limit in seconds")
+    parser.add_argument("--flood", type=int, default=400, help="MiB a notebook prints in the output-flood cases")
+    parser.add_argument("--only", choices=("messages", "floods"), help="run only one part")
     args = parser.parse_args()
+    if args.only != "messages":
+        floods(args.flood)
+    if args.only == "floods":
+        return
     limit = args.limit << 20
     print(f"message limit {args.limit} MiB (JSON part at most {codec.json_limit(limit) >> 20} MiB), "
           f"per-cell limit {args.cell_limit:g} s")

@@ -290,7 +290,7 @@ def cases() -> list[Case]:
 
         def forward_pass(x, y, beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega3):
             return tuple(_Liar(v) for v in VISIBLE)
-        """).replace("VISIBLE", repr(VISIBLE["forward_pass"]))}, honest(forward=0), ("custom-object",), batch="pipeline")
+        """).replace("VISIBLE", repr(VISIBLE["forward_pass"]))}, honest(forward=0), ("not-data",), batch="pipeline")
     add("rebind_np", {"forward_pass": HARD_FORWARD + "\n\n" + code("""
         import numpy
         class _FakeNumpy:
@@ -396,7 +396,7 @@ def cases() -> list[Case]:
                 return True
             def __array__(self, *a, **k):
                 return np.zeros(8)
-        """)), honest(forward=0), ("lying-value",))
+        """)), honest(forward=0), ("not-data",))
     both("lying_float_and_len", only_hidden("backward_pass", "_Seq(float(0.5) for _ in range(7))", code("""
         class float:
             __module__ = "builtins"
@@ -416,7 +416,47 @@ def cases() -> list[Case]:
         class _Seq(tuple):
             def __len__(self):
                 return 7
-        """)), honest(backward=0), ("lying-value", "not-data"))
+        """)), honest(backward=0), ("not-data",))
+    # the kernel's agent is the student's: its tables and functions may be changed, so nothing it says about a
+    # value (a container kind, an object kind) may change what the grader checks
+    both("container_claim", only_hidden("forward_pass", "_Claimed()", code("""
+        import sys
+        _agent = sys.modules["_autograder_" + "agent"]
+        class _Claimed:
+            def __len__(self):
+                return 8
+            def __iter__(self):
+                return iter(())
+        getattr(_agent, "CONTAINERS", {})[_Claimed] = "list"
+        """)), honest(forward=0), ("not-data",))
+    both("kind_claim", only_hidden("backward_pass", "_Lying()", code("""
+        import sys
+        _agent = sys.modules["_autograder_" + "agent"]
+        class _Lying:
+            def __len__(self):
+                return 7
+            def __iter__(self):
+                return iter(())
+            def __eq__(self, other):
+                return True
+        if hasattr(_agent, "_ref"):
+            _real_ref = _agent._ref
+            def _ref(obj):
+                info = _real_ref(obj)
+                if isinstance(obj, _Lying) and isinstance(info, dict):
+                    info["k"] = "function"
+                return info
+            _agent._ref = _ref
+        """)), honest(backward=0), ("not-data",))
+    # the grading process's memory: one cell printing 400 MiB (a kernel message over the grader's bound is dropped
+    # unread; the kernel, busy sending it, runs over the cell's time and is stopped: later cells score nothing)
+    both("output_flood_400mib", {"parameter_derivatives": SOLUTION["parameter_derivatives"] + "\n\n" + code("""
+        print("x" * (400 << 20))
+        """)}, honest(params=0), ("output-truncated", "timeout"), exact=False)
+    # a student's function that prints its arguments: the hidden tests' inputs reach the TA, never the student
+    both("hidden_inputs_in_feedback", {"forward_pass": SOLUTION["forward_pass"].replace(
+        "    f0 = beta0 + omega0 * x", "    print(f'seen-{x!r}-{y!r}')\n    f0 = beta0 + omega0 * x")},
+        honest(), ("hidden-test-output",))
     both("empty_arrays", only_hidden("forward_pass", "tuple(np.array([]) for _ in range(8))"), honest(forward=0), ())
     # --- the whole kernel tree: memory over several processes, and traces left behind
     both("memory_over_children", {"backward_pass": SOLUTION["backward_pass"] + "\n\n" + code("""
@@ -611,7 +651,9 @@ def _grade_nbgrader(base: Path) -> dict:
             globals()[case.folder](folder, course)
     hashes = _hashes(course, HONEST["nbgrader"])
     done = _run(course, nbgrader, "autograde", ASSIGNMENT, "--create", "--force")
-    return {"course": course, "log": done.stdout + done.stderr, "hashes": hashes, "rejected": {}}
+    feedback = _run(course, nbgrader, "generate_feedback", ASSIGNMENT, "--force")
+    return {"course": course, "log": done.stdout + done.stderr, "hashes": hashes, "rejected": {},
+            "report": feedback.stdout + feedback.stderr}
 
 
 def _grade_pipeline(base: Path) -> dict:
@@ -819,6 +861,26 @@ def test_the_kernel_cannot_write_to_the_graders_log(graded, batch):
     shown = json.dumps([c.get("outputs", []) for c in nb.cells])
     for fd in ("0", "1", "2"):
         assert f"fd {fd} /dev/null" in shown
+
+
+HIDDEN_INPUT = "seen--1.7-0.5"  # what forward_pass prints for the first hidden test's arguments
+
+
+@pytest.mark.parametrize("batch", ["nbgrader", "pipeline"])
+def test_what_ran_during_hidden_tests_reaches_the_ta_but_not_the_student(graded, batch):
+    """When the student's function prints its arguments, does the TA see the hidden test's inputs in the autograded
+    notebook, and does the student's feedback page (nbgrader generate_feedback, or report) show none of them?"""
+    run = graded[batch]
+    case = next(c for c in CASES if c.batch == batch and c.name.endswith("hidden_inputs_in_feedback"))
+    nb = _autograded(run["course"], case.student)
+    assert HIDDEN_INPUT in json.dumps([c.get("outputs", []) for c in nb.cells])
+    assert "test_forward_pass" in nb.metadata["autograder"]["hidden_test_cells"]
+    pages = list((run["course"] / "feedback" / case.student).rglob("*.html"))
+    assert pages, run.get("report", "")[-2000:]
+    for page in pages:
+        text = page.read_text()
+        assert "seen-2.3-2.0" in text  # what the student's own cells printed is still shown
+        assert HIDDEN_INPUT not in text and "seen--" not in text and "seen-np." not in text
 
 
 @pytest.mark.parametrize("batch", ["nbgrader", "pipeline"])

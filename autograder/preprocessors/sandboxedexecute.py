@@ -28,6 +28,9 @@ import re
 import time
 from pathlib import Path
 
+import zmq
+from zmq.utils.monitor import parse_monitor_message
+
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellControlSignal, CellExecutionComplete, CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
@@ -40,12 +43,13 @@ from ..sandbox.remote import Remote
 from ..sandbox.scan import ATTEMPT, LIMIT, NOTICE, Flag, printable, scan_cell
 from ..sandbox.testcell import error_output, run_test_cell
 from ..sandbox.zygote import Zygote, top_level_imports
+from .hidetestoutput import HIDDEN_MARKER
 
 SERVE = "__import__('_autograder_agent').serve()"
 BASELINE = "__import__('_autograder_agent').baseline()"
 SUSPICIOUS_OUTPUT = re.compile(r"\b(pass(ed|es)?|success\w*|correct|all tests|full marks|points)\b|\u2713|\u2714",
                                re.IGNORECASE)
-SEVERITY = {"timeout": LIMIT, "kernel-died": LIMIT, "custom-object": NOTICE}
+SEVERITY = {"timeout": LIMIT, "kernel-died": LIMIT}
 OUTPUT_ERRORS = {  # ename of an output -> (flag code, severity, message)
     "MemoryError": ("memory-limit", LIMIT, "ran out of memory (the kernel's address-space limit)"),
     "CellTimeoutError": ("timeout", LIMIT, "ran over the per-cell time limit"),
@@ -188,6 +192,15 @@ class SandboxedExecute(Execute):
     ).tag(config=True)
     tmpfs_size = Integer(
         512 << 20, help="Size in bytes of the kernel's private root (its /tmp and working folder included)."
+    ).tag(config=True)
+    kernel_message_limit = Integer(
+        16 << 20, help="Largest message the grader takes from the kernel's Jupyter channels, in bytes (ZMQ_MAXMSGSIZE): "
+                       "a bigger one (a cell printing hundreds of MiB at once) is dropped unread, with its connection, "
+                       "which the grader then makes again; flagged output-truncated."
+    ).tag(config=True)
+    kernel_message_queue = Integer(
+        16, help="Messages from the kernel the grader holds unread per channel (ZMQ_RCVHWM); past it the kernel waits. "
+                 "With kernel_message_limit this bounds the grader's memory for what a notebook prints."
     ).tag(config=True)
     fork_kernels = Bool(
         True, help="Fork each kernel from a zygote that imported ipykernel and the modules the notebook's locked "
@@ -485,8 +498,9 @@ class SandboxedExecute(Execute):
         if sandbox["missing"]:
             self.log.warning("[sandbox] %s: protections missing here: %s (%s)", self._where,
                              ", ".join(sandbox["missing"]), sandbox["fallback_reason"] or status.get("error", ""))
+        hidden = sorted(gid for gid, (source, _) in self._tests.items() if HIDDEN_MARKER in source)
         nb.metadata["autograder"] = {**nb.metadata.get("autograder", {}), "sandbox": sandbox,
-                                     "flags": [f.as_dict() for f in self._flags]}
+                                     "flags": [f.as_dict() for f in self._flags], "hidden_test_cells": hidden}
 
     # ------------------------------------------------------------------------------------------ kernel
 
@@ -497,12 +511,15 @@ class SandboxedExecute(Execute):
         km.zygote = self._zygote(sandbox) if self.fork_kernels else None
         km.sandbox = sandbox
         km.transport = "ipc"
+        km.message_limit, km.message_queue = self.kernel_message_limit, self.kernel_message_queue
         km.ip = str(sandbox.ctl / "k")
         km.connection_file = str(sandbox.ctl / "kernel.json")
         return km
 
     async def async_start_new_kernel_client(self):
         kc = await super().async_start_new_kernel_client()
+        self._monitors = {name: getattr(kc, f"{name}_channel").socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+                          for name in ("iopub", "shell")}
         self._agent = self._sandbox.accept_agent(self.agent_timeout)
         status = self._sandbox.status()
         if status.get("error"):
@@ -525,6 +542,27 @@ class SandboxedExecute(Execute):
             if msg["parent_header"].get("msg_id") == msg_id:
                 return msg
         return None
+
+    async def _check_channels(self) -> bool:
+        """Did the kernel's channels drop a message over `kernel_message_limit` since the last look? A dropped iopub
+        connection is made again (libzmq does not), so later cells' outputs arrive; the TA is told."""
+        dropped = False
+        for name, monitor in list(getattr(self, "_monitors", {}).items()):
+            while await monitor.poll(0):
+                event = parse_monitor_message(await monitor.recv_multipart())
+                if event["event"] != zmq.EVENT_DISCONNECTED:
+                    continue
+                dropped = True
+                self._flag("output-truncated", LIMIT, self._current, f"the kernel sent a message over "
+                           f"{self.kernel_message_limit / 2**20:g} MiB on its {name} channel: dropped unread")
+                if name == "iopub":
+                    monitor.close(linger=0)
+                    old, self.kc._iopub_channel = self.kc.iopub_channel, None
+                    old.close()
+                    self._monitors["iopub"] = self.kc.iopub_channel.socket.get_monitor_socket(
+                        zmq.EVENT_DISCONNECTED)
+                    break
+        return dropped
 
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)
@@ -608,6 +646,8 @@ class SandboxedExecute(Execute):
             self._run_test(cell, index, gid)
         else:
             self._run_in_kernel(cell, resources, index)
+        if not self._dead:
+            run_sync(self._check_channels)()
         return cell, resources
 
     def _restore_test(self, cell, gid) -> None:
@@ -628,6 +668,7 @@ class SandboxedExecute(Execute):
             self._flag("kernel-died", LIMIT, self._current, self._dead)
             cell.outputs.append(error_output("DeadKernelError", self._dead, self._current))
         except CellTimeoutError:
+            run_sync(self._check_channels)()  # before the kernel is stopped (which closes its connections)
             self._kill(f"{self._current} did not stop after its time limit")
             self._flag("timeout", LIMIT, self._current, "ran over its time limit and did not stop: kernel killed")
             cell.outputs.append(error_output("CellTimeoutError", self._dead, self._current))
@@ -679,7 +720,11 @@ class SandboxedExecute(Execute):
             self._dead = f"the kernel died during {gid}{self._kernel_ended()}"
             self._flag("kernel-died", LIMIT, gid, self._dead)
         graders = [o for o in outcome.outputs if o.get("output_type") in ("stream", "error")]
-        cell.outputs = graders + self._kernel_output_note(scratch.outputs, gid)
+        printed = self._kernel_output_note(scratch.outputs, gid)
+        if printed and HIDDEN_MARKER in cell.source:
+            self._flag("hidden-test-output", NOTICE, gid, "the student's code wrote output while this test (which has "
+                       "hidden checks) ran: kept here for the TA, withheld from the student's feedback")
+        cell.outputs = graders + printed
         cell.execution_count = None
         self._output_flags(cell)
 
@@ -716,10 +761,13 @@ class SandboxedExecute(Execute):
         """Collect the serve cell's outputs until the kernel is idle again: "idle", or "busy" after `grace`
         seconds, or "dead"."""
         deadline = time.monotonic() + grace
-        replied = idle = False
+        replied = idle = reconnected = False
         while not (replied and idle):
             if not await self.km.is_alive():
                 return "dead"
+            reconnected = await self._check_channels() or reconnected
+            if replied and reconnected:  # its idle status may have been dropped with the connection
+                return "idle"
             left = deadline - time.monotonic()
             if left <= 0:
                 return "busy"

@@ -41,13 +41,6 @@ WATCHED = {
 }
 SHELL_METHODS = ("showtraceback", "_showtraceback", "showsyntaxerror", "run_cell", "run_cell_async", "run_code",
                  "excepthook", "set_custom_exc")
-DUNDER_CAPS = ("__call__", "__len__", "__iter__", "__getitem__", "__setitem__", "__delitem__", "__contains__",
-               "__array__", "__float__", "__int__", "__index__", "__complex__", "__bool__", "__next__", "__enter__",
-               "__exit__", "__add__", "__eq__")
-CONTAINERS = {dict: "dict", list: "list"}
-LYING_DUNDERS = ("__eq__", "__ne__", "__bool__", "__round__", "round", "__array__", "__float__", "__len__", "__iter__",
-                 "__sub__", "__abs__", "__lt__", "__le__", "__gt__", "__ge__")
-
 _sock = None
 _user_ns = None
 _shell = None
@@ -103,27 +96,14 @@ def tampered():
 
 
 def _ref(obj):
+    """A reference to `obj`, which stays here: its number, and its type's name (text for the TA's messages only:
+    the grader decides nothing from it)."""
     key = _next_id[0] = _next_id[0] + 1
     _table[key] = obj
-    kind = type(obj)
     if isinstance(obj, types.ModuleType):
         return {"$r": key, "k": "module", "n": getattr(obj, "__name__", "?")}
-    if isinstance(obj, type):
-        category = "class"
-    elif callable(obj) and isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, types.MethodType,
-                                            types.BuiltinMethodType, np.ufunc)):
-        category = "function"
-    else:
-        category = "object"
-    info = {"$r": key, "k": category, "t": getattr(kind, "__name__", "?"), "m": getattr(kind, "__module__", "?"),
-            "caps": [d for d in DUNDER_CAPS if hasattr(kind, d)]}
-    if kind in CONTAINERS:
-        info["c"] = CONTAINERS[kind]
-    if category == "object" and getattr(kind, "__module__", "") == "__main__":
-        info["own"] = [d for d in LYING_DUNDERS if d in kind.__dict__]
-    if category in ("class", "function"):
-        info["n"] = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", "?")
-    return info
+    kind = type(obj)
+    return {"$r": key, "t": getattr(kind, "__name__", "?"), "m": getattr(kind, "__module__", "?")}
 
 
 def _module(mod):
@@ -143,10 +123,23 @@ def _fingerprint(value):
 
 
 def _encode_live(value):
-    """Containers found inside kernel objects stay here (the grader may change them); everything else as data."""
-    if type(value) in CONTAINERS:
-        return _ref(value)
+    """An attribute or item: as data, and a list or dict with a reference as well, so that the grader's changes to
+    it reach this one ({"$live": [reference, data]})."""
+    if type(value) in (list, dict):
+        return {"$live": [_ref(value), _encode(value)]}
     return _encode(value)
+
+
+def _op_replace(req):
+    """Make a list or dict of the kernel hold what the grader's copy of it holds now."""
+    target, value = _decode(req["obj"]), _decode(req["value"])
+    if type(target) is list and type(value) is list:
+        target[:] = value
+    elif type(target) is dict and type(value) is dict:
+        target.clear()
+        target.update(value)
+    else:
+        raise TypeError("only a list or dict can be replaced")
 
 
 def _lookup(info):
@@ -274,6 +267,7 @@ OPERATIONS = {
     "linecache": lambda r: _encode(list(linecache.getlines(str(r["filename"])))),
     "names": lambda r: {"$d": [[k, v] for k, v in _op_names(r).items()]},
     "setnames": lambda r: _op_setnames(r),
+    "replace": lambda r: _op_replace(r),
     "tampered": lambda r: _encode(tampered()),
 }
 # operations whose function already returns encoded data

@@ -8,7 +8,7 @@ and numpy). What crosses:
 - numpy arrays and scalars of bool, integer, float, complex and fixed-width string dtypes, as raw bytes;
 - numpy random generators (Generator, RandomState) as their bit-generator state, a copy;
 - a module by its name, and a reference to any other object: {"$r": id, ...}. What a reference means is up to the
-  side decoding it (the grader makes a proxy of it; the kernel looks the id up in its table).
+  side decoding it (the grader makes an opaque handle of its number; the kernel looks the id up in its table).
 
 `decode` is strict: anything but the shapes above is a ProtocolError naming what was wrong, so a hostile kernel can
 send only data or references, never code. Its work is bounded before values are built: a frame's JSON text is at

@@ -29,8 +29,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import zmq
+import zmq.asyncio
 from jupyter_client.kernelspec import KernelSpec
 from traitlets import Any as AnyTrait
+from traitlets import Integer
 
 from .cgroups import KernelGroup
 from .zygote import ForkingKernelManager
@@ -336,6 +339,22 @@ class SandboxKernelManager(ForkingKernelManager):
     from its `zygote` when it has one."""
 
     sandbox = AnyTrait(None, allow_none=True)
+    message_limit = Integer(16 << 20, help="Largest message taken from the kernel's channels (ZMQ_MAXMSGSIZE).")
+    message_queue = Integer(16, help="Messages held unread per channel (ZMQ_RCVHWM); past it the kernel waits.")
+
+    def _bounded(self, context):
+        context.setsockopt(zmq.MAXMSGSIZE, self.message_limit)
+        context.setsockopt(zmq.RCVHWM, self.message_queue)
+        return context
+
+    def client(self, **kwargs):
+        """A client whose sockets take no message over `message_limit` and hold at most `message_queue` unread: the
+        grading process's memory stays bounded whatever the kernel sends (a bigger message drops its connection)."""
+        self._bounded(self.context)
+        kwargs.setdefault("context", self._bounded(zmq.asyncio.Context()))
+        kc = super().client(**kwargs)
+        kc._created_context = True  # destroyed with the client
+        return kc
 
     @property
     def kernel_spec(self) -> KernelSpec | None:

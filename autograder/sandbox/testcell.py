@@ -2,7 +2,7 @@
 
 The test code (from the gradebook, never from the submission) runs with the grader's builtins and numpy. The
 names it uses but does not bind itself are looked up in the kernel first (found by walking the compiled code):
-plain data arrives as a copy, anything else as a proxy; `np`/`numpy` and the modules in `local_modules` are always
+plain data arrives as a copy, anything else as a handle (remote.Handle); `np`/`numpy` and the modules in `local_modules` are always
 the grader's own, whatever the kernel has under those names. `inspect` and `linecache`, when the test imports
 them, read a kernel function's source from the kernel. The verdict is nbgrader's rule: the cell fails if its
 outputs hold an error, and here only the grader writes them.
