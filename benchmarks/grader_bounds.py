@@ -22,11 +22,16 @@ import json
 import os
 import resource
 import socket
+import sys
+import tempfile
 import time
 from pathlib import Path
 
+import nbformat
 import numpy as np
+from nbformat.v4 import new_code_cell, new_notebook
 
+from autograder.preprocessors.sandboxedexecute import SandboxedExecute
 from autograder.sandbox import codec
 
 MERSENNE = (1 << 61) - 1
@@ -132,15 +137,8 @@ def flood_peak(source: str) -> dict:
     pid = os.fork()
     if pid == 0:
         os.close(read)
-        import nbformat
-        from nbformat.v4 import new_code_cell, new_notebook
-
-        from autograder.preprocessors.sandboxedexecute import SandboxedExecute
-
         nb = new_notebook(cells=[new_code_cell(source), new_code_cell("print('after the flood')")],
                           metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-        import tempfile
-
         with tempfile.TemporaryDirectory() as folder:
             start = time.perf_counter()
             executor = SandboxedExecute(timeout=120, prestart=False)

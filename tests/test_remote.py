@@ -3,15 +3,20 @@
 The agent (autograder.sandbox.agent) runs here in a thread over a socket pair, as it runs in the student's kernel;
 its tables and functions are changed the way a student can change them in the kernel.
 """
+import base64
+import json
 import socket
 import threading
 import time
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from autograder.sandbox import agent
+from autograder.sandbox import agent, codec
 from autograder.sandbox.remote import Handle, LiveDict, LiveList, Remote, SandboxAbort
+from autograder.sandbox.testcell import run_test_cell
 
 
 class Kernel:
@@ -169,15 +174,6 @@ def test_numpy_reading_a_handles_attributes_is_a_value_use(kernel_with):
 # ---------------------------------------------------------------------------------------------------- kernel replies
 # A kernel may send anything: its agent is the student's. Here a fake kernel answers the grader's requests with
 # generated replies, and the grader evaluates a small test cell against it.
-
-import base64  # noqa: E402
-import json  # noqa: E402
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from autograder.sandbox import codec  # noqa: E402
-from autograder.sandbox.testcell import run_test_cell  # noqa: E402
 
 EXPECTED = (3.0, -1.0)
 TEST = """

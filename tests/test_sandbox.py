@@ -448,11 +448,13 @@ def cases() -> list[Case]:
                 return info
             _agent._ref = _ref
         """)), honest(backward=0), ("not-data",))
-    # the grading process's memory: one cell printing 400 MiB (a kernel message over the grader's bound is dropped
-    # unread; the kernel, busy sending it, runs over the cell's time and is stopped: later cells score nothing)
+    # the grading process's memory: one cell printing 400 MiB, in 1 MiB prints the kernel sends in batches (a
+    # message over the grader's bound is dropped unread, the rest is cut at the output cap as it arrives;
+    # benchmarks/grader_bounds.py measures the grading process's peak for this and for one 400 MiB print)
     both("output_flood_400mib", {"parameter_derivatives": SOLUTION["parameter_derivatives"] + "\n\n" + code("""
-        print("x" * (400 << 20))
-        """)}, honest(params=0), ("output-truncated", "timeout"), exact=False)
+        for _ in range(400):
+            print("x" * (1 << 20))
+        """)}, honest(), ("output-truncated",), exact=False)
     # a student's function that prints its arguments: the hidden tests' inputs reach the TA, never the student
     both("hidden_inputs_in_feedback", {"forward_pass": SOLUTION["forward_pass"].replace(
         "    f0 = beta0 + omega0 * x", "    print(f'seen-{x!r}-{y!r}')\n    f0 = beta0 + omega0 * x")},
