@@ -24,8 +24,10 @@ def course(tmp_path):
 
 
 def names(**rules) -> CourseFileNames:
+    """The naming rules `rules` with this course's student ids (two letters, four digits)."""
     config = Config()
     config.CourseFileNames.file_names = rules
+    config.CourseFileNames.student_id_regexp = "[a-z]{2}[0-9]{4}"
     return CourseFileNames(config=config)
 
 
