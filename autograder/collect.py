@@ -151,13 +151,14 @@ class CourseFileNames(FileNameCollectorPlugin):
 
     def rule(self, assignment: str, *, loose: bool = False) -> re.Pattern:
         """The compiled name rule of `assignment` (whole-name match, after Copy-of and resubmission suffixes):
-        ASCII only; `loose`, with Unicode classes and case folding (only to say why a name was refused)."""
+        ASCII only; `loose`, any Unicode letters and digits for the id (only to say why a name was refused)."""
         template = self.file_names.get(assignment, self.default_file_name)
         pattern, pos = "", 0
         for m in re.finditer(r"\{student_id\}|\{assignment\}|\(\?P<\w+>[^)]*\)", template):
             pattern += _literal(template[pos:m.start()])
             token = m.group(0)
-            pattern += (f"(?P<student_id>{self.student_id_regexp})" if token == "{student_id}" else
+            student = r"[^\W_]+" if loose else self.student_id_regexp
+            pattern += (f"(?P<student_id>{student})" if token == "{student_id}" else
                         _literal(assignment) if token == "{assignment}" else token)
             pos = m.end()
         pattern += _literal(template[pos:])
@@ -192,7 +193,7 @@ class CourseFileNames(FileNameCollectorPlugin):
         student = self.student_id(m["student_id"]) if m else None
         if student:
             return Name(student, attempt, timestamp=m.groupdict().get("timestamp") or "", **info)
-        lookalike = self.rule(assignment, loose=True).fullmatch(unicodedata.normalize("NFKC", stem))
+        lookalike = not stem.isascii() and self.rule(assignment, loose=True).fullmatch(stem)
         if m or lookalike:
             return Name(None, attempt, problem=f"bad student id: the id in {stem!r} {_not_ascii(stem)}; a student "
                                                f"id is ASCII matching {self.student_id_regexp} (refused, not "
@@ -347,22 +348,28 @@ def _entry_time(entry: zipfile.ZipInfo) -> datetime | None:
         return None
 
 
-def _read_entry(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, limit: int) -> bytes:
-    """The bytes of one entry, read as a stream that stops as soon as it passes `limit`."""
+def _read_entry(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, limit: int) -> bytearray:
+    """The bytes of one entry, read as a stream into one buffer of its declared size (zipfile never yields more
+    than that): refused before reading when that size is over `limit`, and reading stops at `limit` whatever."""
     if entry.file_size > limit:
         raise _Refused("too large", f"expands to {_mib(entry.file_size)}, over the bound of {_mib(limit)} "
                                     "(DownloadLimits.max_notebook_bytes); not read")
-    data = bytearray()
+    data = bytearray(entry.file_size)
+    view, filled = memoryview(data), 0
     try:
         with archive.open(entry) as stream:
-            while chunk := stream.read(1 << 20):
-                data += chunk
-                if len(data) > limit:
-                    raise _Refused("too large", f"passes the bound of {_mib(limit)} "
-                                                "(DownloadLimits.max_notebook_bytes); reading stopped")
+            while filled < len(data) and (got := stream.readinto(view[filled:filled + (1 << 20)])):
+                filled += got
+            if stream.read(1):
+                raise _Refused("too large", f"passes its declared size and the bound of {_mib(limit)} "
+                                            "(DownloadLimits.max_notebook_bytes); reading stopped")
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
         raise _Refused("not a notebook", f"cannot be read from its zip ({type(exc).__name__}: {str(exc)[:200]})")
-    return bytes(data)
+    finally:
+        view.release()
+    if filled < len(data):
+        del data[filled:]
+    return data  # not copied: one entry in memory once
 
 
 def _archive(source, label: str, chain: tuple[str, ...], depth: int, budget: _Budget, upload: _Upload | None,
@@ -542,6 +549,20 @@ class _Staged:
     path: Path
 
 
+def _stage(item: _Item, path: Path, check: Callable[[bytes], tuple[str, str]]) -> _Staged | tuple[str, str]:
+    """Read `item`, check it, and keep it at `path`; or (reason, detail) why not. Its bytes live only in here,
+    so one notebook is in memory at a time."""
+    try:
+        data = item.read()
+    except _Refused as exc:
+        return exc.args
+    reason, detail = check(data)
+    if reason:
+        return reason, detail
+    path.write_bytes(data)
+    return _Staged(item.label, hashlib.sha256(data).hexdigest(), path)
+
+
 def _submission_time(item: _Item, name: Name, given: dict[str, datetime], policy: LatePolicy,
                      use_file_times: bool) -> datetime | None:
     """The time of the outermost file holding `item` (itself included) that the times CSV lists; else the
@@ -598,21 +619,14 @@ def collect(*, root: Path, assignment: str, paths: list[Path], times: Path | Non
                     continue
                 name = replace(name, lms_name=owner.lms_name, lms_user_id=owner.lms_user_id,
                                late_mark=owner.late_mark or name.late_mark)
-            try:
-                data = item.read()
-            except _Refused as exc:
-                rejected.append(Rejected(item.label, *exc.args, name.student or ""))
+            staged = _stage(item, Path(staging) / f"{len(candidates)}.ipynb",
+                            lambda data: _check_content(data, release_nb, release_ids, assignment,
+                                                        names.min_resemblance))
+            if isinstance(staged, tuple):
+                rejected.append(Rejected(item.label, *staged, name.student or ""))
                 continue
-            reason, detail = _check_content(data, release_nb, release_ids, assignment, names.min_resemblance)
-            if reason:
-                rejected.append(Rejected(item.label, reason, detail, name.student or ""))
-                continue
-            staged = Path(staging) / f"{len(candidates)}.ipynb"
-            staged.write_bytes(data)
-            digest = hashlib.sha256(data).hexdigest()
-            del data  # one notebook in memory at a time
             when = _submission_time(item, name, given_times, policy, names.use_file_times)
-            candidates.append((_Staged(item.label, digest, staged), name, when))
+            candidates.append((staged, name, when))
 
         # files whose name breaks the rule: identified by their LMS user, when allowed (never a bad student id)
         by_lms = {n.lms_user_id: n.student for _, n, _ in candidates if n.student and n.lms_user_id}

@@ -47,6 +47,7 @@ import nbformat
 from traitlets import Bool, Integer, List, Unicode
 from traitlets.config import LoggingConfigurable
 
+from .collect import select_students
 from .course import CourseError, check_assignment, release_notebook, source_notebook
 from .database import describe, retrying, snapshot_cells, sqlite_file
 from .nbconfig import ensure_tools_on_path, load_config
@@ -930,10 +931,8 @@ def grade(*, root: Path, assignment: str, workers: int | None = None, force: boo
         raise CourseError(f"{release_notebook(root, assignment)}: no release; "
                           f"run `python -m autograder release {assignment}` first")
     everyone = collected_students(root, assignment)
-    if students:
-        unknown = sorted(set(students) - set(everyone))
-        if unknown:
-            raise CourseError(f"nothing collected for {', '.join(unknown)} in {root / 'submitted'}")
+    if students:  # by the course's student id rule, as collect reads ids: case does not matter
+        students = select_students(root=root, given=students, known=everyone)
     chosen = [s for s in everyone if not students or s in students]
     if not chosen:
         raise CourseError(f"{root / 'submitted'}: no submissions of {assignment}; "
