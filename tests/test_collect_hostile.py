@@ -13,7 +13,7 @@ import zlib
 import pytest
 
 from autograder.collect import REASONS, CourseFileNames, collect
-from fixtures.coursefolder import REFERENCE, ROOT, SUBMISSIONS, make_course
+from fixtures.coursefolder import REFERENCE, ROOT, SUBMISSIONS, cli, make_course, make_gradebook
 
 A = REFERENCE
 FULL = (SUBMISSIONS / "full_marks.ipynb").read_bytes()
@@ -393,3 +393,28 @@ def test_one_bad_file_never_stops_the_others(course, tmp_path):
         (f"roesam_67890_222_lab.zip:{A}_aa0002.ipynb", "identity conflict")])
     log = list(csv.DictReader((course / "reports" / A / "collect.csv").open()))
     assert sorted(r["outcome"] for r in log) == ["collected"] * 3 + ["rejected"] * 5
+
+
+# ---- through grade and report (slow) -----------------------------------------------------------------------------
+
+@pytest.mark.slow  # a gradebook, then grade and report
+def test_a_late_zip_is_penalized_in_the_report(tmp_path):
+    """Does a notebook handed in late inside a zip lose the late penalty in grades.csv and canvas.csv (30% of 20:
+    14), with the zip's LMS user, while the on-time student beside it keeps 20?"""
+    course = make_course(tmp_path / "course")
+    make_gradebook(course)
+    download = tmp_path / "download"
+    download.mkdir()
+    (download / f"doejane_12345_111_{A}_aa0001.ipynb").write_bytes(FULL)
+    zipped(download / "roesam_LATE_67890_222_lab.zip", {f"{A}_aa0002.ipynb": FULL})
+    times = times_file(tmp_path / "times.csv", {f"doejane_12345_111_{A}_aa0001.ipynb": "2025-03-14 16:00",
+                                                "roesam_LATE_67890_222_lab.zip": "2025-03-14 18:30"})
+    cli(course, "collect", A, str(download), "--times", str(times), check=True)
+    cli(course, "grade", A, "--no-progress", check=True)
+    cli(course, "report", A, "--no-feedback", check=True)
+    grades = {r["student"]: r for r in csv.DictReader((course / "reports" / A / "grades.csv").open())}
+    assert {s: (r["late_penalty"], r["total"], r["submitted_at"]) for s, r in grades.items()} == {
+        "aa0001": ("0", "20", "2025-03-14 16:00:00 UTC"), "aa0002": ("6", "14", "2025-03-14 18:30:00 UTC")}
+    canvas = list(csv.reader((course / "reports" / A / "canvas.csv").open()))[2:]
+    assert sorted((line[0], line[1], line[5]) for line in canvas) == [("doejane", "12345", "20"),
+                                                                     ("roesam", "67890", "14")]
