@@ -67,6 +67,10 @@ def _grade(args, root):
     from .grade import grade  # measured start-up cost: see the top
     from .report import flag_lines, score_table  # measured start-up cost: see the top
 
+    misplaced = [s for s in args.students or [] if s in assignments(root)]
+    if args.assignment is None or misplaced:  # `grade --student a b lab` would take lab for a student
+        raise CourseError(f"{misplaced[0] + ' is an assignment, not a student id: ' if misplaced else ''}give the "
+                          "assignment first: python -m autograder grade ASSIGNMENT --student ID [ID ...]")
     run = grade(root=root, assignment=args.assignment, workers=args.workers, force=args.force,
                 students=args.students, progress=not args.no_progress, scheduler=args.scheduler)
     if run.graded:
@@ -160,11 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_collect)
 
     p = stages.add_parser("grade", help="autograde every collected submission into gradebook.db")
-    p.add_argument("assignment")
+    p.add_argument("assignment", nargs="?", help="the assignment (before --student)")
     p.add_argument("--workers", type=int, help="worker processes (default: GradeSubmissions.workers, else cores)")
     p.add_argument("--force", action="store_true", help="regrade submissions already graded")
     p.add_argument("--student", dest="students", action="extend", nargs="+", metavar="ID",
-                   help="grade only these students (--student aa0006 aa0001; repeatable)")
+                   help="grade only these students, after the assignment (--student aa0006 aa0001; repeatable); ids "
+                        "are read as collect reads them, case aside")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                    help="grade on this Dask scheduler's workers (default: GradeSubmissions.scheduler, else locally)")

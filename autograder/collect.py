@@ -6,42 +6,60 @@ the same rule): the course naming rule (`Lab_7_aa1234.ipynb`, per assignment), C
 ` (1)`). Every file is either collected, dropped as an older attempt of the same student, or rejected with a
 reason (REASONS); nothing is skipped silently. The log of each run is appended to reports/<a>/collect.csv.
 
-Submission times come from a times CSV (`file,submitted_at`), from a `timestamp` group of the naming rule, or
-(when `CourseFileNames.use_file_times` is set) from the file's or zip entry's modification time. They are
-written to timestamp.txt, where nbgrader reads them.
+A student id is checked on the name as written, before any case folding: it is ASCII and matches
+`CourseFileNames.student_id_regexp` (ASCII letters and digits by default), compared without regard to ASCII case
+and stored in lower case. A look-alike (a dotless `ı`, a long `ſ`, the Kelvin sign `K`, which Python's case
+folding and Unicode normalisation turn into ASCII letters) is refused as a `bad student id`, never rewritten.
+
+A zip's entries belong to the LMS user who uploaded the zip (the outermost zip with an LMS name holding them): they
+get that user's identity, LATE mark and submission time, and an entry named for another LMS user is an identity
+conflict. Zips are read as streams within `DownloadLimits`: a notebook over the size bound, an archive whose
+entries add up past the total bound, and a zip nested too deep are refused by name, without being read whole; at
+most one notebook is in memory at a time (the others wait on disk until the newest attempts are known).
+
+Submission times come from a times CSV (`file,submitted_at`: a zip entry takes the time of the outermost archive
+holding it that the CSV lists), from a `timestamp` group of the naming rule, or (when
+`CourseFileNames.use_file_times` is set) from the file's or uploaded zip's modification time. They are written to
+timestamp.txt, where nbgrader reads them. A file collected again without a time keeps the time and LMS identity
+collected before for that student, and says so: a late submission stays late.
 """
 from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import os
 import re
+import shutil
+import tempfile
+import unicodedata
 import zipfile
-from dataclasses import dataclass, replace
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
 from nbgrader.plugins import FileNameCollectorPlugin
-from traitlets import Bool, Dict, Float, Unicode
+from traitlets import Bool, Dict, Float, Int, Unicode
+from traitlets.config import Configurable
 
 from .course import INFO_FILE, CourseError, assignments as all_assignments, check_assignment, collect_record, \
     release_notebook
 from .gradebook import fill_names
 from .late import LatePolicy
 from .nbconfig import load_config
-from .readnotebook import NotebookFileError, parse_notebook, read_bytes
+from .readnotebook import MAX_NOTEBOOK_BYTES, NotebookFileError, open_regular, parse_notebook, read_bytes
 from .repair import resemblance
 
-REASONS = ("bad name", "not a notebook", "corrupt JSON", "empty", "wrong assignment", "unsafe file",
-           "identity conflict")
+REASONS = ("bad name", "bad student id", "not a notebook", "corrupt JSON", "empty", "wrong assignment",
+           "unsafe file", "too large", "nested too deep", "identity conflict")
+# re.ASCII throughout: without it \d matches other scripts' digits, and [a-z] with IGNORECASE matches ı, ſ and K
 CANVAS = re.compile(r"^(?P<lms_name>[A-Za-z0-9]+?)_(?:(?P<late>LATE)_)?(?P<lms_user_id>\d+)_(?P<lms_file_id>\d+)_"
-                    r"(?P<original>.+)$")
-COPY_OF = re.compile(r"^(?:copy[ _]of[ _])+", re.IGNORECASE)
-RESUBMISSION = re.compile(r"(?:-(\d+)| ?\((\d+)\))$")
-MAX_DOWNLOAD_BYTES = 2 << 30  # a zip of a whole class; a notebook over the sandbox's own limit is flagged there
+                    r"(?P<original>.+)$", re.ASCII)
+COPY_OF = re.compile(r"^(?:copy[ _]of[ _])+", re.IGNORECASE | re.ASCII)
+RESUBMISSION = re.compile(r"(?:-(\d+)| ?\((\d+)\))$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -104,9 +122,14 @@ class CourseFileNames(FileNameCollectorPlugin):
     ).tag(config=True)
     default_file_name = Unicode("{assignment}_{student_id}",
                                 help="Name rule for assignments not in `file_names`").tag(config=True)
-    student_id_regexp = Unicode(r"[a-z]{2}[0-9]{4}",
-                                help="What a student id looks like (matched ignoring case; stored in lower case)"
-                                ).tag(config=True)
+    student_id_regexp = Unicode(
+        r"[A-Za-z0-9]+",
+        help="What a student id looks like: a regular expression the whole id must match (e.g. '[a-z]{2}[0-9]{4}'). "
+             "It is matched on the id as written, with ASCII-only classes and ASCII case ignored, and an id is "
+             "ASCII whatever the pattern; ids are compared without regard to case and stored in lower case. An id "
+             "that does not match (a look-alike such as a dotless ı, a long ſ or the Kelvin sign included) is "
+             "refused, never rewritten into another id. `grade --student` checks ids by the same rule.",
+    ).tag(config=True)
     identify_by_lms_user_id = Bool(
         True, help="When an LMS (Canvas) file's original name breaks the rule, take the student id from another "
                    "file of the same LMS user, else use the LMS user id itself (with a warning), instead of "
@@ -126,20 +149,27 @@ class CourseFileNames(FileNameCollectorPlugin):
         coursedir = getattr(self.parent, "coursedir", None)
         return getattr(coursedir, "assignment_id", "") or ""
 
-    def rule(self, assignment: str) -> re.Pattern:
-        """The compiled name rule of `assignment` (whole-name match, after Copy-of and resubmission suffixes)."""
+    def rule(self, assignment: str, *, loose: bool = False) -> re.Pattern:
+        """The compiled name rule of `assignment` (whole-name match, after Copy-of and resubmission suffixes):
+        ASCII only; `loose`, any Unicode letters and digits for the id (only to say why a name was refused)."""
         template = self.file_names.get(assignment, self.default_file_name)
         pattern, pos = "", 0
         for m in re.finditer(r"\{student_id\}|\{assignment\}|\(\?P<\w+>[^)]*\)", template):
             pattern += _literal(template[pos:m.start()])
             token = m.group(0)
-            pattern += (f"(?P<student_id>{self.student_id_regexp})" if token == "{student_id}" else
+            student = r"[^\W_]+" if loose else self.student_id_regexp
+            pattern += (f"(?P<student_id>{student})" if token == "{student_id}" else
                         _literal(assignment) if token == "{assignment}" else token)
             pos = m.end()
         pattern += _literal(template[pos:])
         if "(?P<student_id>" not in pattern:
             raise CourseError(f"CourseFileNames: the name rule {template!r} for {assignment} has no {{student_id}}")
-        return re.compile(pattern, re.IGNORECASE)
+        return re.compile(pattern, re.IGNORECASE if loose else re.IGNORECASE | re.ASCII)
+
+    def student_id(self, text: str) -> str | None:
+        """`text` as a student id (lower case) if it is one by the course's rule, else None. The rule is checked
+        on `text` as written: ASCII, and a whole match of `student_id_regexp` with ASCII-only classes and case."""
+        return student_id(text, self.student_id_regexp)
 
     def parse(self, filename: str, assignment: str) -> Name:
         """Read the student id and the rest from a file name (a base name, extension included)."""
@@ -160,14 +190,22 @@ class CourseFileNames(FileNameCollectorPlugin):
                 break
             stem = cleaned
         m = self.rule(assignment).fullmatch(stem)
-        if m:
-            return Name(m["student_id"].lower(), attempt, timestamp=m.groupdict().get("timestamp") or "", **info)
+        student = self.student_id(m["student_id"]) if m else None
+        if student:
+            return Name(student, attempt, timestamp=m.groupdict().get("timestamp") or "", **info)
+        lookalike = not stem.isascii() and self.rule(assignment, loose=True).fullmatch(stem)
+        if m or lookalike:
+            return Name(None, attempt, problem=f"bad student id: the id in {stem!r} {_not_ascii(stem)}; a student "
+                                               f"id is ASCII matching {self.student_id_regexp} (refused, not "
+                                               "rewritten into another id)", **info)
         for other in all_assignments(self._root) if self._root else []:
             if other != assignment and self.rule(other).fullmatch(stem):
                 return Name(None, attempt, problem=f"wrong assignment: named by the rule of {other}", **info)
         expected = self.file_names.get(assignment, self.default_file_name).format(
             assignment=assignment, student_id="<id>")
-        return Name(None, attempt, problem=f"bad name: {stem!r} does not follow the rule {expected}.ipynb", **info)
+        odd = "" if stem.isascii() else f" (it {_not_ascii(stem)})"
+        return Name(None, attempt, problem=f"bad name: {stem!r} does not follow the rule {expected}.ipynb{odd}",
+                    **info)
 
     _root: Path | None = None
 
@@ -186,18 +224,103 @@ class CourseFileNames(FileNameCollectorPlugin):
         return found
 
 
+def student_id(text: str, pattern: str) -> str | None:
+    """`text` in lower case if it is ASCII and the whole of it matches `pattern` (ASCII classes, ASCII case
+    ignored), else None. Checked on `text` as written: str.lower(), casefold() and NFKC turn look-alikes (ı, ſ, K)
+    into ASCII letters, so nothing is folded before the check."""
+    if not text.isascii() or re.fullmatch(pattern, text, re.IGNORECASE | re.ASCII) is None:
+        return None
+    return text.lower()
+
+
+def _not_ascii(text: str) -> str:
+    """What in `text` is not ASCII, by Unicode name ('holds 'ı' (U+0131 LATIN SMALL LETTER DOTLESS I)')."""
+    odd = sorted({ch for ch in text if not ch.isascii()})
+    if not odd:
+        return "does not match the student id pattern"
+    return "holds " + ", ".join(f"{ch!r} (U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed character')})"
+                                for ch in odd[:5]) + (" and more" if len(odd) > 5 else "")
+
+
+def select_students(*, root: Path, given: list[str], known: list[str]) -> list[str]:
+    """The students of `known` (collected ids) that `given` names, by the course's student id rule: an id given
+    matches a known one without regard to ASCII case; one that is not an id by the rule, or names nobody
+    collected, is an error naming it."""
+    pattern = CourseFileNames(config=load_config(root)).student_id_regexp
+    by_key: dict[str, list[str]] = {}
+    for student in known:
+        by_key.setdefault(student.lower() if student.isascii() else student, []).append(student)
+    chosen, problems = [], []
+    for text in given:
+        found = by_key.get(text.lower()) if text.isascii() else None
+        if found and len(found) == 1:
+            chosen.append(found[0])
+        elif found:
+            problems.append(f"{text!r} names {len(found)} collected students ({', '.join(found)})")
+        elif student_id(text, pattern) is None:
+            problems.append(f"{text!r} is not a student id: it {_not_ascii(text)} (ids are ASCII matching "
+                            f"{pattern}, CourseFileNames.student_id_regexp)")
+        else:
+            problems.append(f"nothing collected for {text} in {root / 'submitted'}")
+    if problems:
+        raise CourseError("; ".join(problems))
+    return sorted(set(chosen), key=chosen.index)
+
+
 def _literal(text: str) -> str:
     """A regex for literal text in which runs of spaces, '_' and '-' match any such run (or none)."""
     return "".join("[ _-]*" if part and part[0] in " _-" else re.escape(part)
                    for part in re.split(r"([ _-]+)", text) if part)
 
 
+class DownloadLimits(Configurable):
+    """How much of a download collect reads: a zip may be a bomb (entries that expand a thousandfold) or nested
+    without end. Whatever passes a bound is refused by name, and the rest of the download is collected."""
+
+    max_notebook_bytes = Int(
+        MAX_NOTEBOOK_BYTES, min=1,
+        help="Largest notebook collect reads, as a file or as a zip entry (bytes). A larger one is refused "
+             "('too large') as soon as its size is known: an entry's reading stops when it passes this bound. "
+             "The default is the limit every stage reads a notebook with (autograder.readnotebook).",
+    ).tag(config=True)
+    max_archive_bytes = Int(
+        2 << 30, min=1,
+        help="Most bytes a zip given to collect may expand to, the zips inside it included (bytes). A zip whose "
+             "entries add up to more is refused ('too large') before any entry is read, with nothing in it "
+             "collected. The default holds a whole class's download.",
+    ).tag(config=True)
+    max_zip_depth = Int(
+        3, min=1,
+        help="How deep zips inside zips are opened: a zip given is depth 1, a zip in it 2 (a class download of "
+             "students' zips), a zip in that 3. A zip deeper than this is refused ('nested too deep') unread.",
+    ).tag(config=True)
+
+
 @dataclass(frozen=True)
-class _File:
+class _Upload:
+    """The file an LMS user uploaded that holds an archive's entries: its label, LMS name and time."""
+    label: str
+    name: Name
+    mtime: datetime | None
+
+
+@dataclass(frozen=True)
+class _Item:
     label: str                       # how the TA knows it: path, or archive.zip:entry
     name: str                        # base name
-    data: bytes
+    chain: tuple[str, ...]           # base names of the archives holding it, outermost first, then its own
     mtime: datetime | None           # UTC naive
+    upload: _Upload | None           # the outermost archive with an LMS name holding it (its uploader owns it)
+    read: Callable[[], bytes] = field(repr=False, compare=False, default=bytes)
+
+
+class _Refused(Exception):
+    """A file or entry refused while reading it: (reason, detail)."""
+
+
+@dataclass
+class _Budget:
+    left: int                        # bytes a top-level archive may still expand to
 
 
 def _junk(name: str) -> bool:
@@ -205,30 +328,106 @@ def _junk(name: str) -> bool:
     return name.startswith(".") or name == "Thumbs.db" or "__MACOSX/" in name
 
 
-def _files(paths: list[Path], skip: set[Path]) -> tuple[list[_File], list[str], list[Rejected]]:
-    """Every file under `paths`, zips opened (nested zips too), in a stable order; the junk files ignored; and the
-    links, FIFOs and devices refused (never followed or read)."""
-    found, ignored, unsafe = [], [], []
+def _mib(size: int) -> str:
+    return f"{size / 2**20:,.1f} MiB"
 
-    def add(label: str, name: str, data: bytes, mtime):
-        if name.lower().endswith(".zip"):
-            try:
-                with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                    for entry in sorted(archive.infolist(), key=lambda e: e.filename):
-                        base = os.path.basename(entry.filename)
-                        if entry.is_dir() or not base:
-                            continue
-                        if _junk(base) or _junk(entry.filename):
-                            ignored.append(f"{label}:{entry.filename}")
-                            continue
-                        add(f"{label}:{entry.filename}", base, archive.read(entry), datetime(*entry.date_time))
-                return
-            except zipfile.BadZipFile:
-                pass  # reported as "not a notebook" below
-        found.append(_File(label, name, data, mtime))
 
+def _lms_upload(label: str, name: str, mtime: datetime | None) -> _Upload | None:
+    """The LMS identity in an archive's name (Canvas: `<name>_[LATE_]<userid>_<fileid>_...`), if it has one."""
+    canvas = CANVAS.match(os.path.splitext(name)[0])
+    if not canvas:
+        return None
+    return _Upload(label, Name(None, lms_name=canvas["lms_name"], lms_user_id=canvas["lms_user_id"],
+                               late_mark=bool(canvas["late"])), mtime)
+
+
+def _entry_time(entry: zipfile.ZipInfo) -> datetime | None:
+    try:
+        return datetime(*entry.date_time)
+    except (TypeError, ValueError):  # a zip may hold any date
+        return None
+
+
+def _read_entry(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, limit: int) -> bytearray:
+    """The bytes of one entry, read as a stream into one buffer of its declared size (zipfile never yields more
+    than that): refused before reading when that size is over `limit`, and reading stops at `limit` whatever."""
+    if entry.file_size > limit:
+        raise _Refused("too large", f"expands to {_mib(entry.file_size)}, over the bound of {_mib(limit)} "
+                                    "(DownloadLimits.max_notebook_bytes); not read")
+    data = bytearray(entry.file_size)
+    view, filled = memoryview(data), 0
+    try:
+        with archive.open(entry) as stream:
+            while filled < len(data) and (got := stream.readinto(view[filled:filled + (1 << 20)])):
+                filled += got
+            if stream.read(1):
+                raise _Refused("too large", f"passes its declared size and the bound of {_mib(limit)} "
+                                            "(DownloadLimits.max_notebook_bytes); reading stopped")
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
+        raise _Refused("not a notebook", f"cannot be read from its zip ({type(exc).__name__}: {str(exc)[:200]})")
+    finally:
+        view.release()
+    if filled < len(data):
+        del data[filled:]
+    return data  # not copied: one entry in memory once
+
+
+def _archive(source, label: str, chain: tuple[str, ...], depth: int, budget: _Budget, upload: _Upload | None,
+             limits: DownloadLimits) -> Iterator[tuple[str, object]]:
+    """Events of one zip (`source`: a path or a seekable file): ('file', _Item), ('ignored', label) and
+    ('rejected', Rejected); zips inside it opened in turn, each through a temporary file, never in memory."""
+    try:
+        archive = zipfile.ZipFile(source)
+        entries = [e for e in archive.infolist() if not e.is_dir()]
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        yield "rejected", Rejected(label, "not a notebook", f"not a readable zip archive ({str(exc)[:200]})")
+        return
+    with archive:
+        declared = sum(e.file_size for e in entries)  # zipfile never yields more than an entry's declared size
+        if declared > budget.left:
+            yield "rejected", Rejected(
+                label, "too large", f"its entries expand to {_mib(declared)}, past the bound of "
+                f"{_mib(limits.max_archive_bytes)} for a zip and the zips in it (DownloadLimits.max_archive_bytes); "
+                "nothing in it was read or collected")
+            return
+        budget.left -= declared
+        for entry in sorted(entries, key=lambda e: e.filename):
+            base = entry.filename.replace("\\", "/").rsplit("/", 1)[-1]
+            where = f"{label}:{entry.filename}"
+            if not base:
+                continue
+            if _junk(base) or _junk(entry.filename):
+                yield "ignored", where
+                continue
+            owner = upload or _lms_upload(where, base, _entry_time(entry))
+            if base.lower().endswith(".zip"):
+                if depth + 1 > limits.max_zip_depth:
+                    yield "rejected", Rejected(where, "nested too deep", f"a zip {depth + 1} zips deep; collect "
+                                               f"opens zips {limits.max_zip_depth} deep "
+                                               "(DownloadLimits.max_zip_depth): not opened")
+                    continue
+                with tempfile.TemporaryFile(prefix="autograder-collect-") as inner:
+                    try:
+                        with archive.open(entry) as stream:
+                            shutil.copyfileobj(stream, inner, 1 << 20)
+                    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError,
+                            NotImplementedError) as exc:
+                        yield "rejected", Rejected(where, "not a notebook", f"cannot be read from its zip "
+                                                   f"({type(exc).__name__}: {str(exc)[:200]})")
+                        continue
+                    inner.seek(0)
+                    yield from _archive(inner, where, chain + (base,), depth + 1, budget, owner, limits)
+                continue
+            yield "file", _Item(where, base, chain + (base,), _entry_time(entry), upload,
+                                lambda entry=entry: _read_entry(archive, entry, limits.max_notebook_bytes))
+
+
+def _walk(paths: list[Path], skip: set[Path], limits: DownloadLimits) -> Iterator[tuple[str, object]]:
+    """Every file under `paths`, zips opened (nested zips too, within `limits`), in a stable order, as events:
+    ('file', _Item) to be read (with item.read) before the next event, ('ignored', label) for junk files, and
+    ('rejected', Rejected) for links, FIFOs and devices (never followed or read) and refused archives."""
     for path in paths:
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             raise CourseError(f"{path}: no such file or folder")
         files = sorted(p for p in path.rglob("*") if p.is_symlink() or not p.is_dir()) if path.is_dir() else [path]
         for file in files:
@@ -236,17 +435,31 @@ def _files(paths: list[Path], skip: set[Path]) -> tuple[list[_File], list[str], 
                 continue
             inside = file.relative_to(path) if path.is_dir() else Path(file.name)
             if any(_junk(part) for part in inside.parts):
-                ignored.append(str(file))
+                yield "ignored", str(file)
                 continue
             try:
-                data = read_bytes(file, max_bytes=MAX_DOWNLOAD_BYTES)
+                opened = open_regular(file)
             except NotebookFileError as exc:
-                unsafe.append(Rejected(str(file), "unsafe file" if exc.code == "unsafe-file" else "not a notebook",
-                                       exc.problem))
+                yield "rejected", Rejected(str(file), "unsafe file" if exc.code == "unsafe-file" else
+                                           "not a notebook", exc.problem)
                 continue
-            mtime = datetime.fromtimestamp(file.lstat().st_mtime, timezone.utc).replace(tzinfo=None)
-            add(str(file), file.name, data, mtime)
-    return found, ignored, unsafe
+            with opened:
+                mtime = datetime.fromtimestamp(os.fstat(opened.fileno()).st_mtime, timezone.utc).replace(tzinfo=None)
+                if file.name.lower().endswith(".zip"):
+                    yield from _archive(opened, str(file), (file.name,), 1, _Budget(limits.max_archive_bytes),
+                                        _lms_upload(str(file), file.name, mtime), limits)
+                    continue
+            yield "file", _Item(str(file), file.name, (file.name,), mtime, None,
+                                lambda file=file: _read_file(file, limits.max_notebook_bytes))
+
+
+def _read_file(path: Path, limit: int) -> bytes:
+    try:
+        return read_bytes(path, max_bytes=limit)
+    except NotebookFileError as exc:
+        reason = {"unsafe-file": "unsafe file", "oversized-notebook": "too large"}.get(exc.code, "not a notebook")
+        raise _Refused(reason, exc.problem + (" (DownloadLimits.max_notebook_bytes)" if reason == "too large"
+                                              else "")) from None
 
 
 def read_times(path: Path, policy: LatePolicy) -> dict[str, datetime]:
@@ -291,20 +504,65 @@ def _timestamp_text(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
 
 
-def _existing(folder: Path) -> tuple[str, datetime | None]:
-    """sha256 and time of the notebook already collected in `folder` ('' when none)."""
-    info = folder / INFO_FILE
-    if not info.is_file():
-        return "", None
-    data = json.loads(info.read_text())
-    when = datetime.fromisoformat(data["submitted_at"]) if data.get("submitted_at") else None
-    return data.get("sha256", ""), when
+def _earlier(root: Path, student: str, assignment: str, policy: LatePolicy) -> dict:
+    """What is known of the notebook already collected for `student`: its collect.json record, with
+    `submitted_at` as a datetime (from timestamp.txt when the record has none); {} when nothing was collected."""
+    folder = root / "submitted" / student / assignment
+    if not (folder / f"{assignment}.ipynb").is_file():
+        return {}
+    record = dict(collect_record(root, student, assignment))
+    try:
+        when = datetime.fromisoformat(record["submitted_at"]) if record.get("submitted_at") else None
+    except (TypeError, ValueError):
+        when = None
+    stamp = folder / "timestamp.txt"
+    if when is None and stamp.is_file():
+        try:
+            when = policy.parse_time(stamp.read_text())
+        except (OSError, CourseError):
+            when = None
+    record["submitted_at"] = when
+    return record
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.part")
     tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """A notebook read, checked and waiting on disk until the newest attempt of each student is known."""
+    label: str
+    digest: str
+    path: Path
+
+
+def _stage(item: _Item, path: Path, check: Callable[[bytes], tuple[str, str]]) -> _Staged | tuple[str, str]:
+    """Read `item`, check it, and keep it at `path`; or (reason, detail) why not. Its bytes live only in here,
+    so one notebook is in memory at a time."""
+    try:
+        data = item.read()
+    except _Refused as exc:
+        return exc.args
+    reason, detail = check(data)
+    if reason:
+        return reason, detail
+    path.write_bytes(data)
+    return _Staged(item.label, hashlib.sha256(data).hexdigest(), path)
+
+
+def _submission_time(item: _Item, name: Name, given: dict[str, datetime], policy: LatePolicy,
+                     use_file_times: bool) -> datetime | None:
+    """The time of the outermost file holding `item` (itself included) that the times CSV lists; else the
+    naming rule's timestamp; else, if allowed, the modification time of its uploaded zip (or its own)."""
+    when = next((given[n] for n in item.chain if n in given), None)
+    if when is None and name.timestamp:
+        when = policy.parse_time(name.timestamp)
+    if when is None and use_file_times:
+        when = item.upload.mtime if item.upload else item.mtime
+    return when
 
 
 def collect(*, root: Path, assignment: str, paths: list[Path], times: Path | None = None) -> Collection:
@@ -316,6 +574,7 @@ def collect(*, root: Path, assignment: str, paths: list[Path], times: Path | Non
     config = load_config(root)
     names = CourseFileNames(config=config)
     names._root = root
+    limits = DownloadLimits(config=config)
     policy = LatePolicy(config=config)
     release_nb = nbformat.read(release_path, as_version=4)
     release_ids = {}
@@ -325,86 +584,112 @@ def collect(*, root: Path, assignment: str, paths: list[Path], times: Path | Non
                               for c in nbformat.read(release_notebook(root, a), as_version=4).cells} - {None}
     given_times = read_times(times, policy) if times else {}
 
-    rejected: list[Rejected] = []
-    warnings: list[str] = []
-    candidates: list[tuple[_File, Name, datetime | None]] = []
-    files, ignored, unsafe = _files(paths, {times.resolve()} if times else set())
-    warnings += [f"{label}: ignored (system file, not a submission)" for label in ignored]
-    rejected += unsafe
-    for file in files:
-        name = names.parse(file.name, assignment)
-        if not file.name.lower().endswith(".ipynb"):
-            rejected.append(Rejected(file.label, "not a notebook", "not an .ipynb file", name.student or ""))
-            continue
-        reason, detail = _check_content(file.data, release_nb, release_ids, assignment, names.min_resemblance)
-        if reason:
-            rejected.append(Rejected(file.label, reason, detail, name.student or ""))
-            continue
-        when = given_times.get(file.name)
-        if when is None and name.timestamp:
-            when = policy.parse_time(name.timestamp)
-        if when is None and names.use_file_times:
-            when = file.mtime
-        candidates.append((file, name, when))
+    with tempfile.TemporaryDirectory(prefix="autograder-collect-") as staging:
+        rejected: list[Rejected] = []
+        warnings: list[str] = []
+        candidates: list[tuple[_Staged, Name, datetime | None]] = []
+        for kind, event in _walk(paths, {times.resolve()} if times else set(), limits):
+            if kind == "ignored":
+                warnings.append(f"{event}: ignored (system file, not a submission)")
+                continue
+            if kind == "rejected":
+                rejected.append(event)
+                continue
+            item: _Item = event
+            name = names.parse(item.name, assignment)
+            if not item.name.lower().endswith(".ipynb"):
+                rejected.append(Rejected(item.label, "not a notebook", "not an .ipynb file", name.student or ""))
+                continue
+            if item.upload:  # an archive's entry belongs to the LMS user who uploaded the archive
+                owner = item.upload.name
+                if name.lms_user_id and name.lms_user_id != owner.lms_user_id:
+                    rejected.append(Rejected(item.label, "identity conflict", f"named for LMS user "
+                                             f"{name.lms_user_id}, inside {item.upload.label} uploaded by LMS user "
+                                             f"{owner.lms_user_id}: collected for nobody", name.student or ""))
+                    continue
+                name = replace(name, lms_name=owner.lms_name, lms_user_id=owner.lms_user_id,
+                               late_mark=owner.late_mark or name.late_mark)
+            staged = _stage(item, Path(staging) / f"{len(candidates)}.ipynb",
+                            lambda data: _check_content(data, release_nb, release_ids, assignment,
+                                                        names.min_resemblance))
+            if isinstance(staged, tuple):
+                rejected.append(Rejected(item.label, *staged, name.student or ""))
+                continue
+            when = _submission_time(item, name, given_times, policy, names.use_file_times)
+            candidates.append((staged, name, when))
 
-    # files whose name breaks the rule: identified by their LMS user, when allowed
-    by_lms = {n.lms_user_id: n.student for _, n, _ in candidates if n.student and n.lms_user_id}
-    kept: list[tuple[_File, Name, datetime | None]] = []
-    for file, name, when in candidates:
-        if name.student is None and name.lms_user_id and names.identify_by_lms_user_id \
-                and not name.problem.startswith("wrong assignment"):
-            student = by_lms.get(name.lms_user_id, name.lms_user_id)
-            warnings.append(f"{file.label}: {name.problem}; identified as {student} by its LMS user id "
-                            f"{name.lms_user_id}")
-            name = replace(name, student=student, problem="")
-        if name.student is None:
-            reason, detail = name.problem.split(": ", 1)
-            rejected.append(Rejected(file.label, reason, detail))
-            continue
-        if name.late_mark and when is None:
-            warnings.append(f"{file.label}: the LMS marks it LATE but no submission time is known, so no late "
-                            "penalty can be computed; give its time in a times file (--times)")
-        kept.append((file, name, when))
-    kept, conflicts = _one_identity_per_student(root, assignment, kept)
-    rejected += conflicts
+        # files whose name breaks the rule: identified by their LMS user, when allowed (never a bad student id)
+        by_lms = {n.lms_user_id: n.student for _, n, _ in candidates if n.student and n.lms_user_id}
+        kept: list[tuple[_Staged, Name, datetime | None]] = []
+        for file, name, when in candidates:
+            if name.student is None and name.lms_user_id and names.identify_by_lms_user_id \
+                    and not name.problem.startswith(("wrong assignment", "bad student id")):
+                student = by_lms.get(name.lms_user_id, name.lms_user_id)
+                warnings.append(f"{file.label}: {name.problem}; identified as {student} by its LMS user id "
+                                f"{name.lms_user_id}")
+                name = replace(name, student=student, problem="")
+            if name.student is None:
+                reason, detail = name.problem.split(": ", 1)
+                rejected.append(Rejected(file.label, reason, detail))
+                continue
+            kept.append((file, name, when))
+        kept, conflicts = _one_identity_per_student(root, assignment, kept)
+        rejected += conflicts
 
-    # the newest attempt of each student
-    newest: dict[str, tuple[_File, Name, datetime | None]] = {}
-    dropped: list[Dropped] = []
-    order = lambda item: (item[2] or datetime.min, item[1].attempt)
-    for item in kept:
-        student = item[1].student
-        if student in newest and order(newest[student]) >= order(item):
-            dropped.append(Dropped(student, item[0].label, newest[student][0].label, item[2]))
-            continue
-        if student in newest:
-            old = newest[student]
-            dropped.append(Dropped(student, old[0].label, item[0].label, old[2]))
-        newest[student] = item
+        # the newest attempt of each student
+        newest: dict[str, tuple[_Staged, Name, datetime | None]] = {}
+        dropped: list[Dropped] = []
+        order = lambda item: (item[2] or datetime.min, item[1].attempt)
+        for item in kept:
+            student = item[1].student
+            if student in newest and order(newest[student]) >= order(item):
+                dropped.append(Dropped(student, item[0].label, newest[student][0].label, item[2]))
+                continue
+            if student in newest:
+                old = newest[student]
+                dropped.append(Dropped(student, old[0].label, item[0].label, old[2]))
+            newest[student] = item
 
-    collected: list[Collected] = []
-    for student, (file, name, when) in sorted(newest.items()):
-        folder = root / "submitted" / student / assignment
-        digest = hashlib.sha256(file.data).hexdigest()
-        old_digest, old_when = _existing(folder)
-        target = folder / f"{assignment}.ipynb"
-        if old_digest and old_digest != digest and old_when and when and old_when > when:
-            dropped.append(Dropped(student, file.label, str(target), when))
-            continue
-        unchanged = old_digest == digest and old_when == when and target.is_file()
-        if not unchanged:
-            folder.mkdir(parents=True, exist_ok=True)
-            _write_atomic(target, file.data)
-            stamp = folder / "timestamp.txt"
-            if when is not None:
-                _write_atomic(stamp, _timestamp_text(when).encode())
-            elif stamp.exists():
-                stamp.unlink()
-            info = {"file": file.label, "sha256": digest, "submitted_at": when.isoformat() if when else None,
-                    "late_mark": name.late_mark, "lms_name": name.lms_name, "lms_user_id": name.lms_user_id,
-                    "attempt": name.attempt}
-            _write_atomic(folder / INFO_FILE, json.dumps(info, indent=1).encode())
-        collected.append(Collected(student, file.label, when, name.late_mark, target, unchanged))
+        collected: list[Collected] = []
+        for student, (file, name, when) in sorted(newest.items()):
+            folder = root / "submitted" / student / assignment
+            target = folder / f"{assignment}.ipynb"
+            earlier = _earlier(root, student, assignment, policy)
+            old_when = earlier.get("submitted_at")
+            if earlier and when is None and old_when is not None:  # a known time is never lost silently
+                when = old_when
+                name = replace(name, late_mark=name.late_mark or bool(earlier.get("late_mark")))
+                warnings.append(f"{file.label}: no submission time is known for it, so {student} keeps the time "
+                                f"collected before ({_timestamp_text(old_when)}, {earlier.get('file', 'by hand')}) "
+                                "and a late submission stays late; if it was handed in again, give its time "
+                                "(--times)")
+            if earlier.get("lms_user_id") and not name.lms_user_id:  # nor a known LMS identity
+                name = replace(name, lms_name=str(earlier.get("lms_name") or ""),
+                               lms_user_id=str(earlier["lms_user_id"]))
+                warnings.append(f"{file.label}: no LMS identity in its name, so {student} keeps the one collected "
+                                f"before (LMS user {name.lms_user_id}"
+                                f"{', ' + name.lms_name if name.lms_name else ''})")
+            if name.late_mark and when is None:
+                warnings.append(f"{file.label}: the LMS marks it LATE but no submission time is known, so no late "
+                                "penalty can be computed; give its time in a times file (--times)")
+            if earlier.get("sha256") and earlier["sha256"] != file.digest and old_when and when \
+                    and old_when > when:
+                dropped.append(Dropped(student, file.label, str(target), when))
+                continue
+            unchanged = earlier.get("sha256") == file.digest and old_when == when
+            if not unchanged:
+                folder.mkdir(parents=True, exist_ok=True)
+                _write_atomic(target, file.path.read_bytes())
+                stamp = folder / "timestamp.txt"
+                if when is not None:
+                    _write_atomic(stamp, _timestamp_text(when).encode())
+                elif stamp.exists():
+                    stamp.unlink()
+                info = {"file": file.label, "sha256": file.digest,
+                        "submitted_at": when.isoformat() if when else None, "late_mark": name.late_mark,
+                        "lms_name": name.lms_name, "lms_user_id": name.lms_user_id, "attempt": name.attempt}
+                _write_atomic(folder / INFO_FILE, json.dumps(info, indent=1).encode())
+            collected.append(Collected(student, file.label, when, name.late_mark, target, unchanged))
 
     result = Collection(assignment, tuple(collected), tuple(dropped), tuple(rejected), tuple(warnings))
     # the LMS names and ids, for the formgrader (when the gradebook exists)

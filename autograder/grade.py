@@ -31,6 +31,7 @@ from typing import Callable
 from tqdm import tqdm
 
 from .cluster import DaskPool
+from .collect import select_students
 from .core import Executor, GradeSubmissions, Graded, Settings, Task, pipelines, speed_up_nbgrader
 from .course import (CourseError, check_assignment, collected_students, grading_record, release_notebook,
                      source_notebook, submitted_notebook)
@@ -107,10 +108,8 @@ class _Starting:
 def _chosen(root: Path, assignment: str, students: list[str] | None) -> list[str]:
     """The collected students to consider: all, or `students` (each must have been collected)."""
     everyone = collected_students(root, assignment)
-    if students:
-        unknown = sorted(set(students) - set(everyone))
-        if unknown:
-            raise CourseError(f"nothing collected for {', '.join(unknown)} in {root / 'submitted'}")
+    if students:  # by the course's student id rule, as collect reads ids: case does not matter
+        students = select_students(root=root, given=students, known=everyone)
     chosen = [s for s in everyone if not students or s in students]
     if not chosen:
         raise CourseError(f"{root / 'submitted'}: no submissions of {assignment}; "

@@ -15,6 +15,7 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 import nbformat
 
@@ -40,8 +41,9 @@ def _kind(mode: int) -> str | None:
     return None
 
 
-def read_bytes(path: Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> bytes:
-    """The bytes of the regular file `path`, never following a link or blocking on a FIFO."""
+def open_regular(path: Path) -> BinaryIO:
+    """`path` opened for reading in binary, if it is a regular file: a link is never followed and a FIFO never
+    blocks (NotebookFileError 'unsafe-file' for them)."""
     try:
         kind = _kind(os.lstat(path).st_mode)
     except OSError as exc:
@@ -52,12 +54,19 @@ def read_bytes(path: Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> bytes:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise NotebookFileError(path, f"cannot be opened safely ({exc.strerror or exc})", "unsafe-file") from None
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise NotebookFileError(path, "is not a regular file: refused", "unsafe-file")
-        if info.st_size > max_bytes:
-            raise NotebookFileError(path, f"is {info.st_size / 2**20:.0f} MiB, over the limit of "
+    f = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+        f.close()
+        raise NotebookFileError(path, "is not a regular file: refused", "unsafe-file")
+    return f
+
+
+def read_bytes(path: Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> bytes:
+    """The bytes of the regular file `path`, never following a link or blocking on a FIFO."""
+    with open_regular(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        if size > max_bytes:
+            raise NotebookFileError(path, f"is {size / 2**20:.0f} MiB, over the limit of "
                                           f"{max_bytes / 2**20:.0f} MiB", "oversized-notebook")
         data = f.read(max_bytes + 1)
     if len(data) > max_bytes:

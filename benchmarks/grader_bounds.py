@@ -22,7 +22,6 @@ import json
 import os
 import resource
 import socket
-import sys
 import tempfile
 import time
 from pathlib import Path

@@ -9,7 +9,7 @@ import pytest
 from traitlets.config import Config
 
 from autograder.collect import REASONS, CourseFileNames, collect
-from fixtures.coursefolder import FILES, REFERENCE, SUBMISSIONS, cli, main, make_course
+from fixtures.coursefolder import FILES, REFERENCE, SUBMISSIONS, cli, main, make_course, make_gradebook
 
 A = REFERENCE
 
@@ -24,8 +24,10 @@ def course(tmp_path):
 
 
 def names(**rules) -> CourseFileNames:
+    """The naming rules `rules` with this course's student ids (two letters, four digits)."""
     config = Config()
     config.CourseFileNames.file_names = rules
+    config.CourseFileNames.student_id_regexp = "[a-z]{2}[0-9]{4}"
     return CourseFileNames(config=config)
 
 
@@ -280,3 +282,65 @@ def test_a_byte_order_mark_is_read_like_any_notebook(course, tmp_path):
     done = collect(root=course, assignment=A, paths=[files])
     assert [c.student for c in done.collected] == ["aa0001"]
     assert (course / "submitted" / "aa0001" / A / f"{A}.ipynb").read_bytes() == data
+
+
+def test_recollecting_a_file_without_a_time_keeps_the_known_time_and_identity(course, tmp_path):
+    """When one corrected notebook is collected as a plain file (no times CSV) for a student whose late time and
+    LMS identity are known, are both kept (timestamp.txt, collect.json) and the TA told so?"""
+    files = download(tmp_path / "download", {f"doejane_LATE_12345_111_{A}_aa0002.ipynb": "partial_marks"},
+                     times={f"doejane_LATE_12345_111_{A}_aa0002.ipynb": "2025-03-14 18:00"})
+    collect(root=course, assignment=A, paths=[files], times=tmp_path / "times.csv")
+    fixed = download(tmp_path / "fixed", {f"{A}_aa0002.ipynb": "full_marks"})
+    done = collect(root=course, assignment=A, paths=[fixed / f"{A}_aa0002.ipynb"])
+    [kept] = done.collected
+    assert (kept.student, str(kept.submitted_at), kept.late_mark) == ("aa0002", "2025-03-14 18:00:00", True)
+    folder = course / "submitted" / "aa0002" / A
+    assert (folder / f"{A}.ipynb").read_bytes() == (SUBMISSIONS / "full_marks.ipynb").read_bytes()
+    assert (folder / "timestamp.txt").read_text().startswith("2025-03-14 18:00:00")
+    record = json.loads((folder / "collect.json").read_text())
+    assert (record["lms_user_id"], record["lms_name"], record["submitted_at"]) == ("12345", "doejane",
+                                                                                   "2025-03-14T18:00:00")
+    said = " ".join(done.warnings)
+    assert "keeps the time collected before (2025-03-14 18:00:00" in said and "stays late" in said
+    assert "keeps the one collected before (LMS user 12345, doejane)" in said
+
+
+def test_a_file_with_its_own_time_replaces_the_known_time(course, tmp_path):
+    """Is a file collected again with its own (later) time in a times CSV given that time, keeping the LMS
+    identity known before?"""
+    files = download(tmp_path / "download", {f"doejane_12345_111_{A}_aa0002.ipynb": "partial_marks"},
+                     times={f"doejane_12345_111_{A}_aa0002.ipynb": "2025-03-14 16:00"})
+    collect(root=course, assignment=A, paths=[files], times=tmp_path / "times.csv")
+    again = download(tmp_path / "again", {f"{A}_aa0002.ipynb": "full_marks"},
+                     times={f"{A}_aa0002.ipynb": "2025-03-14 19:00"})
+    done = collect(root=course, assignment=A, paths=[again], times=tmp_path / "times.csv")
+    assert str(done.collected[0].submitted_at) == "2025-03-14 19:00:00"
+    record = json.loads((course / "submitted" / "aa0002" / A / "collect.json").read_text())
+    assert (record["lms_user_id"], record["submitted_at"]) == ("12345", "2025-03-14T19:00:00")
+
+
+@pytest.mark.slow  # a gradebook, then grade and report twice
+def test_fixing_and_regrading_one_student_keeps_the_late_penalty(tmp_path):
+    """Following docs/GRADING.md ("Fixing and regrading one student"): after a late student's corrected notebook
+    is collected as a plain file and regraded alone, does canvas.csv give the corrected score less the late
+    penalty (14 of 20, not 20), under the student's LMS name and id?"""
+    course = make_course(tmp_path / "course")
+    make_gradebook(course)
+    files = download(tmp_path / "download", {f"doejane_LATE_12345_111_{A}_aa0002.ipynb": "partial_marks",
+                                             f"roesam_67890_222_{A}_aa0001.ipynb": "full_marks"},
+                     times={f"doejane_LATE_12345_111_{A}_aa0002.ipynb": "2025-03-14 18:00",
+                            f"roesam_67890_222_{A}_aa0001.ipynb": "2025-03-14 16:00"})
+    cli(course, "collect", A, str(files), "--times", str(tmp_path / "times.csv"), check=True)
+    cli(course, "grade", A, "--no-progress", check=True)
+    cli(course, "report", A, "--no-feedback", check=True)
+    canvas = lambda: {line[1]: (line[0], line[5]) for line in list(csv.reader(
+        (course / "reports" / A / "canvas.csv").open()))[2:]}
+    assert canvas() == {"12345": ("doejane", "4.2"), "67890": ("roesam", "20")}
+    fixed = download(tmp_path / "fixed", {f"{A}_aa0002.ipynb": "full_marks"})
+    # the documented commands
+    collected = cli(course, "collect", A, str(fixed / f"{A}_aa0002.ipynb"), check=True)
+    assert "keeps the time collected before" in collected.stdout
+    graded = cli(course, "grade", A, "--student", "aa0002", "--no-progress", check=True)
+    assert "graded 1 " in graded.stdout
+    cli(course, "report", A, "--no-feedback", check=True)
+    assert canvas() == {"12345": ("doejane", "14"), "67890": ("roesam", "20")}

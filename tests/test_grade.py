@@ -162,6 +162,26 @@ def test_unknown_student(light_course):
     assert code == 2 and "zz9999" in err
 
 
+def test_student_ids_follow_the_collect_rule(light_course):
+    """Does --student find a collected student whatever the case of the id given, and refuse an id that is not
+    one by the course's rule (a look-alike) by name, as collect does?"""
+    (light_course / "gradebook.db").write_bytes(b"")
+    submit(light_course, "aa0001", "full_marks")
+    code, _, err = main(light_course, "grade", A, "--student", "AA0001", "zz9999", "a\u0131" + "0001")
+    assert code == 2
+    assert "nothing collected for zz9999" in err and "AA0001" not in err  # AA0001 is aa0001
+    assert "'a\u0131" + "0001' is not a student id" in err and "U+0131" in err
+
+
+def test_the_assignment_comes_before_the_students(light_course):
+    """Is `grade --student aa0001 aa0002 ASSIGNMENT` (the assignment taken for an id) refused with the order
+    to use, instead of grading an assignment nobody named?"""
+    for args in (["--student", "aa0001", "aa0002", A], ["--student", "aa0001"]):
+        code, _, err = main(light_course, "grade", *args)
+        assert code == 2 and "grade ASSIGNMENT --student ID" in err
+    assert f"{A} is an assignment, not a student id" in main(light_course, "grade", "--student", "aa0001", A)[2]
+
+
 # ---- grading batches (slow) -----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
