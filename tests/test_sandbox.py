@@ -255,10 +255,12 @@ def cases() -> list[Case]:
                         os._exit(0)
             _forked += 1
         """)}, honest(), ("processes", "process-limit"), batch="pipeline")
+    # 30 MB at once: what the kernel sends in one flush may be over the grader's message bound (16 MiB), which
+    # drops it with its connection; the kernel then runs over the cell's time (a limit in docs/SECURITY.md)
     add("output_flood", {"forward_pass": SOLUTION["forward_pass"] + "\n\n" + code("""
         for _ in range(300):
             print("x" * 100000)
-        """)}, honest(), ("output-truncated",))
+        """)}, honest(), ("output-truncated",), exact=False)
     add("output_flood_in_test", {"backward_pass": SOLUTION["backward_pass"].replace(
         "    dldf3 = 2 * (f3 - y)", "    print('y' * 3000000)\n    dldf3 = 2 * (f3 - y)")},
         honest(), ("output-truncated",))
