@@ -1282,6 +1282,11 @@ assert np.shape(_data) == (300, 2) and np.shape(_T) == (300, 3), "generate_data 
 assert np.allclose(_data[0], [-3.0856306, -1.00265455]), "the first sample is wrong: use np.random.RandomState(seed)"
 assert np.allclose(_T.sum(axis=1), 1) and np.allclose(_T.sum(axis=0), 100), "T must be one-hot, 100 rows per class"
 assert np.allclose(_data[_T[:, 1] == 1].mean(axis=0), [0, 2], atol=0.3), "class 1 must be centred at (0, 2)"
+_T, _data = generate_data(N=4, seed=7)
+assert np.shape(_data) == (12, 2) and np.shape(_T) == (12, 3), "generate_data(N=4) must return T (12, 3) and data (12, 2)"
+assert np.allclose(_data[[0, 4, 8]], [[-0.3094743, -2.46593737], [1.01765801, 2.60049852], [2.55458031, -1.87611909]]), \
+    "generate_data(N=4, seed=7) gives other samples: use N and seed, and draw the three clusters in class order"
+assert np.array_equal(np.argmax(_T, axis=1), np.repeat(np.arange(3), 4)), "T must be one-hot, classes in blocks of N"
 ### BEGIN HIDDEN TESTS
 for _N, _seed in [(17, 4242), (5, 9)]:
     _rng = np.random.RandomState(_seed)

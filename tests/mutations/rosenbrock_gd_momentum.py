@@ -324,6 +324,9 @@ def grad_f_network(data, T, Y, H1, H2, V, W2, W1, b1, b2):
     # The contour levels start at the grid's smallest value instead of 0.1.
     Mutant("contours_levels_from_grid_minimum", {"test_rosenbrock_contours"},
            contours(levels="np.logspace(np.log10(Z.min()), np.log10(Z.max()), n_levels)")),
+    # The seed argument ignored: always the clusters of the default seed.
+    Mutant("data_ignores_seed", {"test_generate_data"}, {"generate_data": DATA.replace(
+        "np.random.RandomState(seed)", "np.random.RandomState(123)").format(means="[(-2, -2), (0, 2), (2, -2)]")}),
     # --- a mistake in 3.2 costs 3.2 only, whatever grad_f_network does (3.4 and 3.5 check their steps)
     # Bias gradients summed over the units instead of the samples: shape (N,).
     Mutant("network_bias_gradient_summed_over_units", {"test_grad_f_network"},
