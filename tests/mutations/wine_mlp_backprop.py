@@ -7,7 +7,7 @@ def leaky_relu_derivative(self, h):
 '''
 
 HIDDEN_BACKWARD = '''@add_to_class(Hidden)
-def backward_pass(self, X, h, dLdh, alpha, learning_rate):
+def backward_pass(self, X, h, dLdh, lambda_reg, learning_rate):
     dLdU = {dLdU}
     dLdW = {dLdW}
     dLdc = {dLdc}
@@ -31,10 +31,10 @@ def vondrick_activation_derivative(self):
 '''
 
 VONDRICK_BACKWARD = '''@add_to_class(Hidden_Vondrick)
-def backward_pass(self, X, h, dLdh, alpha, learning_rate=0.0005):
+def backward_pass(self, X, h, dLdh, lambda_reg, learning_rate=0.0005):
     dhdU, dhdn = self.vondrick_activation_derivative()
     dLdU = dLdh * dhdU
-    dLdW = X.T @ dLdU + alpha * self.W
+    dLdW = X.T @ dLdU + lambda_reg * self.W
     dLdc = np.sum(dLdU, axis=0)
     dLdn = {dLdn}
     for_prev = dLdU @ self.W.T
@@ -45,7 +45,7 @@ def backward_pass(self, X, h, dLdh, alpha, learning_rate=0.0005):
 '''
 
 OUTPUT_BACKWARD = '''@add_to_class(Output)
-def backward_pass(self, h, dLdz, alpha, learning_rate):
+def backward_pass(self, h, dLdz, lambda_reg, learning_rate):
     dLdw = {dLdw}
     dLdb = {dLdb}
     dLdh = {dLdh}
@@ -175,12 +175,12 @@ PREDICT_SPILL = ("task 1.8 is computed with the provided compute_accuracy, which
                  "the answer cell of 1.8 has no numbers to report (the notebook says so in task 1.8)")
 
 
-def hidden_backward(dLdU="dLdh * self.leaky_relu_derivative(h)", dLdW="X.T @ dLdU + alpha * self.W",
+def hidden_backward(dLdU="dLdh * self.leaky_relu_derivative(h)", dLdW="X.T @ dLdU + lambda_reg * self.W",
                     dLdc=CORRECT_SUM):
     return {"hidden_backward_pass": HIDDEN_BACKWARD.format(dLdU=dLdU, dLdW=dLdW, dLdc=dLdc)}
 
 
-def output_backward(dLdw="h.T @ dLdz + alpha * self.w", dLdb="np.sum(dLdz, axis=0)", dLdh="dLdz @ self.w.T"):
+def output_backward(dLdw="h.T @ dLdz + lambda_reg * self.w", dLdb="np.sum(dLdz, axis=0)", dLdh="dLdz @ self.w.T"):
     return {"output_backward_pass": OUTPUT_BACKWARD.format(dLdw=dLdw, dLdb=dLdb, dLdh=dLdh)}
 
 
@@ -216,9 +216,9 @@ MUTANTS = [
     Mutant("bias_gradient_averaged", {"test_hidden_backward_pass"},
            hidden_backward(dLdc="np.sum(dLdU, axis=0) / dLdU.shape[0]")),
     Mutant("for_prev_after_update", {"test_hidden_backward_pass"}, {"hidden_backward_pass": '''@add_to_class(Hidden)
-def backward_pass(self, X, h, dLdh, alpha, learning_rate):
+def backward_pass(self, X, h, dLdh, lambda_reg, learning_rate):
     dLdU = dLdh * self.leaky_relu_derivative(h)
-    dLdW = X.T @ dLdU + alpha * self.W
+    dLdW = X.T @ dLdU + lambda_reg * self.W
     dLdc = np.sum(dLdU, axis=0)
     self.W, self.c = self.update_weights(self.W, self.c, dLdW, dLdc, learning_rate)
     for_prev = dLdU @ self.W.T
@@ -290,9 +290,9 @@ def vondrick_activation_derivative(self):
     Mutant("vondrick_activation_abs_power", {"test_vondrick_activation"},
            {"vondrick_activation": VONDRICK_ACTIVATION.format(expr="np.abs(U) ** self.vondrick_exponent")}),
     Mutant("hidden_backward_loop_over_samples", {"test_hidden_backward_pass"}, {"hidden_backward_pass": '''@add_to_class(Hidden)
-def backward_pass(self, X, h, dLdh, alpha, learning_rate):
+def backward_pass(self, X, h, dLdh, lambda_reg, learning_rate):
     dLdU = dLdh * self.leaky_relu_derivative(h)
-    dLdW = alpha * self.W
+    dLdW = lambda_reg * self.W
     for i in range(X.shape[0]):
         dLdW = dLdW + np.outer(X[i], dLdU[i])
     dLdc = np.sum(dLdU, axis=0, keepdims=True)
@@ -328,9 +328,9 @@ VARIANTS = [
     Variant("masks_dot_and_flat_bias", {
         "leaky_relu_derivative": LEAKY.format(expr="0.01 + 0.99 * (h > 0)"),
         "hidden_backward_pass": HIDDEN_BACKWARD.format(dLdU="np.multiply(dLdh, self.leaky_relu_derivative(h))",
-                                                       dLdW="np.dot(X.T, dLdU) + alpha * self.W",
+                                                       dLdW="np.dot(X.T, dLdU) + lambda_reg * self.W",
                                                        dLdc="dLdU.sum(axis=0)"),
-        "output_backward_pass": OUTPUT_BACKWARD.format(dLdw="np.einsum('nm,nk->mk', h, dLdz) + alpha * self.w",
+        "output_backward_pass": OUTPUT_BACKWARD.format(dLdw="np.einsum('nm,nk->mk', h, dLdz) + lambda_reg * self.w",
                                                        dLdb="dLdz.sum(axis=0, keepdims=True)",
                                                        dLdh="np.einsum('nk,mk->nm', dLdz, self.w)"),
     }),
@@ -354,10 +354,10 @@ def vondrick_activation_derivative(self):
     return dhdU, dhdn
 ''',
         "vondrick_backward_pass": '''@add_to_class(Hidden_Vondrick)
-def backward_pass(self, X, h, dLdh, alpha, learning_rate=0.0005):
+def backward_pass(self, X, h, dLdh, lambda_reg, learning_rate=0.0005):
     dhdU, dhdn = self.vondrick_activation_derivative()
     dLdU = dLdh * dhdU
-    dLdW, dLdc = np.dot(X.T, dLdU) + alpha * self.W, dLdU.sum(axis=0)
+    dLdW, dLdc = np.dot(X.T, dLdU) + lambda_reg * self.W, dLdU.sum(axis=0)
     dLdn = (dLdh * dhdn).sum().item()
     for_prev = np.dot(dLdU, self.W.T)
     self.W, self.c = self.update_weights(self.W, self.c, dLdW, dLdc, learning_rate)
@@ -418,7 +418,7 @@ for name, accuracy in wine_accuracies.items():
 ''',
     }),
     Variant("backward_passes_with_inline_derivatives", {
-        **hidden_backward(dLdU="dLdh * (0.01 + 0.99 * (h > 0))", dLdW="np.matmul(X.T, dLdU) + alpha * self.W"),
+        **hidden_backward(dLdU="dLdh * (0.01 + 0.99 * (h > 0))", dLdW="np.matmul(X.T, dLdU) + lambda_reg * self.W"),
         "vondrick_backward_pass": VONDRICK_BACKWARD.replace(
             "dhdU, dhdn = self.vondrick_activation_derivative()",
             "U, n = self.U, self.vondrick_exponent\n    P = np.where(U > 0, U, 1.0)\n"
