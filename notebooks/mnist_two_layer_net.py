@@ -701,6 +701,17 @@ assert np.array_equal(val_label[:5], [3, 8, 6, 9, 6]), "the validation set must 
 assert [len(b) for b in generate_batched_data(toy_x, toy_y, batch_size=3)[1]] == [3, 3, 1], \
     "batches of 3 rows, the last one holding what is left"
 
+_raw = (np.arange(12 * 784) % 256).astype(np.uint8).reshape(12, 28, 28)  # another call: 12 images, 3 validate
+_out = prepare_mnist(_raw, np.arange(12, dtype=np.uint8), _raw[:4], np.arange(4, dtype=np.uint8), num_val=3)
+assert [np.shape(a) for a in _out] == [(9, 784), (9,), (3, 784), (3,), (4, 784), (4,)], \
+    "prepare_mnist must split at M - num_val for any M and num_val"
+assert np.array_equal(_out[3], [9, 10, 11]) and np.allclose(_out[2][0] * 255, _raw[9].ravel()), \
+    "the validation set is the last num_val images, flattened row-major and divided by 255"
+_sb, _sl = generate_batched_data(toy_x, toy_y, batch_size=3, shuffle=True, seed=0)
+assert all(np.array_equal(b[:, 0] // 2, l) for b, l in zip(_sb, _sl)), "shuffle data and labels with the same permutation"
+assert np.array_equal(np.concatenate(_sl), np.random.default_rng(0).permutation(7)), \
+    "shuffle with np.random.default_rng(seed).permutation(N)"
+
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(8061)
 _X = _rng.integers(0, 256, size=(23, 28, 28), dtype=np.uint8)
@@ -822,7 +833,6 @@ assert np.allclose(sigmoid_dev(x_check), [0.10499359, 0.23500371, 0.25, 0.235003
 assert np.allclose(ReLU(x_check), [0, 0, 0, 0.5, 2]), "ReLU is wrong"
 assert np.allclose(ReLU_dev(x_check), [0, 0, 0, 1, 1]), "ReLU_dev is wrong"
 
-### BEGIN HIDDEN TESTS
 import ast, inspect, linecache, textwrap
 
 
@@ -864,7 +874,14 @@ def _python_loops(*funcs):
 _lines = _python_loops(sigmoid, sigmoid_dev, ReLU, ReLU_dev)
 assert not _lines, ("no-loop rule: the answer cell of sigmoid, sigmoid_dev, ReLU and ReLU_dev has a Python loop over the samples or "
                     f"np.vectorize / map (line {_lines}); use vectorized numpy")
+_x2 = np.array([[3.0, -1.0], [0.0, -4.0]])  # another input, 2-D: the results keep its shape
+for _name, _f, _expected in [("sigmoid", sigmoid, [[0.95257413, 0.26894142], [0.5, 0.01798621]]),
+                             ("sigmoid_dev", sigmoid_dev, [[0.04517666, 0.19661193], [0.25, 0.01766271]]),
+                             ("ReLU", ReLU, [[3.0, 0.0], [0.0, 0.0]]), ("ReLU_dev", ReLU_dev, [[1.0, 0.0], [0.0, 0.0]])]:
+    _out = _f(_x2)
+    assert np.shape(_out) == (2, 2) and np.allclose(_out, _expected), f"{_name} is wrong on a 2-D input"
 
+### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(9120)
 _x = _rng.uniform(-8, 8, size=(4, 7))
 _x[0, :3] = 0.0
@@ -919,7 +936,6 @@ print("T3 self-check passed")
 assert np.allclose(softmax(scores_check), [[0.09003057, 0.24472847, 0.66524096], [0.42231882, 0.42231882, 0.15536236]]), \
     "softmax is wrong on the self-check scores"
 
-### BEGIN HIDDEN TESTS
 import ast, inspect, linecache, textwrap
 
 
@@ -961,7 +977,12 @@ def _python_loops(*funcs):
 _lines = _python_loops(softmax)
 assert not _lines, ("no-loop rule: the answer cell of softmax has a Python loop over the samples or "
                     f"np.vectorize / map (line {_lines}); use vectorized numpy")
+with np.errstate(all="raise"):  # an overflow fails the check
+    _p = softmax(np.array([[-800.0, -801.0], [5.0, 5.0], [0.0, 2.0]]))
+assert np.shape(_p) == (3, 2) and np.allclose(_p, [[0.73105858, 0.26894142], [0.5, 0.5], [0.11920292, 0.88079708]]), \
+    "softmax is wrong on another input (each row sums to 1; very negative scores too)"
 
+### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(5772)
 _z = _rng.normal(0.0, 3.0, size=(7, 4))
 _ref = np.exp(_z - _z.max(axis=1, keepdims=True))
@@ -1040,7 +1061,6 @@ print("T4 self-check passed")
 assert np.isclose(cross_entropy_loss(probs_check, labels_check), 0.72060090), "cross_entropy_loss is wrong on the self-check batch"
 assert np.isclose(compute_accuracy(probs_check, labels_check), 0.75), "compute_accuracy is wrong on the self-check batch"
 
-### BEGIN HIDDEN TESTS
 import ast, inspect, linecache, textwrap
 
 
@@ -1082,7 +1102,12 @@ def _python_loops(*funcs):
 _lines = _python_loops(cross_entropy_loss, compute_accuracy)
 assert not _lines, ("no-loop rule: the answer cell of cross_entropy_loss and compute_accuracy has a Python loop over the samples or "
                     f"np.vectorize / map (line {_lines}); use vectorized numpy")
+_p = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])  # another batch, N = 3, C = 2
+assert np.isclose(cross_entropy_loss(_p, np.array([1, 1, 1])), 0.69049112, rtol=1e-7, atol=0), \
+    "cross_entropy_loss is wrong on another batch (the mean, unrounded)"
+assert np.isclose(compute_accuracy(_p, np.array([1, 1, 1])), 2 / 3), "compute_accuracy is wrong on another batch"
 
+### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(6626)
 _e = np.exp(_rng.normal(0.0, 1.5, size=(13, 7)))
 _p = _e / _e.sum(axis=1, keepdims=True)
@@ -1244,7 +1269,6 @@ assert set(_m.weights) == {"W1", "b1"}, "keep the parameters W1 and b1 of __init
 assert np.shape(_m.weights["W1"]) == (5, 3) and np.shape(_m.weights["b1"]) == (3,), \
     "keep __init__: W1 has shape (D, C) and b1 shape (C,)"
 
-### BEGIN HIDDEN TESTS
 # T5 is judged on its own: the expected values are computed from the scores with the reference softmax, loss and
 # accuracy, or with yours (T3, T4 are graded in their own tests), whichever your forward pass uses.
 import ast, inspect, linecache, textwrap
@@ -1290,6 +1314,81 @@ assert not _lines, ("no-loop rule: the answer cell of SoftmaxRegression has a Py
                     f"np.vectorize / map (line {_lines}); use vectorized numpy")
 
 
+def _fd(fun, P, eps=1e-6):
+    """Central-difference gradient of the scalar fun() in the array P (changed in place, restored)."""
+    grad = np.zeros_like(P)
+    for idx in np.ndindex(P.shape):
+        old = P[idx]
+        P[idx] = old + eps
+        f_plus = fun()
+        P[idx] = old - eps
+        grad[idx] = (f_plus - fun()) / (2 * eps)
+        P[idx] = old
+    return grad
+
+
+def _rel(yours, expected):
+    """Relative error |yours - expected| / (|yours| + |expected|) over whole arrays."""
+    yours, expected = np.asarray(yours, dtype=float), np.asarray(expected, dtype=float)
+    return float(np.linalg.norm(yours - expected) / max(np.linalg.norm(yours) + np.linalg.norm(expected), 1e-300))
+
+
+def _passes(*checks):
+    """Do the earlier tasks' functions give their self-check values? (False if one raises.)"""
+    try:
+        return all(bool(check()) for check in checks)
+    except Exception:
+        return False
+
+
+def _visible_checks(model, X, y, loss, accuracy):
+    """The gradient check and the rules of every forward pass, on one small batch of the self-check."""
+    w = {k: np.array(v, dtype=float) for k, v in model.weights.items()}
+    for k in w:
+        model.weights[k] = w[k]
+    X_in, y_in = X.copy(), y.copy()
+    got = model.forward(X_in, y_in, mode="train")
+    assert isinstance(got, (tuple, list)) and len(got) == 2, "forward must return (loss, accuracy)"
+    assert np.isclose(float(got[0]), loss, rtol=1e-7, atol=0) and np.isclose(float(got[1]), accuracy), \
+        "forward returns the wrong loss or accuracy on the self-check batch (the unrounded mean cross-entropy)"
+    assert np.array_equal(X_in, X) and np.array_equal(y_in, y), "forward must not change X or y"
+    assert all(np.array_equal(np.asarray(model.weights[k]), w[k]) for k in w), \
+        "forward must not change the weights (the step is the optimizer's, T7)"
+    grads = {k: np.array(model.gradients[k], dtype=float) for k in w}
+    model.forward(X[::-1].copy(), y[::-1].copy(), mode="valid")
+    assert all(np.array_equal(np.asarray(model.gradients[k], dtype=float), grads[k]) for k in w), \
+        "forward(mode='valid') must only evaluate: it changed self.gradients"
+
+    def mean_loss():
+        for k in w:
+            model.weights[k] = w[k]
+        return float(model.forward(X, y, mode="valid")[0])
+
+    for k in w:
+        assert grads[k].shape == w[k].shape, f"gradients[{k!r}] must have the shape of weights[{k!r}]"
+        error = _rel(grads[k], _fd(mean_loss, w[k]))
+        assert error < 1e-6, f"gradients[{k!r}] disagrees with finite differences of the loss (relative error {error:.1e})"
+
+# Visible checks of the self-check batch (when softmax, cross_entropy_loss and compute_accuracy give their own
+# self-check values, so that a mistake in T3 or T4 is not counted here): the loss to 7 digits, the gradients
+# against finite differences, and the initial loss of an untrained model, about log(10).
+_t2_t4 = [lambda: np.allclose(softmax(np.array([[1.0, 2.0, 3.0], [1000.0, 1000.0, 999.0]])),
+                              [[0.09003057, 0.24472847, 0.66524096], [0.42231882, 0.42231882, 0.15536236]]),
+          lambda: np.isclose(cross_entropy_loss(np.array([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4], [0.3, 0.3, 0.4],
+                                                          [0.25, 0.5, 0.25]]), np.array([0, 2, 2, 1])), 0.72060090),
+          lambda: np.isclose(compute_accuracy(np.array([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4], [0.3, 0.3, 0.4],
+                                                        [0.25, 0.5, 0.25]]), np.array([0, 2, 2, 1])), 0.75)]
+if _passes(*_t2_t4):
+    _rng = np.random.default_rng(0)
+    _X = _rng.normal(size=(6, 5))
+    _m = SoftmaxRegression(input_size=5, num_classes=3)
+    _m.weights["W1"], _m.weights["b1"] = _rng.normal(size=(5, 3)), _rng.normal(size=3)
+    _visible_checks(_m, _X, np.array([0, 1, 2, 1, 0, 2]), 1.90611075, 1 / 6)
+    _first = SoftmaxRegression().forward(np.random.default_rng(1).uniform(size=(16, 784)).astype(np.float32),
+                                         np.arange(16) % 10, mode="valid")[0]
+    assert abs(float(_first) - np.log(10)) < 0.01, "an untrained model gives every class about 1/10: loss about log(10)"
+
+### BEGIN HIDDEN TESTS
 def _ref_softmax(s):
     e = np.exp(s - s.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
@@ -1448,7 +1547,6 @@ assert set(_m.weights) == {"W1", "b1", "W2", "b2"}, "keep the parameters W1, b1,
 for _name, _shape in [("W1", (5, 4)), ("b1", (4,)), ("W2", (4, 3)), ("b2", (3,))]:
     assert np.shape(_m.weights[_name]) == _shape, f"keep __init__: weights[{_name!r}] has shape {_shape}"
 
-### BEGIN HIDDEN TESTS
 # T6 is judged on its own: the expected values are computed with the reference sigmoid, sigmoid', softmax, loss and
 # accuracy, or with yours (T2 to T4 are graded in their own tests), whichever your forward pass uses.
 import ast, inspect, linecache, textwrap
@@ -1494,6 +1592,83 @@ assert not _lines, ("no-loop rule: the answer cell of TwoLayerNet has a Python l
                     f"np.vectorize / map (line {_lines}); use vectorized numpy")
 
 
+def _fd(fun, P, eps=1e-6):
+    """Central-difference gradient of the scalar fun() in the array P (changed in place, restored)."""
+    grad = np.zeros_like(P)
+    for idx in np.ndindex(P.shape):
+        old = P[idx]
+        P[idx] = old + eps
+        f_plus = fun()
+        P[idx] = old - eps
+        grad[idx] = (f_plus - fun()) / (2 * eps)
+        P[idx] = old
+    return grad
+
+
+def _rel(yours, expected):
+    """Relative error |yours - expected| / (|yours| + |expected|) over whole arrays."""
+    yours, expected = np.asarray(yours, dtype=float), np.asarray(expected, dtype=float)
+    return float(np.linalg.norm(yours - expected) / max(np.linalg.norm(yours) + np.linalg.norm(expected), 1e-300))
+
+
+def _passes(*checks):
+    """Do the earlier tasks' functions give their self-check values? (False if one raises.)"""
+    try:
+        return all(bool(check()) for check in checks)
+    except Exception:
+        return False
+
+
+def _visible_checks(model, X, y, loss, accuracy):
+    """The gradient check and the rules of every forward pass, on one small batch of the self-check."""
+    w = {k: np.array(v, dtype=float) for k, v in model.weights.items()}
+    for k in w:
+        model.weights[k] = w[k]
+    X_in, y_in = X.copy(), y.copy()
+    got = model.forward(X_in, y_in, mode="train")
+    assert isinstance(got, (tuple, list)) and len(got) == 2, "forward must return (loss, accuracy)"
+    assert np.isclose(float(got[0]), loss, rtol=1e-7, atol=0) and np.isclose(float(got[1]), accuracy), \
+        "forward returns the wrong loss or accuracy on the self-check batch (the unrounded mean cross-entropy)"
+    assert np.array_equal(X_in, X) and np.array_equal(y_in, y), "forward must not change X or y"
+    assert all(np.array_equal(np.asarray(model.weights[k]), w[k]) for k in w), \
+        "forward must not change the weights (the step is the optimizer's, T7)"
+    grads = {k: np.array(model.gradients[k], dtype=float) for k in w}
+    model.forward(X[::-1].copy(), y[::-1].copy(), mode="valid")
+    assert all(np.array_equal(np.asarray(model.gradients[k], dtype=float), grads[k]) for k in w), \
+        "forward(mode='valid') must only evaluate: it changed self.gradients"
+
+    def mean_loss():
+        for k in w:
+            model.weights[k] = w[k]
+        return float(model.forward(X, y, mode="valid")[0])
+
+    for k in w:
+        assert grads[k].shape == w[k].shape, f"gradients[{k!r}] must have the shape of weights[{k!r}]"
+        error = _rel(grads[k], _fd(mean_loss, w[k]))
+        assert error < 1e-6, f"gradients[{k!r}] disagrees with finite differences of the loss (relative error {error:.1e})"
+
+# Visible checks of the self-check batch (when sigmoid, sigmoid_dev, softmax, cross_entropy_loss and
+# compute_accuracy give their own self-check values, so that a mistake in T2 to T4 is not counted here).
+_t2_t4 = [lambda: np.allclose(softmax(np.array([[1.0, 2.0, 3.0], [1000.0, 1000.0, 999.0]])),
+                              [[0.09003057, 0.24472847, 0.66524096], [0.42231882, 0.42231882, 0.15536236]]),
+          lambda: np.isclose(cross_entropy_loss(np.array([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4], [0.3, 0.3, 0.4],
+                                                          [0.25, 0.5, 0.25]]), np.array([0, 2, 2, 1])), 0.72060090),
+          lambda: np.isclose(compute_accuracy(np.array([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4], [0.3, 0.3, 0.4],
+                                                        [0.25, 0.5, 0.25]]), np.array([0, 2, 2, 1])), 0.75)]
+_t2_t4 += [lambda: np.allclose(sigmoid(np.array([-2.0, 0.0, 2.0])), [0.11920292, 0.5, 0.88079708]),
+           lambda: np.allclose(sigmoid_dev(np.array([-2.0, 0.0, 2.0])), [0.10499359, 0.25, 0.10499359])]
+if _passes(*_t2_t4):
+    _rng = np.random.default_rng(1)
+    _X = np.random.default_rng(0).normal(size=(6, 5))
+    _m = TwoLayerNet(input_size=5, num_classes=3, hidden_size=4)
+    for _name, _shape in [("W1", (5, 4)), ("b1", (4,)), ("W2", (4, 3)), ("b2", (3,))]:
+        _m.weights[_name] = _rng.normal(size=_shape)
+    _visible_checks(_m, _X, np.array([0, 1, 2, 1, 0, 2]), 2.20009565, 1 / 6)
+    _first = TwoLayerNet().forward(np.random.default_rng(1).uniform(size=(16, 784)).astype(np.float32),
+                                   np.arange(16) % 10, mode="valid")[0]
+    assert abs(float(_first) - np.log(10)) < 0.01, "an untrained network gives every class about 1/10: loss about log(10)"
+
+### BEGIN HIDDEN TESTS
 def _ref_softmax(s):
     e = np.exp(s - s.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
@@ -1640,6 +1815,12 @@ print("T7 self-check passed")
 # %% nbgrader={"grade": true, "grade_id": "test_sgd", "locked": true, "points": 7, "schema_version": 3, "solution": false, "task": false}
 assert np.allclose(toy_model.weights["W1"], [[0.9, -2.0]]), "SGD.update gives the wrong weight matrix on the self-check model"
 assert np.allclose(toy_model.weights["b1"], [0.0, 1.5]), "SGD.update gives the wrong bias on the self-check model"
+
+_model = SimpleNamespace(weights={"W2": np.array([[2.0], [-1.0]]), "b2": np.array([3.0])},
+                         gradients={"W2": np.array([[0.5], [1.0]]), "b2": np.array([-2.0])})
+SGD(learning_rate=0.2, reg=0.5).update(_model)  # another model, other hyperparameters
+assert np.allclose(_model.weights["W2"], [[1.7], [-1.1]]) and np.allclose(_model.weights["b2"], [3.4]), \
+    "SGD.update is wrong on another model: W <- W - lr (dL/dW + reg W), b <- b - lr dL/db"
 
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(1618)

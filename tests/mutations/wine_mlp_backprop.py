@@ -170,6 +170,11 @@ ADAM = '''def adam(x, y, dx, dy, f_x, f_y, s_x, s_y, i, hparams):
 
 CORRECT_SUM = "np.sum(dLdU, axis=0, keepdims=True)"
 
+ACTIVATION_SPILL = ("my_wine_NN_2 has a Hidden_Vondrick layer: an activation that raises stops its training and its "
+                    "predict, so task 1.8's compute_accuracy has no number to report (the notebook says so in task 1.8)")
+DERIVATIVE_SPILL = ("Hidden.backward_pass calls leaky_relu_derivative: when that raises, the backward pass cannot run "
+                    "(the notebook says so before task 1.1)")
+
 PREDICT_SPILL = ("task 1.8 is computed with the provided compute_accuracy, which compares predict(X) with the labels "
                  "sample by sample: a predict that returns probabilities of shape (N, K) makes that comparison fail, so "
                  "the answer cell of 1.8 has no numbers to report (the notebook says so in task 1.8)")
@@ -317,6 +322,27 @@ def backward_pass(self, X, h, dLdh, lambda_reg, learning_rate):
     Mutant("adam_eps_outside_the_root", {"test_adam"}, {"adam": ADAM.replace("np.sqrt(s_x_hat + eps)", "(np.sqrt(s_x_hat) + eps)")
                                                          .replace("np.sqrt(s_y_hat + eps)", "(np.sqrt(s_y_hat) + eps)")
                                                          .format(correction=BIAS_CORRECTED.format(t="i"))}),
+    # issue 24: crashes of an earlier method, a global read in place of an argument, the other momentum form, rounding
+    Mutant("vondrick_activation_scalar_if", {"test_vondrick_activation"}, {"vondrick_activation": '''@add_to_class(Hidden_Vondrick)
+def vondrick_activation(self, U):
+    if U > 0:
+        return U ** self.vondrick_exponent
+    return 0.01 * U
+'''}, spills={"test_wine_accuracy": ACTIVATION_SPILL}),
+    Mutant("leaky_derivative_scalar_if", {"test_leaky_relu_derivative"},
+           {"leaky_relu_derivative": LEAKY.format(expr="1.0 if h > 0 else 0.01")},
+           spills={"test_hidden_backward_pass": DERIVATIVE_SPILL}),
+    Mutant("gd_reads_the_global_learning_rate", {"test_gradient_descent"},
+           {"gradient_descent": GD.format(x="x - learning_rate * dx", y="y - learning_rate * dy")}),
+    Mutant("momentum_as_a_moving_average", {"test_momentum"},
+           momentum(v_x="gamma * v_x + (1 - gamma) * alpha * (dx + noise_rng.normal(0.0, sigma))",
+                    v_y="gamma * v_y + (1 - gamma) * alpha * (dy + noise_rng.normal(0.0, sigma))")),
+    Mutant("sgd_noise_off_by_default", {"test_stochastic_gradient_descent"},
+           sgd("    sigma = hparams.get('sigma', 0.0)\n"
+               "    return x - alpha * (dx + noise_rng.normal(0.0, sigma)), y - alpha * (dy + noise_rng.normal(0.0, sigma))")),
+    Mutant("adam_returns_rounded_values", {"test_adam"}, {"adam": ADAM.replace(
+        "return x, y, f_x, f_y, s_x, s_y", "return tuple(round(float(v), 4) for v in (x, y, f_x, f_y, s_x, s_y))")
+                                                          .format(correction=BIAS_CORRECTED.format(t="i"))}),
     Mutant("accuracies_train_and_test_swapped", {"test_wine_accuracy"}, {"wine_accuracy": WINE_ACCURACY.format(
         a="my_wine_NN_1.compute_accuracy(X_wine_test, y_wine_test)",
         b="my_wine_NN_1.compute_accuracy(X_wine_train, y_wine_train)",
