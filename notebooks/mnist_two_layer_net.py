@@ -1050,7 +1050,7 @@ print(f"loss {cross_entropy_loss(probs_check, labels_check):.4f}   expected 0.72
 print(f"accuracy {compute_accuracy(probs_check, labels_check):.4f}   expected 0.7500")
 check_p = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])  # another batch, N = 3, C = 2
 check_y = np.array([1, 1, 1])
-assert np.isclose(cross_entropy_loss(check_p, check_y), 0.69049112, rtol=1e-7, atol=0), \
+assert np.isclose(cross_entropy_loss(check_p, check_y), 0.690491124, rtol=1e-7, atol=0), \
     "cross_entropy_loss is wrong on another batch (the mean, unrounded)"
 assert np.isclose(compute_accuracy(check_p, check_y), 2 / 3), "compute_accuracy is wrong on another batch"
 assert not python_loop_lines(cross_entropy_loss, compute_accuracy), \
@@ -1103,7 +1103,7 @@ _lines = _python_loops(cross_entropy_loss, compute_accuracy)
 assert not _lines, ("no-loop rule: the answer cell of cross_entropy_loss and compute_accuracy has a Python loop over the samples or "
                     f"np.vectorize / map (line {_lines}); use vectorized numpy")
 _p = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])  # another batch, N = 3, C = 2
-assert np.isclose(cross_entropy_loss(_p, np.array([1, 1, 1])), 0.69049112, rtol=1e-7, atol=0), \
+assert np.isclose(cross_entropy_loss(_p, np.array([1, 1, 1])), 0.690491124, rtol=1e-7, atol=0), \
     "cross_entropy_loss is wrong on another batch (the mean, unrounded)"
 assert np.isclose(compute_accuracy(_p, np.array([1, 1, 1])), 2 / 3), "compute_accuracy is wrong on another batch"
 
@@ -1375,9 +1375,14 @@ def _visible_checks(model, X, y, loss, accuracy):
 _t2_t4 = [lambda: np.allclose(softmax(np.array([[1.0, 2.0, 3.0], [-1.0, 0.0, 1.0]])),  # small scores: no overflow
                               [[0.09003057, 0.24472847, 0.66524096], [0.09003057, 0.24472847, 0.66524096]]),
           lambda: np.isclose(cross_entropy_loss(np.array([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4], [0.3, 0.3, 0.4],
-                                                          [0.25, 0.5, 0.25]]), np.array([0, 2, 2, 1])), 0.72060090),
+                                                          [0.25, 0.5, 0.25]]), np.array([0, 2, 2, 1])),
+                             0.720600897, rtol=1e-7, atol=0),
+          lambda: np.isclose(cross_entropy_loss(np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]), np.array([1, 1, 1])),
+                             0.690491124, rtol=1e-7, atol=0),
           lambda: np.isclose(compute_accuracy(np.array([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4], [0.3, 0.3, 0.4],
-                                                        [0.25, 0.5, 0.25]]), np.array([0, 2, 2, 1])), 0.75)]
+                                                        [0.25, 0.5, 0.25]]), np.array([0, 2, 2, 1])), 0.75),
+          lambda: np.isclose(compute_accuracy(np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]), np.array([1, 1, 1])),
+                             2 / 3)]
 if _passes(*_t2_t4):
     _rng = np.random.default_rng(0)
     _X = _rng.normal(size=(6, 5))
@@ -1652,9 +1657,14 @@ def _visible_checks(model, X, y, loss, accuracy):
 _t2_t4 = [lambda: np.allclose(softmax(np.array([[1.0, 2.0, 3.0], [-1.0, 0.0, 1.0]])),  # small scores: no overflow
                               [[0.09003057, 0.24472847, 0.66524096], [0.09003057, 0.24472847, 0.66524096]]),
           lambda: np.isclose(cross_entropy_loss(np.array([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4], [0.3, 0.3, 0.4],
-                                                          [0.25, 0.5, 0.25]]), np.array([0, 2, 2, 1])), 0.72060090),
+                                                          [0.25, 0.5, 0.25]]), np.array([0, 2, 2, 1])),
+                             0.720600897, rtol=1e-7, atol=0),
+          lambda: np.isclose(cross_entropy_loss(np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]), np.array([1, 1, 1])),
+                             0.690491124, rtol=1e-7, atol=0),
           lambda: np.isclose(compute_accuracy(np.array([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4], [0.3, 0.3, 0.4],
-                                                        [0.25, 0.5, 0.25]]), np.array([0, 2, 2, 1])), 0.75)]
+                                                        [0.25, 0.5, 0.25]]), np.array([0, 2, 2, 1])), 0.75),
+          lambda: np.isclose(compute_accuracy(np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]), np.array([1, 1, 1])),
+                             2 / 3)]
 _t2_t4 += [lambda: np.allclose(sigmoid(np.array([-2.0, 0.0, 2.0])), [0.11920292, 0.5, 0.88079708]),
            lambda: np.allclose(sigmoid_dev(np.array([-2.0, 0.0, 2.0])), [0.10499359, 0.25, 0.10499359])]
 if _passes(*_t2_t4):

@@ -1195,6 +1195,9 @@ try:
         warnings.simplefilter("ignore")
         _dU, _dn = _probe.vondrick_activation_derivative()
     _task_14_ok = (np.allclose(_dU, [[3.0, 0.01, 0.01, 0.75]]) and np.allclose(_dn, [[11.0903549, 0.0, 0.0, -0.1732868]]))
+    _probe.vondrick_exponent, _probe.U = 2.0, np.array([[3.0, 0.5]])
+    _dU, _dn = _probe.vondrick_activation_derivative()
+    _task_14_ok = _task_14_ok and np.allclose(_dU, [[6.0, 1.0]]) and np.allclose(_dn, [[9.8875106, -0.1732868]])
 except Exception:
     _task_14_ok = False
 if _task_14_ok:
