@@ -312,6 +312,7 @@ print("Approx gradients:   (%3.3f,%3.3f)" % (dl_dphi0_est, dl_dphi1_est))
 
 assert np.abs(gradient[0].item() - dl_dphi0_est) < 0.001
 assert np.abs(gradient[1].item() - dl_dphi1_est) < 0.001
+assert np.allclose(gradient.ravel(), [3.344, 0.519], atol=5e-4), "the gradient at (-5, 25) is (3.344, 0.519)"
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "gd_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -474,14 +475,17 @@ _data = np.array([[-1.920e+00, -1.422e+01, 1.490e+00, -1.940e+00, -2.389e+00, -5
                    -2.365e-02, 5.098e-01, -2.777e-01, 3.367e-01, 1.927e-01, -2.222e-01,
                    6.352e-02, 6.888e-03, 3.224e-02, 1.091e-02, -5.706e-01, -5.258e-02,
                    -3.666e-02, 1.709e-01, -4.805e-02, 2.008e-01, -1.904e-01, 5.952e-01]])
-# Visible checks: the shape and the worked example of the self-check.
+# Visible checks: the shape, the worked example of the self-check, and the inputs left unchanged.
+_phi_in, _data_in = np.array([[3.5], [6.5]]), _data.copy()
 np.random.seed(3)
-phi_out = stochastic_gradient_descent_step(np.array([[3.5], [6.5]]), _data, alpha=0.8, batch_size=5)
+phi_out = stochastic_gradient_descent_step(_phi_in, _data_in, alpha=0.8, batch_size=5)
+assert np.array_equal(_phi_in, [[3.5], [6.5]]), "stochastic_gradient_descent_step changed its input phi in place"
+assert np.array_equal(_data_in, _data), "stochastic_gradient_descent_step changed its input data in place"
 assert isinstance(phi_out, np.ndarray) and phi_out.shape == (2, 1), \
     "stochastic_gradient_descent_step must return an array of shape (2, 1)"
 assert np.allclose(phi_out, [[4.234715], [6.621289]], atol=1e-5), \
-    "the self-check example gives a different phi: use the batch data[:, indices[:batch_size]] and step downhill"
-### BEGIN HIDDEN TESTS
+    "the self-check example gives a different phi: check which columns the TODO puts in the batch, and equation (7)"
+# The no-loop rule (instruction 5), read from your answer cell.
 import ast, inspect, linecache, textwrap
 
 
@@ -506,8 +510,7 @@ def _loop_lines(func, scaffold_var=None):
 _lines = _loop_lines(stochastic_gradient_descent_step)
 assert not _lines, ("no-loop rule: the answer cell of stochastic_gradient_descent_step has a for/while loop or "
                     f"a comprehension (line {_lines}); index the batch with numpy instead")
-
-
+### BEGIN HIDDEN TESTS
 def _grad(x, y, phi):
     z = 0.06 * phi[1, 0] * x + phi[0, 0]
     s, c, g = np.sin(z), np.cos(z), np.exp(-z * z / 32)
@@ -638,6 +641,15 @@ draw_loss_function(compute_loss, data, model, phi_all, title="Stochastic gradien
 #
 # where $\beta \in [0, 1)$ controls how much of the past is kept and $\mathbf{m}_0 = \mathbf{0}$.
 #
+# **What to remember: one method, two ways of writing it.** Many texts, and the notebooks `rosenbrock_gd_momentum`
+# and `wine_mlp_backprop` (with letters of their own), write momentum as a *velocity* that sums the past gradients
+# without the factor $1-\beta$: $\mathbf{v}_{t+1} = \mu\,\mathbf{v}_t + \eta\,\mathbf{g}_t$ and
+# $\boldsymbol\phi_{t+1} = \boldsymbol\phi_t - \mathbf{v}_{t+1}$, where $\mathbf{g}_t$ is the batch gradient. It is the
+# same method: with $\mathbf{v}_t = \alpha\,\mathbf{m}_t$, $\mu = \beta$ and $\eta = \alpha(1-\beta)$ both give the same
+# path. In both, the momentum coefficient ($\beta$, $\mu$) is the fraction of the previous direction that is kept;
+# once the gradient is steady, a step of (8) is $\alpha$ times the gradient, and a step of the velocity form
+# $\eta / (1-\mu)$ times it.
+#
 # Complete `momentum_step`, which does one step (8). The batch gradient at $\boldsymbol\phi_t$ is computed for
 # you; the experiment after the tests draws the batches and calls your function 81 times.
 
@@ -702,8 +714,10 @@ _data = np.array([[-1.920e+00, -1.422e+01, 1.490e+00, -1.940e+00, -2.389e+00, -5
                    6.352e-02, 6.888e-03, 3.224e-02, 1.091e-02, -5.706e-01, -5.258e-02,
                    -3.666e-02, 1.709e-01, -4.805e-02, 2.008e-01, -1.904e-01, 5.952e-01]])
 # Visible checks: the shapes and the worked example of the self-check.
-_result = momentum_step(np.array([[-1.5], [6.5]]), np.array([[0.5], [-0.2]]), _data,
-                        np.array([0, 3, 7, 11, 20]), alpha=0.6, beta=0.6)
+_phi_in, _momentum_in, _data_in = np.array([[-1.5], [6.5]]), np.array([[0.5], [-0.2]]), _data.copy()
+_result = momentum_step(_phi_in, _momentum_in, _data_in, np.array([0, 3, 7, 11, 20]), alpha=0.6, beta=0.6)
+assert np.array_equal(_phi_in, [[-1.5], [6.5]]) and np.array_equal(_momentum_in, [[0.5], [-0.2]]) and \
+    np.array_equal(_data_in, _data), "momentum_step changed an input (phi, momentum or data) in place"
 assert isinstance(_result, tuple) and len(_result) == 2, "momentum_step must return the pair (phi, momentum)"
 phi_out, momentum_out = _result
 assert np.shape(phi_out) == (2, 1) and np.shape(momentum_out) == (2, 1), \
@@ -712,7 +726,7 @@ assert np.allclose(momentum_out, [[-0.298534], [-0.134898]], atol=1e-5), \
     "the self-check example gives a different momentum: use the first line of equation (8)"
 assert np.allclose(phi_out, [[-1.320879], [6.580939]], atol=1e-5), \
     "the self-check example gives a different phi: step along the new momentum"
-### BEGIN HIDDEN TESTS
+# The no-loop rule (instruction 5), read from your answer cell.
 import ast, inspect, linecache, textwrap
 
 
@@ -737,8 +751,7 @@ def _loop_lines(func, scaffold_var=None):
 _lines = _loop_lines(momentum_step)
 assert not _lines, ("no-loop rule: the answer cell of momentum_step has a for/while loop or a comprehension "
                     f"(line {_lines}); use numpy array operations instead")
-
-
+### BEGIN HIDDEN TESTS
 def _grad(x, y, phi):
     z = 0.06 * phi[1, 0] * x + phi[0, 0]
     s, c, g = np.sin(z), np.cos(z), np.exp(-z * z / 32)
@@ -901,8 +914,10 @@ _data = np.array([[-1.920e+00, -1.422e+01, 1.490e+00, -1.940e+00, -2.389e+00, -5
                    6.352e-02, 6.888e-03, 3.224e-02, 1.091e-02, -5.706e-01, -5.258e-02,
                    -3.666e-02, 1.709e-01, -4.805e-02, 2.008e-01, -1.904e-01, 5.952e-01]])
 # Visible checks: the shapes and the worked example of the self-check.
-_result = nesterov_step(np.array([[-1.5], [6.5]]), np.array([[0.5], [-0.2]]), _data,
-                        np.array([0, 3, 7, 11, 20]), alpha=0.6, beta=0.6)
+_phi_in, _momentum_in, _data_in = np.array([[-1.5], [6.5]]), np.array([[0.5], [-0.2]]), _data.copy()
+_result = nesterov_step(_phi_in, _momentum_in, _data_in, np.array([0, 3, 7, 11, 20]), alpha=0.6, beta=0.6)
+assert np.array_equal(_phi_in, [[-1.5], [6.5]]) and np.array_equal(_momentum_in, [[0.5], [-0.2]]) and \
+    np.array_equal(_data_in, _data), "nesterov_step changed an input (phi, momentum or data) in place"
 assert isinstance(_result, tuple) and len(_result) == 2, "nesterov_step must return the pair (phi, momentum)"
 phi_out, momentum_out = _result
 assert np.shape(phi_out) == (2, 1) and np.shape(momentum_out) == (2, 1), \
@@ -911,7 +926,7 @@ assert np.allclose(momentum_out, [[-0.211459], [-0.128889]], atol=1e-5), \
     "the self-check example gives a different momentum: evaluate the batch gradient at the look-ahead point"
 assert np.allclose(phi_out, [[-1.373124], [6.577333]], atol=1e-5), \
     "the self-check example gives a different phi: step along the new momentum"
-### BEGIN HIDDEN TESTS
+# The no-loop rule (instruction 5), read from your answer cell.
 import ast, inspect, linecache, textwrap
 
 
@@ -936,8 +951,7 @@ def _loop_lines(func, scaffold_var=None):
 _lines = _loop_lines(nesterov_step)
 assert not _lines, ("no-loop rule: the answer cell of nesterov_step has a for/while loop or a comprehension "
                     f"(line {_lines}); use numpy array operations instead")
-
-
+### BEGIN HIDDEN TESTS
 def _grad(x, y, phi):
     z = 0.06 * phi[1, 0] * x + phi[0, 0]
     s, c, g = np.sin(z), np.cos(z), np.exp(-z * z / 32)
@@ -1182,13 +1196,22 @@ print("your path:\n", np.round(path_check, 4))
 print("expected path:\n", np.array([[-0.7, -0.62, -0.54, -0.46], [-0.9, -0.82, -0.74, -0.66]]))
 
 # %% nbgrader={"grade": true, "grade_id": "test_normalized_gradients", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
-# Visible checks: the shape and the worked example of the self-check.
-path_out = normalized_gradients(np.array([[-0.7], [-0.9]]), n_steps=3, alpha=0.08)
+# Visible checks: the shape, the worked example of the self-check, the start point left unchanged, and a start
+# where one gradient component is exactly zero, with a large epsilon (so where epsilon goes matters).
+_start_in = np.array([[-0.7], [-0.9]])
+path_out = normalized_gradients(_start_in, n_steps=3, alpha=0.08)
+assert np.array_equal(_start_in, [[-0.7], [-0.9]]), "normalized_gradients changed its input start_posn in place"
 assert isinstance(path_out, np.ndarray) and path_out.shape == (2, 4), \
     "normalized_gradients must return grad_path of shape (2, n_steps + 1)"
 assert np.allclose(path_out, [[-0.7, -0.62, -0.54, -0.46], [-0.9, -0.82, -0.74, -0.66]], atol=1e-6), \
     "the self-check example gives a different path: each step moves alpha along each axis, downhill"
-### BEGIN HIDDEN TESTS
+_path = normalized_gradients(np.array([[0.5], [0.0]]), n_steps=3, alpha=0.06, epsilon=0.5)
+assert np.shape(_path) == (2, 4) and np.all(np.isfinite(_path)), \
+    "from (0.5, 0.0) the path has nan or inf: the gradient in phi_1 is exactly 0 there, see the role of epsilon in (11)"
+assert np.allclose(_path, [[0.5, 0.5054298027272116, 0.5107264950301498, 0.5158926098177545], [0.0, 0.0, 0.0, 0.0]],
+                   rtol=1e-7, atol=1e-9), \
+    "from (0.5, 0.0) with alpha = 0.06 and epsilon = 0.5 the path differs from (11): check where epsilon is added"
+# The no-loop rule (instruction 5), read from your answer cell.
 import ast, inspect, linecache, textwrap
 
 
@@ -1213,8 +1236,7 @@ def _loop_lines(func, scaffold_var=None):
 _lines = _loop_lines(normalized_gradients, scaffold_var="c_step")
 assert not _lines, ("no-loop rule: the answer cell of normalized_gradients has a loop or a comprehension besides "
                     f"the provided `for c_step` loop (line {_lines}); use numpy array operations instead")
-
-
+### BEGIN HIDDEN TESTS
 def _loss(phi0, phi1):
     return 1.0 - np.exp(-0.5 * (phi1 * phi1) * 4.0) * np.exp(-0.5 * (phi0 - 0.7) * (phi0 - 0.7) / 4.0)
 
@@ -1361,13 +1383,23 @@ print("your path:\n", np.round(path_check, 6))
 print("expected path:\n", np.array([[-0.7, -0.65, -0.599966, -0.549863], [-0.9, -0.85, -0.799953, -0.749819]]))
 
 # %% nbgrader={"grade": true, "grade_id": "test_adam", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
-# Visible checks: the shape and the worked example of the self-check.
-path_out = adam(np.array([[-0.7], [-0.9]]), n_steps=3, alpha=0.05)
+# Visible checks: the shape, the worked example of the self-check, the start point left unchanged, and a start
+# where one gradient component is exactly zero, with other coefficients and a large epsilon.
+_start_in = np.array([[-0.7], [-0.9]])
+path_out = adam(_start_in, n_steps=3, alpha=0.05)
+assert np.array_equal(_start_in, [[-0.7], [-0.9]]), "adam changed its input start_posn in place"
 assert isinstance(path_out, np.ndarray) and path_out.shape == (2, 4), \
     "adam must return grad_path of shape (2, n_steps + 1)"
 assert np.allclose(path_out, [[-0.7, -0.65, -0.599966, -0.549863], [-0.9, -0.85, -0.799953, -0.749819]], atol=2e-6), \
     "the self-check example gives a different path: check equations (12) to (14)"
-### BEGIN HIDDEN TESTS
+_path = adam(np.array([[0.5], [0.0]]), n_steps=3, alpha=0.04, beta=0.7, gamma=0.9, epsilon=0.5)
+assert np.shape(_path) == (2, 4) and np.all(np.isfinite(_path)), \
+    "from (0.5, 0.0) the path has nan or inf: the gradient in phi_1 is exactly 0 there, see the role of epsilon in (14)"
+assert np.allclose(_path, [[0.5, 0.5036198684848078, 0.5072046195631512, 0.5107508724165163], [0.0, 0.0, 0.0, 0.0]],
+                   rtol=1e-7, atol=1e-9), \
+    ("from (0.5, 0.0) with alpha = 0.04, beta = 0.7, gamma = 0.9 and epsilon = 0.5 the path differs from (12) to "
+     "(14): use the arguments beta, gamma and epsilon, and check where epsilon is added")
+# The no-loop rule (instruction 5), read from your answer cell.
 import ast, inspect, linecache, textwrap
 
 
@@ -1392,8 +1424,7 @@ def _loop_lines(func, scaffold_var=None):
 _lines = _loop_lines(adam, scaffold_var="c_step")
 assert not _lines, ("no-loop rule: the answer cell of adam has a loop or a comprehension besides the provided "
                     f"`for c_step` loop (line {_lines}); use numpy array operations instead")
-
-
+### BEGIN HIDDEN TESTS
 def _loss(phi0, phi1):
     return 1.0 - np.exp(-0.5 * (phi1 * phi1) * 4.0) * np.exp(-0.5 * (phi0 - 0.7) * (phi0 - 0.7) / 4.0)
 
