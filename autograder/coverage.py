@@ -71,12 +71,17 @@ def measure(*, root: Path, assignment: str, timeout: int = 300, progress=None) -
     caught = []
     for mutant in mutants:
         with tempfile.TemporaryDirectory(prefix=f"coverage-{assignment}-") as tmp:
-            scores = visible_scores(root, assignment, mutant.cells, workdir=Path(tmp), timeout=timeout)
+            try:
+                scores = visible_scores(root, assignment, mutant.cells, workdir=Path(tmp), timeout=timeout)
+            except Exception as exc:  # a run that times out or loses its kernel: no visible check said anything
+                scores, problem = {}, f"not caught (the run stopped: {type(exc).__name__}: {str(exc)[:200]})"
+            else:
+                problem = "not caught"
         failing = tuple(gid for gid, s in scores.items() if s.points < s.max_points)
         if failing:
             caught.append((mutant.name, failing))
         if progress:
-            progress(f"{assignment}: {mutant.name}: {', '.join(failing) or 'not caught'}")
+            progress(f"{assignment}: {mutant.name}: {', '.join(failing) or problem}")
     return Coverage(assignment=assignment, mutants=tuple(m.name for m in mutants),
                     unseen=tuple(m.name for m in mutants if m.unseen), caught=tuple(caught))
 
