@@ -21,9 +21,9 @@
 # points. The test cells you see are not all the tests: when your notebook is graded, your functions are
 # also run on other networks and data that you have not seen, so compute the values; do not type them in.
 #
-# **Each question is graded on its own.** The test of `train` (Q4) checks its update against your own
-# `backward`, so a mistake in Q3 costs the points of Q3 only (as long as `backward` runs and returns the six
-# gradients with the shapes of the parameters: `train` cannot run without them).
+# **Each question is graded on its own.** The test of `update_parameters` (Q4) gives it gradients it computes
+# itself, so a mistake in Q3 (even a `backward` that raises or returns the wrong shapes) costs the points of Q3
+# only.
 #
 # **Rules.** Keep the function names and signatures: the tests call them. Use vectorized numpy: the answer
 # cell of `backward` must not contain a Python loop (`for`, `while`, or a comprehension); the tests read its
@@ -56,7 +56,7 @@
 # | Q1 | theory: gradients of $E$ with respect to $\theta$ and $b_4$ (written) | 10 |
 # | Q2 | theory: gradients of $E$ with respect to $W_1, W_2, b_1, b_2$ (written) | 15 |
 # | Q3 | the backward pass: `backward` | 40 |
-# | Q4 | gradient-descent training: `train` | 25 |
+# | Q4 | the gradient-descent step: `update_parameters` | 25 |
 # | Q5 | the spikes in the loss curve (written) | 10 |
 # | | **total** | **100** |
 

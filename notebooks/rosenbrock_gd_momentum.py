@@ -23,8 +23,8 @@
 #
 # **Each question is graded on its own.** A test of a later step runs your function for that step with your
 # own functions of the earlier steps, or gives it inputs computed by a reference, so a mistake in an earlier
-# answer costs the points of that answer only. (A later function that calls an earlier one cannot run when the
-# earlier one raises an error or returns the wrong shape: finish every function, even if you are unsure of it.)
+# answer costs the points of that answer only. (The steps of 3.4 and 3.5 are checked with gradients the test
+# computes itself, even when your earlier functions fail; still, finish every function, even if you are unsure.)
 #
 # **Rules.** Keep the function names and signatures: the tests call them. Do not change the arguments a
 # function receives (no in-place operations on them). Use vectorized numpy: the answer cells of 1.3
@@ -68,8 +68,8 @@
 # | 3.1 | derive the gradients of the loss | by hand | 8 |
 # | 3.2 | the loss and its gradient: `cost`, `grad_f_network` | tests | 14 |
 # | 3.3 | three Gaussian clusters: `generate_data` | tests | 4 |
-# | 3.4 | training with gradient descent: `gradient_descent` | tests | 9 |
-# | 3.5 | training with momentum: `gradient_descent_with_momentum`, and the comparison | tests 8, by hand 4 | 12 |
+# | 3.4 | training with gradient descent: `gradient_descent_step`, `gradient_descent` | tests | 9 |
+# | 3.5 | training with momentum: `momentum_step`, `gradient_descent_with_momentum`, and the comparison | tests 8, by hand 4 | 12 |
 # | | **total** | tests 72, by hand 28 | **100** |
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
