@@ -38,6 +38,21 @@ def _check(args, root):
     return 1 if problems else 0
 
 
+def _coverage(args, root):
+    from .course import assignments
+    from .coverage import measure, table
+
+    rows = [measure(root=root, assignment=a, progress=print if args.verbose else None)
+            for a in args.assignments or assignments(root)]
+    print(table(rows))
+    for c in rows:
+        if c.missed:
+            print(f"{c.assignment}: no visible check catches {', '.join(c.missed)}")
+        if c.wrongly_marked:
+            print(f"{c.assignment}: marked unseen but caught by a visible check: {', '.join(c.wrongly_marked)}")
+    return 1 if any(c.wrongly_marked for c in rows) else 0
+
+
 def _figures(args, root):
     from .expected_figures import attach_expected_figures  # measured start-up cost: see the top
 
@@ -152,6 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = stages.add_parser("check", help="prove release/ and notebooks/ are up to date and leak nothing")
     p.add_argument("assignments", nargs="*", help="assignment ids (default: all in source/)")
     p.set_defaults(run=_check)
+
+    p = stages.add_parser("coverage", help="the share of each assignment's mutants that a visible check catches "
+                                           "(the table of docs/AUTHORING.md)")
+    p.add_argument("assignments", nargs="*", help="assignment ids (default: all in source/)")
+    p.add_argument("--verbose", action="store_true", help="print each mutant's verdict as it runs")
+    p.set_defaults(run=_coverage)
 
     p = stages.add_parser("figures", help="render the expected figures from the solution into the source notebook")
     p.add_argument("assignment")

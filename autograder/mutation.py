@@ -27,12 +27,15 @@ class Mutant:
     """A wrong answer: the tests that lose points are exactly those in `breaks`, plus those in `spills`.
 
     `spills` maps the grade_id of another question that cannot be separated from this one to the reason (the
-    notebook text says so too); it is empty unless documented.
+    notebook text says so too); it is empty unless documented. `unseen` is empty, or the reason no visible check
+    can see this wrong answer (a typed-in value that agrees with every visible check, for instance): such a mutant
+    is left out of the visible-check coverage (autograder/coverage.py) and named in its table.
     """
     name: str
     breaks: frozenset[str]
     cells: dict[str, str]
     spills: tuple[tuple[str, str], ...] = ()
+    unseen: str = ""
 
     def __post_init__(self):
         object.__setattr__(self, "breaks", frozenset(self.breaks))
@@ -150,6 +153,19 @@ def solution_answers(source_nb) -> dict[str, str]:
     markers = ("### BEGIN SOLUTION", "### END SOLUTION")
     return {grade_id(c): "\n".join(l for l in c.source.splitlines() if l.strip() not in markers)
             for c in source_nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def visible_scores(root: Path, assignment: str, cells: dict[str, str], *, workdir: Path,
+                   timeout: int = 300) -> dict[str, TestScore]:
+    """Score the visible checks on a mutant or variant: the solution everywhere except the answer cells it replaces,
+    in the release notebook as the student runs it, so each test cell is its visible part only (no hidden tests).
+
+    It runs as grading does (NBGRADER_EXECUTION set): the test cells are the same code either way, and the
+    notebooks draw fewer figures and train shorter sweeps then.
+    """
+    source = nbformat.read(source_notebook(root, assignment), as_version=4)
+    return run_and_score(submission(root, assignment, {**solution_answers(source), **cells}), workdir=workdir,
+                         timeout=timeout)
 
 
 def grade_mutation(root: Path, assignment: str, cells: dict[str, str], *, workdir: Path,

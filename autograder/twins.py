@@ -2,7 +2,8 @@
 
 The twin is what people edit and review; the notebook is made from it. Only what the text can hold is
 compared: cell types, sources and nbgrader metadata. Markdown attachments (images) live in the notebook and
-are kept across a sync; the data-loader cell is always rewritten from autograder/course_data.py.
+are kept across a sync; the data-loader cell is always rewritten from autograder/course_data.py, and the hand-in
+check (every notebook's last cell) from autograder/handin_check.py.
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from .course import CourseError, source_notebook, twin_path
 FORMAT = "py:percent"
 LOADER_GRADE_ID = "course_data"
 LOADER_FILE = Path(__file__).with_name("course_data.py")
+HANDIN_GRADE_ID = "handin_check"
+HANDIN_FILE = Path(__file__).with_name("handin_check.py")
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 JUPYTEXT_SETTINGS = {"notebook_metadata_filter": "kernelspec,-jupytext", "cell_metadata_filter": "nbgrader,-all"}
 
@@ -26,12 +29,18 @@ def loader_source() -> str:
     return LOADER_FILE.read_text().rstrip("\n")
 
 
+def handin_source() -> str:
+    """The hand-in check cell's code: the one source of truth every notebook's last cell must equal."""
+    return HANDIN_FILE.read_text().rstrip("\n")
+
+
 def grade_id(cell) -> str | None:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
 def canonical(nb, previous=None):
-    """A copy of `nb` in the form committed to source/: stable ids, no outputs, kernelspec only, loader current.
+    """A copy of `nb` in the form committed to source/: stable ids, no outputs, kernelspec only, the loader and the
+    hand-in check current.
 
     `previous` (the notebook being replaced) supplies markdown attachments, matched by grade_id.
     """
@@ -52,6 +61,8 @@ def canonical(nb, previous=None):
             cell.outputs, cell.execution_count = [], None
             if gid == LOADER_GRADE_ID:
                 cell.source = loader_source()
+            elif gid == HANDIN_GRADE_ID:
+                cell.source = handin_source()
         if cell.cell_type == "markdown" and gid in attachments:
             cell["attachments"] = attachments[gid]
         elif "attachments" in cell and not cell["attachments"]:

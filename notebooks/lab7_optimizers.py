@@ -25,7 +25,7 @@
 # **Time.** About 90 minutes.
 #
 # **Run time.** With every answer done, the notebook runs top to bottom in about 10 s as a student and about 10 s
-# when graded (measured on a 2-core machine with `benchmarks/notebook_times.py`).
+# when graded (measured on a 2-core machine).
 #
 # | Question | Task | Points |
 # | --- | --- | --- |
@@ -46,8 +46,9 @@
 # 2. Rename your copy `Lab_7_<your student id>.ipynb`, for example `Lab_7_aa1234.ipynb` (Colab calls it
 #    "Copy of lab7_optimizers.ipynb"). The grader finds your work by this name; a notebook submitted under
 #    another name is not graded.
-# 3. Submit during your lab session. Until 11:59 PM on the day of your lab you may still submit, with a 30%
-#    penalty; nothing is accepted after that.
+# 3. **Deadline and late work.** Submit during your lab session: the deadline is 17:00 on Friday 14 March 2025
+#    (UK time). A notebook handed in after the deadline but by 23:59 that day loses 30% of its score; a later one
+#    scores 0.
 # 4. At the end, download the notebook (File → Download → .ipynb) and upload that file. A link to the
 #    notebook, or any other file, is not accepted.
 # 5. **No loops.** The code you write must not contain `for` or `while` loops (comprehensions count as
@@ -55,9 +56,13 @@
 #    allowed. The tests read the source of your answers, and an answer with a loop scores 0 for its question.
 # 6. Keep the function names and signatures: the tests call them. Write answers to questions in the text cell
 #    below the question.
-# 7. Before you submit, run Kernel → Restart and run all, and check that every cell runs. The ungraded part at
-#    the end may be left undone: its experiment is then skipped.
-# 8. If you have a question, ask your instructor or teaching assistant.
+# 7. Before you submit, run Runtime → Restart session and run all, and check that every cell runs; the last
+#    cell, the hand-in check, lists what is left (unanswered TODOs, failing checks, cells run out of order). The
+#    ungraded part at the end may be left undone: its experiment is then skipped.
+# 8. **Use of AI is strictly prohibited.** Anyone caught using any AI tool during the lab or while it is graded is
+#    reported to OCVS without any further discussion. Hand in your own work: answers copied between students are
+#    flagged to your instructor.
+# 9. If you have a question, ask your instructor or teaching assistant.
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "imports_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # We continue where the last lab left off. First, the libraries:
@@ -307,6 +312,7 @@ print("Approx gradients:   (%3.3f,%3.3f)" % (dl_dphi0_est, dl_dphi1_est))
 
 assert np.abs(gradient[0].item() - dl_dphi0_est) < 0.001
 assert np.abs(gradient[1].item() - dl_dphi1_est) < 0.001
+assert np.allclose(gradient.ravel(), [3.344, 0.519], atol=5e-4), "the gradient at (-5, 25) is (3.344, 0.519)"
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "gd_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -469,14 +475,17 @@ _data = np.array([[-1.920e+00, -1.422e+01, 1.490e+00, -1.940e+00, -2.389e+00, -5
                    -2.365e-02, 5.098e-01, -2.777e-01, 3.367e-01, 1.927e-01, -2.222e-01,
                    6.352e-02, 6.888e-03, 3.224e-02, 1.091e-02, -5.706e-01, -5.258e-02,
                    -3.666e-02, 1.709e-01, -4.805e-02, 2.008e-01, -1.904e-01, 5.952e-01]])
-# Visible checks: the shape and the worked example of the self-check.
+# Visible checks: the shape, the worked example of the self-check, and the inputs left unchanged.
+_phi_in, _data_in = np.array([[3.5], [6.5]]), _data.copy()
 np.random.seed(3)
-phi_out = stochastic_gradient_descent_step(np.array([[3.5], [6.5]]), _data, alpha=0.8, batch_size=5)
+phi_out = stochastic_gradient_descent_step(_phi_in, _data_in, alpha=0.8, batch_size=5)
+assert np.array_equal(_phi_in, [[3.5], [6.5]]), "stochastic_gradient_descent_step changed its input phi in place"
+assert np.array_equal(_data_in, _data), "stochastic_gradient_descent_step changed its input data in place"
 assert isinstance(phi_out, np.ndarray) and phi_out.shape == (2, 1), \
     "stochastic_gradient_descent_step must return an array of shape (2, 1)"
 assert np.allclose(phi_out, [[4.234715], [6.621289]], atol=1e-5), \
-    "the self-check example gives a different phi: use the batch data[:, indices[:batch_size]] and step downhill"
-### BEGIN HIDDEN TESTS
+    "the self-check example gives a different phi: check which columns the TODO puts in the batch, and equation (7)"
+# The no-loop rule (instruction 5), read from your answer cell.
 import ast, inspect, linecache, textwrap
 
 
@@ -501,8 +510,7 @@ def _loop_lines(func, scaffold_var=None):
 _lines = _loop_lines(stochastic_gradient_descent_step)
 assert not _lines, ("no-loop rule: the answer cell of stochastic_gradient_descent_step has a for/while loop or "
                     f"a comprehension (line {_lines}); index the batch with numpy instead")
-
-
+### BEGIN HIDDEN TESTS
 def _grad(x, y, phi):
     z = 0.06 * phi[1, 0] * x + phi[0, 0]
     s, c, g = np.sin(z), np.cos(z), np.exp(-z * z / 32)
@@ -633,6 +641,15 @@ draw_loss_function(compute_loss, data, model, phi_all, title="Stochastic gradien
 #
 # where $\beta \in [0, 1)$ controls how much of the past is kept and $\mathbf{m}_0 = \mathbf{0}$.
 #
+# **What to remember: one method, two ways of writing it.** Many texts, and the notebooks `rosenbrock_gd_momentum`
+# and `wine_mlp_backprop` (with letters of their own), write momentum as a *velocity* that sums the past gradients
+# without the factor $1-\beta$: $\mathbf{v}_{t+1} = \mu\,\mathbf{v}_t + \eta\,\mathbf{g}_t$ and
+# $\boldsymbol\phi_{t+1} = \boldsymbol\phi_t - \mathbf{v}_{t+1}$, where $\mathbf{g}_t$ is the batch gradient. It is the
+# same method: with $\mathbf{v}_t = \alpha\,\mathbf{m}_t$, $\mu = \beta$ and $\eta = \alpha(1-\beta)$ both give the same
+# path. In both, the momentum coefficient ($\beta$, $\mu$) is the fraction of the previous direction that is kept;
+# once the gradient is steady, a step of (8) is $\alpha$ times the gradient, and a step of the velocity form
+# $\eta / (1-\mu)$ times it.
+#
 # Complete `momentum_step`, which does one step (8). The batch gradient at $\boldsymbol\phi_t$ is computed for
 # you; the experiment after the tests draws the batches and calls your function 81 times.
 
@@ -697,8 +714,10 @@ _data = np.array([[-1.920e+00, -1.422e+01, 1.490e+00, -1.940e+00, -2.389e+00, -5
                    6.352e-02, 6.888e-03, 3.224e-02, 1.091e-02, -5.706e-01, -5.258e-02,
                    -3.666e-02, 1.709e-01, -4.805e-02, 2.008e-01, -1.904e-01, 5.952e-01]])
 # Visible checks: the shapes and the worked example of the self-check.
-_result = momentum_step(np.array([[-1.5], [6.5]]), np.array([[0.5], [-0.2]]), _data,
-                        np.array([0, 3, 7, 11, 20]), alpha=0.6, beta=0.6)
+_phi_in, _momentum_in, _data_in = np.array([[-1.5], [6.5]]), np.array([[0.5], [-0.2]]), _data.copy()
+_result = momentum_step(_phi_in, _momentum_in, _data_in, np.array([0, 3, 7, 11, 20]), alpha=0.6, beta=0.6)
+assert np.array_equal(_phi_in, [[-1.5], [6.5]]) and np.array_equal(_momentum_in, [[0.5], [-0.2]]) and \
+    np.array_equal(_data_in, _data), "momentum_step changed an input (phi, momentum or data) in place"
 assert isinstance(_result, tuple) and len(_result) == 2, "momentum_step must return the pair (phi, momentum)"
 phi_out, momentum_out = _result
 assert np.shape(phi_out) == (2, 1) and np.shape(momentum_out) == (2, 1), \
@@ -707,7 +726,7 @@ assert np.allclose(momentum_out, [[-0.298534], [-0.134898]], atol=1e-5), \
     "the self-check example gives a different momentum: use the first line of equation (8)"
 assert np.allclose(phi_out, [[-1.320879], [6.580939]], atol=1e-5), \
     "the self-check example gives a different phi: step along the new momentum"
-### BEGIN HIDDEN TESTS
+# The no-loop rule (instruction 5), read from your answer cell.
 import ast, inspect, linecache, textwrap
 
 
@@ -732,8 +751,7 @@ def _loop_lines(func, scaffold_var=None):
 _lines = _loop_lines(momentum_step)
 assert not _lines, ("no-loop rule: the answer cell of momentum_step has a for/while loop or a comprehension "
                     f"(line {_lines}); use numpy array operations instead")
-
-
+### BEGIN HIDDEN TESTS
 def _grad(x, y, phi):
     z = 0.06 * phi[1, 0] * x + phi[0, 0]
     s, c, g = np.sin(z), np.cos(z), np.exp(-z * z / 32)
@@ -896,8 +914,10 @@ _data = np.array([[-1.920e+00, -1.422e+01, 1.490e+00, -1.940e+00, -2.389e+00, -5
                    6.352e-02, 6.888e-03, 3.224e-02, 1.091e-02, -5.706e-01, -5.258e-02,
                    -3.666e-02, 1.709e-01, -4.805e-02, 2.008e-01, -1.904e-01, 5.952e-01]])
 # Visible checks: the shapes and the worked example of the self-check.
-_result = nesterov_step(np.array([[-1.5], [6.5]]), np.array([[0.5], [-0.2]]), _data,
-                        np.array([0, 3, 7, 11, 20]), alpha=0.6, beta=0.6)
+_phi_in, _momentum_in, _data_in = np.array([[-1.5], [6.5]]), np.array([[0.5], [-0.2]]), _data.copy()
+_result = nesterov_step(_phi_in, _momentum_in, _data_in, np.array([0, 3, 7, 11, 20]), alpha=0.6, beta=0.6)
+assert np.array_equal(_phi_in, [[-1.5], [6.5]]) and np.array_equal(_momentum_in, [[0.5], [-0.2]]) and \
+    np.array_equal(_data_in, _data), "nesterov_step changed an input (phi, momentum or data) in place"
 assert isinstance(_result, tuple) and len(_result) == 2, "nesterov_step must return the pair (phi, momentum)"
 phi_out, momentum_out = _result
 assert np.shape(phi_out) == (2, 1) and np.shape(momentum_out) == (2, 1), \
@@ -906,7 +926,7 @@ assert np.allclose(momentum_out, [[-0.211459], [-0.128889]], atol=1e-5), \
     "the self-check example gives a different momentum: evaluate the batch gradient at the look-ahead point"
 assert np.allclose(phi_out, [[-1.373124], [6.577333]], atol=1e-5), \
     "the self-check example gives a different phi: step along the new momentum"
-### BEGIN HIDDEN TESTS
+# The no-loop rule (instruction 5), read from your answer cell.
 import ast, inspect, linecache, textwrap
 
 
@@ -931,8 +951,7 @@ def _loop_lines(func, scaffold_var=None):
 _lines = _loop_lines(nesterov_step)
 assert not _lines, ("no-loop rule: the answer cell of nesterov_step has a for/while loop or a comprehension "
                     f"(line {_lines}); use numpy array operations instead")
-
-
+### BEGIN HIDDEN TESTS
 def _grad(x, y, phi):
     z = 0.06 * phi[1, 0] * x + phi[0, 0]
     s, c, g = np.sin(z), np.cos(z), np.exp(-z * z / 32)
@@ -1177,13 +1196,22 @@ print("your path:\n", np.round(path_check, 4))
 print("expected path:\n", np.array([[-0.7, -0.62, -0.54, -0.46], [-0.9, -0.82, -0.74, -0.66]]))
 
 # %% nbgrader={"grade": true, "grade_id": "test_normalized_gradients", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
-# Visible checks: the shape and the worked example of the self-check.
-path_out = normalized_gradients(np.array([[-0.7], [-0.9]]), n_steps=3, alpha=0.08)
+# Visible checks: the shape, the worked example of the self-check, the start point left unchanged, and a start
+# where one gradient component is exactly zero, with a large epsilon (so where epsilon goes matters).
+_start_in = np.array([[-0.7], [-0.9]])
+path_out = normalized_gradients(_start_in, n_steps=3, alpha=0.08)
+assert np.array_equal(_start_in, [[-0.7], [-0.9]]), "normalized_gradients changed its input start_posn in place"
 assert isinstance(path_out, np.ndarray) and path_out.shape == (2, 4), \
     "normalized_gradients must return grad_path of shape (2, n_steps + 1)"
 assert np.allclose(path_out, [[-0.7, -0.62, -0.54, -0.46], [-0.9, -0.82, -0.74, -0.66]], atol=1e-6), \
     "the self-check example gives a different path: each step moves alpha along each axis, downhill"
-### BEGIN HIDDEN TESTS
+_path = normalized_gradients(np.array([[0.5], [0.0]]), n_steps=3, alpha=0.06, epsilon=0.5)
+assert np.shape(_path) == (2, 4) and np.all(np.isfinite(_path)), \
+    "from (0.5, 0.0) the path has nan or inf: the gradient in phi_1 is exactly 0 there, see the role of epsilon in (11)"
+assert np.allclose(_path, [[0.5, 0.5054298027272116, 0.5107264950301498, 0.5158926098177545], [0.0, 0.0, 0.0, 0.0]],
+                   rtol=1e-7, atol=1e-9), \
+    "from (0.5, 0.0) with alpha = 0.06 and epsilon = 0.5 the path differs from (11): check where epsilon is added"
+# The no-loop rule (instruction 5), read from your answer cell.
 import ast, inspect, linecache, textwrap
 
 
@@ -1208,8 +1236,7 @@ def _loop_lines(func, scaffold_var=None):
 _lines = _loop_lines(normalized_gradients, scaffold_var="c_step")
 assert not _lines, ("no-loop rule: the answer cell of normalized_gradients has a loop or a comprehension besides "
                     f"the provided `for c_step` loop (line {_lines}); use numpy array operations instead")
-
-
+### BEGIN HIDDEN TESTS
 def _loss(phi0, phi1):
     return 1.0 - np.exp(-0.5 * (phi1 * phi1) * 4.0) * np.exp(-0.5 * (phi0 - 0.7) * (phi0 - 0.7) / 4.0)
 
@@ -1356,13 +1383,23 @@ print("your path:\n", np.round(path_check, 6))
 print("expected path:\n", np.array([[-0.7, -0.65, -0.599966, -0.549863], [-0.9, -0.85, -0.799953, -0.749819]]))
 
 # %% nbgrader={"grade": true, "grade_id": "test_adam", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
-# Visible checks: the shape and the worked example of the self-check.
-path_out = adam(np.array([[-0.7], [-0.9]]), n_steps=3, alpha=0.05)
+# Visible checks: the shape, the worked example of the self-check, the start point left unchanged, and a start
+# where one gradient component is exactly zero, with other coefficients and a large epsilon.
+_start_in = np.array([[-0.7], [-0.9]])
+path_out = adam(_start_in, n_steps=3, alpha=0.05)
+assert np.array_equal(_start_in, [[-0.7], [-0.9]]), "adam changed its input start_posn in place"
 assert isinstance(path_out, np.ndarray) and path_out.shape == (2, 4), \
     "adam must return grad_path of shape (2, n_steps + 1)"
 assert np.allclose(path_out, [[-0.7, -0.65, -0.599966, -0.549863], [-0.9, -0.85, -0.799953, -0.749819]], atol=2e-6), \
     "the self-check example gives a different path: check equations (12) to (14)"
-### BEGIN HIDDEN TESTS
+_path = adam(np.array([[0.5], [0.0]]), n_steps=3, alpha=0.04, beta=0.7, gamma=0.9, epsilon=0.5)
+assert np.shape(_path) == (2, 4) and np.all(np.isfinite(_path)), \
+    "from (0.5, 0.0) the path has nan or inf: the gradient in phi_1 is exactly 0 there, see the role of epsilon in (14)"
+assert np.allclose(_path, [[0.5, 0.5036198684848078, 0.5072046195631512, 0.5107508724165163], [0.0, 0.0, 0.0, 0.0]],
+                   rtol=1e-7, atol=1e-9), \
+    ("from (0.5, 0.0) with alpha = 0.04, beta = 0.7, gamma = 0.9 and epsilon = 0.5 the path differs from (12) to "
+     "(14): use the arguments beta, gamma and epsilon, and check where epsilon is added")
+# The no-loop rule (instruction 5), read from your answer cell.
 import ast, inspect, linecache, textwrap
 
 
@@ -1387,8 +1424,7 @@ def _loop_lines(func, scaffold_var=None):
 _lines = _loop_lines(adam, scaffold_var="c_step")
 assert not _lines, ("no-loop rule: the answer cell of adam has a loop or a comprehension besides the provided "
                     f"`for c_step` loop (line {_lines}); use numpy array operations instead")
-
-
+### BEGIN HIDDEN TESTS
 def _loss(phi0, phi1):
     return 1.0 - np.exp(-0.5 * (phi1 * phi1) * 4.0) * np.exp(-0.5 * (phi0 - 0.7) * (phi0 - 0.7) / 4.0)
 
@@ -1512,3 +1548,113 @@ if alphas is not None:
     print("final loss with the schedule:      %.4f" % final_losses[1])
     draw_loss_function(compute_loss, data, model, phi_all,
                        title=r"SGD with a schedule: $\alpha_0$ = %g, $\rho$ = %g, M = %d" % (alpha0, rho, M))
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "handin_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Before you hand in
+#
+# Run **Runtime → Restart session and run all** (Jupyter: Kernel → Restart and run all), then read the output of the
+# cell below. It lists the TODOs still unanswered, the visible checks that fail, the cells not run in order, and
+# the exact name to download the notebook as. It changes nothing in your notebook and is not graded.
+
+# %% nbgrader={"grade": false, "grade_id": "handin_check", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Hand-in check (provided; do not edit). Run this cell last, after Runtime -> Restart session and run all.
+# It lists what would cost you points or stop the grader from finding your notebook: unanswered TODOs, failing
+# visible checks, cells not run in order, and the file name to download the notebook as. It changes nothing and
+# needs nothing installed; when the notebook is graded it does nothing.
+def _handin_check():
+    import json
+    import os
+    import re
+
+    if os.environ.get("NBGRADER_EXECUTION"):  # graded: the grader runs its own checks
+        return
+    me = "# Hand-in check (provided; do not edit)"
+
+    def text(cell):
+        source = cell.get("source", "")
+        return "".join(source) if isinstance(source, list) else source
+
+    def name(index, cell):
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        return f"cell {index + 1}" + (f" ({gid})" if gid else "")
+
+    def notebook():
+        """The notebook's JSON and where it came from, or (None, why not)."""
+        try:
+            from google.colab import _message
+        except ImportError:
+            pass
+        else:
+            try:
+                return _message.blocking_request("get_ipynb", timeout_sec=30)["ipynb"], "Colab"
+            except Exception as exc:
+                return None, f"Colab did not send the notebook ({type(exc).__name__})"
+        ns = globals()
+        for path in (ns.get("__vsc_ipynb_file__"), ns.get("__session__"), os.environ.get("JPY_SESSION_NAME")):
+            if path and str(path).endswith(".ipynb") and os.path.isfile(path):
+                with open(path, encoding="utf-8") as f:
+                    return json.load(f), f"{path} as last saved (save it first)"
+        return None, "the notebook file was not found (not in Colab, Jupyter or VS Code)"
+
+    def report(nb, where):
+        cells = [c for c in nb.get("cells", []) if not text(c).startswith(me)]
+        todo, failing, errors, order = [], [], [], []
+        last = 0
+        opening = "\n".join(text(c) for c in cells if c.get("cell_type") == "markdown")
+        for i, cell in enumerate(cells):
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            src = text(cell)
+            if meta.get("solution") and ("raise NotImplementedError()" in src or "YOUR ANSWER HERE" in src):
+                todo.append(name(i, cell))
+            if cell.get("cell_type") != "code" or not src.strip():
+                continue
+            count = cell.get("execution_count")
+            raised = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            if meta.get("grade") and not meta.get("solution"):
+                if count is None:
+                    failing.append(f"{name(i, cell)}: not run")
+                elif raised:
+                    failing.append(f"{name(i, cell)}: {raised[0].get('ename')}: {raised[0].get('evalue', '')[:120]}")
+            elif raised:
+                errors.append(f"{name(i, cell)}: {raised[0].get('ename')}: {raised[0].get('evalue', '')[:120]}")
+            if count is None:
+                order.append(f"{name(i, cell)} was not run")
+            elif count <= last:
+                order.append(f"{name(i, cell)} ran as [{count}], before the code cell above it ([{last}])")
+            last = count if count is not None else last
+        lines = [f"Hand-in check (read from {where})"]
+        for title, found in (("Unanswered TODOs", todo), ("Failing visible checks", failing),
+                             ("Other cells that raised an error", errors), ("Cells not run in order", order)):
+            lines.append(f"{title}: {len(found) or 'none'}")
+            lines += [f"  - {f}" for f in found]
+        return lines, opening
+
+    def file_name(opening):
+        rule = re.search(r"`([A-Za-z0-9_]+)_<your student id>\.ipynb`", opening)
+        if not rule:
+            return ["File name: see the opening cell (the hand-in check could not find it)."]
+        return [f"File name: rename the notebook {rule.group(1)}_<your student id>.ipynb (for example "
+                f"{rule.group(1)}_aa1234.ipynb), then File -> Download -> Download .ipynb and upload that file. "
+                "A notebook under another name is not graded."]
+
+    nb, where = notebook()
+    if nb is None:
+        history = [e for e in globals().get("_ih") or globals().get("In") or [] if e.strip() and not e.startswith(me)]
+        stubs = sum("raise NotImplementedError()" in entry for entry in history)
+        print(f"Hand-in check: {where}, so only the kernel's history was read.")
+        print(f"Cells run in this session: {len(history)}; of those, {stubs} still raise "
+              "NotImplementedError (a TODO left, or an answer replaced later).")
+        print("Not checked: failing visible checks and the order of cells. Run Kernel -> Restart and run all, "
+              "then read every test cell's output.")
+        print("File name: the one the opening cell gives, <name>_<your student id>.ipynb.")
+        return
+    lines, opening = report(nb, where)
+    colab_name = nb.get("metadata", {}).get("colab", {}).get("name")
+    if colab_name:
+        lines.append(f"This notebook is now called {colab_name}.")
+    print("\n".join(lines + file_name(opening)))
+
+
+_handin_check()
+del _handin_check

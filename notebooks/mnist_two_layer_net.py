@@ -40,11 +40,23 @@
 # session and run all) and check that every cell runs. Then download the notebook (File → Download → .ipynb) and
 # upload that file; a link to the notebook, or any other file, is not accepted.
 #
+# **Deadline and late work.** The deadline is 17:00 on Friday 11 April 2025 (UK time). A notebook handed in after the
+# deadline but by 23:59 that day loses 30% of its score; a later one scores 0.
+#
+# **Course rules.** Use of AI is strictly prohibited: anyone caught using any AI tool while doing this assignment
+# or while it is graded is reported to OCVS without any further discussion. Hand in your own work: answers copied
+# between students are flagged to your instructor. If you have a question, ask your instructor or teaching
+# assistant.
+#
+# **Hand-in check.** The last cell lists what is left before you hand in (unanswered TODOs, failing checks,
+# cells run out of order) and the file name to download the notebook as: run it after restarting and running
+# all cells.
+#
 # **Time.** About 6 hours: 1.5 h for the proofs of Part 1, 1 h for the paper review (reading the paper included),
 # 2.5 h for Part 2, 1 h for Part 3.
 #
 # **Run time.** With every answer done, the notebook runs top to bottom in about 30 s as a student and about 10 s
-# when graded (measured on a 2-core machine with `benchmarks/notebook_times.py`).
+# when graded (measured on a 2-core machine).
 #
 # | Part | Question | Task | Points | Graded |
 # | --- | --- | --- | --- | --- |
@@ -92,8 +104,12 @@
 # for the course's rules on academic integrity, not for this cell.
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import ast
 import copy
+import inspect
+import linecache
 import os
+import textwrap
 import time
 from types import SimpleNamespace
 
@@ -526,6 +542,54 @@ X_train_raw, y_train_raw, X_test_raw, y_test_raw = load_mnist()
 print("training images:", X_train_raw.shape, X_train_raw.dtype, " labels:", y_train_raw.shape)
 print("test images:    ", X_test_raw.shape, X_test_raw.dtype, " labels:", y_test_raw.shape)
 
+# %% nbgrader={"grade": false, "grade_id": "self_check_helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Two helpers of the self-check cells (provided; do not edit). Each task's self-check cell asserts: run it before you
+# move on, it fails with a message when something is wrong. The hidden tests check more, on other inputs.
+
+
+def relative_error(yours, expected):
+    """|yours - expected| / (|yours| + |expected|), over the whole arrays (0 when both are 0).
+
+    A gradient that agrees with its finite-difference estimate has a relative error below 1e-6; a missing 1/N, a
+    mean in place of a sum or a wrong derivative give 1e-3 or more. The shapes must agree.
+    """
+    yours, expected = np.asarray(yours, dtype=float), np.asarray(expected, dtype=float)
+    assert yours.shape == expected.shape, f"shape {yours.shape}, expected {expected.shape}"
+    scale = np.linalg.norm(yours) + np.linalg.norm(expected)
+    return float(np.linalg.norm(yours - expected) / scale) if scale > 0 else 0.0
+
+
+def python_loop_lines(*funcs):
+    """The no-loop rule as the tests read it: the lines of the answer cells defining `funcs` with a Python loop
+    (for, while, a comprehension) or a call of np.vectorize, np.frompyfunc, np.apply_along_axis or map.
+    Loops over a literal tuple or list, over range(<constants>) and over a dict's keys, values or items (or over
+    .weights / .gradients) are allowed."""
+    def harmless(it):
+        if isinstance(it, (ast.Tuple, ast.List)):
+            return all(isinstance(e, ast.Constant) for e in it.elts)
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in ("items", "keys", "values"):
+            return True
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range":
+            return all(isinstance(a, ast.Constant) for a in it.args)
+        return isinstance(it, ast.Attribute) and it.attr in ("weights", "gradients")
+
+    found = set()
+    for func in funcs:
+        text = "".join(linecache.getlines(func.__code__.co_filename))
+        if not text.strip():
+            text = textwrap.dedent(inspect.getsource(func))
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.While):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.For, ast.AsyncFor)) and not harmless(node.iter):
+                found.add(node.lineno)
+            elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)) and \
+                    not all(harmless(g.iter) for g in node.generators):
+                found.add(node.lineno)
+            elif getattr(node, "attr", getattr(node, "id", None)) in ("vectorize", "frompyfunc", "apply_along_axis", "map"):
+                found.add(node.lineno)
+    return sorted(found)
+
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "prepare_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Our models take each image as a row vector of $D = 784$ numbers. Prepare the data in two functions:
@@ -611,15 +675,34 @@ for name, array, shape in zip(["train_data", "train_label", "val_data", "val_lab
 print(f"pixel range of train_data: {train_data.min().item():.1f} .. {train_data.max().item():.1f}   expected 0.0 .. 1.0")
 print("first 5 training labels:", train_label[:5], "  expected [5 0 4 1 9]")
 print("first 5 validation labels:", val_label[:5], "  expected [3 8 6 9 6]")
+assert [a.shape for a in DATA] == expected_shapes, "prepare_mnist returns arrays of the wrong shapes"
+assert all(a.dtype == np.float32 for a in DATA[0::2]) and all(a.dtype == np.int64 for a in DATA[1::2]), \
+    "images float32, labels int64"
+assert np.array_equal(train_label[:5], [5, 0, 4, 1, 9]) and np.array_equal(val_label[:5], [3, 8, 6, 9, 6]), \
+    "the training set is the first 50,000 images, the validation set the last 10,000 (no shuffling)"
+assert np.allclose(train_data[0].reshape(28, 28) * 255, X_train_raw[0]), "flatten row-major and divide by 255"
+# another call: 12 images, 3 of them for validation
+check_out = prepare_mnist(X_train_raw[:12], y_train_raw[:12], X_test_raw[:4], y_test_raw[:4], num_val=3)
+assert [a.shape for a in check_out] == [(9, 784), (9,), (3, 784), (3,), (4, 784), (4,)], \
+    "prepare_mnist must split at M - num_val for any M and num_val"
+assert np.array_equal(check_out[3], y_train_raw[9:12]), "the validation set is the last num_val images"
 
 toy_x = np.arange(14).reshape(7, 2)
 toy_y = np.arange(7)
 toy_batches, toy_labels = generate_batched_data(toy_x, toy_y, batch_size=3)
 print("batch sizes:", [len(b) for b in toy_labels], "  expected [3, 3, 1]")
+assert [len(b) for b in toy_labels] == [3, 3, 1] and np.array_equal(np.concatenate(toy_labels), toy_y), \
+    "batches of batch_size rows in order, the last one holding what is left"
 toy_batches, toy_labels = generate_batched_data(toy_x, toy_y, batch_size=3, shuffle=True, seed=0)
 print("shuffled labels:", np.concatenate(toy_labels), "  expected a permutation of 0..6")
 print("rows still match their labels:", all(np.array_equal(b[:, 0] // 2, l) for b, l in zip(toy_batches, toy_labels)),
       "  expected True")
+assert sorted(np.concatenate(toy_labels)) == list(range(7)), "shuffling must use every row once"
+assert all(np.array_equal(b[:, 0] // 2, l) for b, l in zip(toy_batches, toy_labels)), \
+    "shuffle data and labels with the same permutation"
+assert np.array_equal(np.concatenate(toy_labels), np.random.default_rng(0).permutation(7)), \
+    "shuffle with np.random.default_rng(seed).permutation(N)"
+print("T1 self-check passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_prepare_data", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
 assert [a.shape for a in DATA] == expected_shapes, "prepare_mnist returns arrays of the wrong shapes (see the docstring)"
@@ -629,6 +712,17 @@ assert 0.0 <= train_data.min() and train_data.max() <= 1.0 and train_data.max() 
 assert np.array_equal(val_label[:5], [3, 8, 6, 9, 6]), "the validation set must be the last 10,000 training images"
 assert [len(b) for b in generate_batched_data(toy_x, toy_y, batch_size=3)[1]] == [3, 3, 1], \
     "batches of 3 rows, the last one holding what is left"
+
+_raw = (np.arange(12 * 784) % 256).astype(np.uint8).reshape(12, 28, 28)  # another call: 12 images, 3 validate
+_out = prepare_mnist(_raw, np.arange(12, dtype=np.uint8), _raw[:4], np.arange(4, dtype=np.uint8), num_val=3)
+assert [np.shape(a) for a in _out] == [(9, 784), (9,), (3, 784), (3,), (4, 784), (4,)], \
+    "prepare_mnist must split at M - num_val for any M and num_val"
+assert np.array_equal(_out[3], [9, 10, 11]) and np.allclose(_out[2][0] * 255, _raw[9].ravel()), \
+    "the validation set is the last num_val images, flattened row-major and divided by 255"
+_sb, _sl = generate_batched_data(toy_x, toy_y, batch_size=3, shuffle=True, seed=0)
+assert all(np.array_equal(b[:, 0] // 2, l) for b, l in zip(_sb, _sl)), "shuffle data and labels with the same permutation"
+assert np.array_equal(np.concatenate(_sl), np.random.default_rng(0).permutation(7)), \
+    "shuffle with np.random.default_rng(seed).permutation(N)"
 
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(8061)
@@ -734,6 +828,16 @@ print("sigmoid:    ", np.round(sigmoid(x_check), 4), "  expected [0.1192 0.3775 
 print("sigmoid_dev:", np.round(sigmoid_dev(x_check), 4), "  expected [0.105  0.235  0.25   0.235  0.105 ]")
 print("ReLU:       ", ReLU(x_check), "  expected [0.  0.  0.  0.5 2. ]")
 print("ReLU_dev:   ", ReLU_dev(x_check), "  expected [0. 0. 0. 1. 1.]")
+check_x2 = np.array([[3.0, -1.0], [0.0, -4.0]])  # another input, 2-D: the results keep its shape
+for check_name, check_f, check_expected in [
+        ("sigmoid", sigmoid, [[0.95257413, 0.26894142], [0.5, 0.01798621]]),
+        ("sigmoid_dev", sigmoid_dev, [[0.04517666, 0.19661193], [0.25, 0.01766271]]),
+        ("ReLU", ReLU, [[3.0, 0.0], [0.0, 0.0]]), ("ReLU_dev", ReLU_dev, [[1.0, 0.0], [0.0, 0.0]])]:
+    check_out = check_f(check_x2)
+    assert np.shape(check_out) == (2, 2) and np.allclose(check_out, check_expected), f"{check_name} is wrong on a 2-D input"
+assert not python_loop_lines(sigmoid, sigmoid_dev, ReLU, ReLU_dev), \
+    f"no-loop rule: line(s) {python_loop_lines(sigmoid, sigmoid_dev, ReLU, ReLU_dev)} of your answer cell"
+print("T2 self-check passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_activations", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 assert np.allclose(sigmoid(x_check), [0.11920292, 0.37754067, 0.5, 0.62245933, 0.88079708]), "sigmoid is wrong"
@@ -741,7 +845,6 @@ assert np.allclose(sigmoid_dev(x_check), [0.10499359, 0.23500371, 0.25, 0.235003
 assert np.allclose(ReLU(x_check), [0, 0, 0, 0.5, 2]), "ReLU is wrong"
 assert np.allclose(ReLU_dev(x_check), [0, 0, 0, 1, 1]), "ReLU_dev is wrong"
 
-### BEGIN HIDDEN TESTS
 import ast, inspect, linecache, textwrap
 
 
@@ -783,7 +886,14 @@ def _python_loops(*funcs):
 _lines = _python_loops(sigmoid, sigmoid_dev, ReLU, ReLU_dev)
 assert not _lines, ("no-loop rule: the answer cell of sigmoid, sigmoid_dev, ReLU and ReLU_dev has a Python loop over the samples or "
                     f"np.vectorize / map (line {_lines}); use vectorized numpy")
+_x2 = np.array([[3.0, -1.0], [0.0, -4.0]])  # another input, 2-D: the results keep its shape
+for _name, _f, _expected in [("sigmoid", sigmoid, [[0.95257413, 0.26894142], [0.5, 0.01798621]]),
+                             ("sigmoid_dev", sigmoid_dev, [[0.04517666, 0.19661193], [0.25, 0.01766271]]),
+                             ("ReLU", ReLU, [[3.0, 0.0], [0.0, 0.0]]), ("ReLU_dev", ReLU_dev, [[1.0, 0.0], [0.0, 0.0]])]:
+    _out = _f(_x2)
+    assert np.shape(_out) == (2, 2) and np.allclose(_out, _expected), f"{_name} is wrong on a 2-D input"
 
+### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(9120)
 _x = _rng.uniform(-8, 8, size=(4, 7))
 _x[0, :3] = 0.0
@@ -827,12 +937,17 @@ def softmax(scores):
 scores_check = np.array([[1.0, 2.0, 3.0], [1000.0, 1000.0, 999.0]])
 print(np.round(softmax(scores_check), 4))
 print("expected\n[[0.09   0.2447 0.6652]\n [0.4223 0.4223 0.1554]]")
+with np.errstate(all="raise"):  # an overflow fails the check
+    check_p = softmax(np.array([[-800.0, -801.0], [5.0, 5.0], [0.0, 2.0]]))
+assert np.shape(check_p) == (3, 2) and np.allclose(check_p, [[0.73105858, 0.26894142], [0.5, 0.5], [0.11920292, 0.88079708]]), \
+    "softmax is wrong on another input (each row sums to 1; very negative scores too)"
+assert not python_loop_lines(softmax), f"no-loop rule: line(s) {python_loop_lines(softmax)} of your answer cell"
+print("T3 self-check passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_softmax", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 assert np.allclose(softmax(scores_check), [[0.09003057, 0.24472847, 0.66524096], [0.42231882, 0.42231882, 0.15536236]]), \
     "softmax is wrong on the self-check scores"
 
-### BEGIN HIDDEN TESTS
 import ast, inspect, linecache, textwrap
 
 
@@ -874,7 +989,12 @@ def _python_loops(*funcs):
 _lines = _python_loops(softmax)
 assert not _lines, ("no-loop rule: the answer cell of softmax has a Python loop over the samples or "
                     f"np.vectorize / map (line {_lines}); use vectorized numpy")
+with np.errstate(all="raise"):  # an overflow fails the check
+    _p = softmax(np.array([[-800.0, -801.0], [5.0, 5.0], [0.0, 2.0]]))
+assert np.shape(_p) == (3, 2) and np.allclose(_p, [[0.73105858, 0.26894142], [0.5, 0.5], [0.11920292, 0.88079708]]), \
+    "softmax is wrong on another input (each row sums to 1; very negative scores too)"
 
+### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(5772)
 _z = _rng.normal(0.0, 3.0, size=(7, 4))
 _ref = np.exp(_z - _z.max(axis=1, keepdims=True))
@@ -940,12 +1060,19 @@ probs_check = np.array([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4], [0.3, 0.3, 0.4], [0.25
 labels_check = np.array([0, 2, 2, 1])
 print(f"loss {cross_entropy_loss(probs_check, labels_check):.4f}   expected 0.7206")
 print(f"accuracy {compute_accuracy(probs_check, labels_check):.4f}   expected 0.7500")
+check_p = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])  # another batch, N = 3, C = 2
+check_y = np.array([1, 1, 1])
+assert np.isclose(cross_entropy_loss(check_p, check_y), 0.690491124, rtol=1e-7, atol=0), \
+    "cross_entropy_loss is wrong on another batch (the mean, unrounded)"
+assert np.isclose(compute_accuracy(check_p, check_y), 2 / 3), "compute_accuracy is wrong on another batch"
+assert not python_loop_lines(cross_entropy_loss, compute_accuracy), \
+    f"no-loop rule: line(s) {python_loop_lines(cross_entropy_loss, compute_accuracy)} of your answer cell"
+print("T4 self-check passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_loss_accuracy", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
 assert np.isclose(cross_entropy_loss(probs_check, labels_check), 0.72060090), "cross_entropy_loss is wrong on the self-check batch"
 assert np.isclose(compute_accuracy(probs_check, labels_check), 0.75), "compute_accuracy is wrong on the self-check batch"
 
-### BEGIN HIDDEN TESTS
 import ast, inspect, linecache, textwrap
 
 
@@ -987,7 +1114,12 @@ def _python_loops(*funcs):
 _lines = _python_loops(cross_entropy_loss, compute_accuracy)
 assert not _lines, ("no-loop rule: the answer cell of cross_entropy_loss and compute_accuracy has a Python loop over the samples or "
                     f"np.vectorize / map (line {_lines}); use vectorized numpy")
+_p = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])  # another batch, N = 3, C = 2
+assert np.isclose(cross_entropy_loss(_p, np.array([1, 1, 1])), 0.690491124, rtol=1e-7, atol=0), \
+    "cross_entropy_loss is wrong on another batch (the mean, unrounded)"
+assert np.isclose(compute_accuracy(_p, np.array([1, 1, 1])), 2 / 3), "compute_accuracy is wrong on another batch"
 
+### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(6626)
 _e = np.exp(_rng.normal(0.0, 1.5, size=(13, 7)))
 _p = _e / _e.sum(axis=1, keepdims=True)
@@ -1029,10 +1161,13 @@ assert np.isclose(compute_accuracy(_sq, _yq), np.mean(_sq.argmax(axis=1) == _yq)
 #
 # $$S = X W_1 + b_1, \qquad P = \operatorname{softmax}(S), \qquad L = -\frac{1}{N}\sum_i \log P_{i, y_i}.$$
 #
-# By Q4, with $Y$ the one-hot matrix of the labels ($Y_{ic} = 1$ if $c = y_i$),
-#
-# $$\frac{\partial L}{\partial S} = \frac{1}{N}(P - Y), \qquad \frac{\partial L}{\partial W_1} = X^\top \frac{\partial L}{\partial S}, \qquad
-# \frac{\partial L}{\partial b_1} = \sum_{i=1}^N \left(\frac{\partial L}{\partial S}\right)_{i,:}.$$
+# The backward pass is yours to derive. Start from the gradient of $L$ with respect to the scores $S$: Q4's Jacobian
+# of the softmax, combined with the derivative of $-\log P_{i, y_i}$, gives it row by row (the one-hot matrix $Y$ of
+# the labels, $Y_{ic} = 1$ if $c = y_i$, is a convenient way to write it). Then follow $S = X W_1 + b_1$ back to
+# $W_1$ and $b_1$. Two things fix the answer: $L$ is the **mean** over the $N$ samples, so every gradient carries
+# its $1/N$ once; and each gradient has the shape of what it differentiates: $\partial L/\partial S$ is
+# $N \times C$, $\partial L/\partial W_1$ is $D \times C$ like $W_1$, $\partial L/\partial b_1$ has $C$ entries like
+# $b_1$ (every sample's row contributes to it). The self-check compares your gradients with finite differences.
 
 # %% nbgrader={"grade": false, "grade_id": "softmax_regression", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class SoftmaxRegression:
@@ -1059,8 +1194,9 @@ class SoftmaxRegression:
         Returns (loss, accuracy): two floats, the mean cross-entropy and the fraction classified right.
         """
         # TODO: the forward pass of the equations above (S, P and L), with your softmax, cross_entropy_loss and
-        # compute_accuracy. If mode == "train": the three gradient equations above (Y is the one-hot matrix of
-        # y, shape (N, C)), stored in self.gradients["W1"], shape (D, C), and self.gradients["b1"], shape (C,).
+        # compute_accuracy. If mode == "train": the gradients of the mean loss L with respect to W1 and b1 (derive
+        # them as described above), stored in self.gradients["W1"], shape (D, C), and self.gradients["b1"],
+        # shape (C,).
         ### BEGIN SOLUTION
         W1, b1 = self.weights["W1"], self.weights["b1"]
         probs = softmax(X @ W1 + b1)
@@ -1097,13 +1233,26 @@ def numerical_gradient(f, x, h=1e-6):
 
 
 def gradient_check(model, X, y):
-    """Print, for each parameter, the largest relative difference between model.gradients and finite differences."""
+    """Assert, for each parameter, that model.gradients agrees with finite differences (relative error below 1e-6).
+
+    Also checks what the tests check of every forward pass: it changes neither X, y nor the weights, and
+    mode="valid" does not touch the gradients.
+    """
+    X_before, y_before = X.copy(), y.copy()
+    weights_before = {name: np.array(w) for name, w in model.weights.items()}
     model.forward(X, y, mode="train")
+    assert np.array_equal(X, X_before) and np.array_equal(y, y_before), "forward must not change X or y"
+    assert all(np.array_equal(model.weights[name], w) for name, w in weights_before.items()), \
+        "forward must not change the weights (the step is the optimizer's, T7)"
     analytic = {name: np.array(g, dtype=np.float64) for name, g in model.gradients.items()}
+    model.forward(X[::-1].copy(), y[::-1].copy(), mode="valid")
+    assert all(np.array_equal(model.gradients[name], g) for name, g in analytic.items()), \
+        "forward(mode='valid') must only evaluate: it changed self.gradients"
     for name in model.weights:
         numeric = numerical_gradient(lambda: model.forward(X, y, mode="valid")[0], model.weights[name])
-        scale = np.maximum(np.abs(numeric) + np.abs(analytic[name]), 1e-8)
-        print(f"  {name}: max relative error {np.max(np.abs(numeric - analytic[name]) / scale):.1e}   expected below 1e-6")
+        error = relative_error(analytic[name], numeric)
+        print(f"  {name}: relative error {error:.1e}   expected below 1e-6")
+        assert error < 1e-6, f"gradients[{name!r}] disagrees with finite differences of the loss"
 
 
 check_rng = np.random.default_rng(0)
@@ -1114,9 +1263,16 @@ softmax_check_model.weights["W1"] = check_rng.normal(size=(5, 3))
 softmax_check_model.weights["b1"] = check_rng.normal(size=3)
 small_loss, small_acc = softmax_check_model.forward(X_small, y_small)
 print(f"small batch: loss {small_loss:.4f} (expected 1.9061), accuracy {small_acc:.4f} (expected 0.1667)")
+assert np.isclose(small_loss, 1.90611075, rtol=1e-7, atol=0) and np.isclose(small_acc, 1 / 6), \
+    "the loss or the accuracy of the small batch is wrong"
 gradient_check(softmax_check_model, X_small, y_small)
+gradient_check(softmax_check_model, X_small[:4] * 2.0, np.array([2, 0, 0, 1]))  # another batch, N = 4
 first_loss, first_acc = SoftmaxRegression().forward(train_data[:64], train_label[:64], mode="valid")
 print(f"untrained model on 64 training images: loss {first_loss:.4f}   expected about log(10) = 2.3026")
+assert abs(first_loss - np.log(10)) < 0.01, "with tiny initial weights every class gets about 1/10: loss about log(10)"
+assert not python_loop_lines(SoftmaxRegression.forward), \
+    f"no-loop rule: line(s) {python_loop_lines(SoftmaxRegression.forward)} of your answer cell"
+print("T5 self-check passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_softmax_regression", "locked": true, "points": 8, "schema_version": 3, "solution": false, "task": false}
 # Visible check: the parameters keep their shapes. The forward pass is checked on hidden batches.
@@ -1125,7 +1281,6 @@ assert set(_m.weights) == {"W1", "b1"}, "keep the parameters W1 and b1 of __init
 assert np.shape(_m.weights["W1"]) == (5, 3) and np.shape(_m.weights["b1"]) == (3,), \
     "keep __init__: W1 has shape (D, C) and b1 shape (C,)"
 
-### BEGIN HIDDEN TESTS
 # T5 is judged on its own: the expected values are computed from the scores with the reference softmax, loss and
 # accuracy, or with yours (T3, T4 are graded in their own tests), whichever your forward pass uses.
 import ast, inspect, linecache, textwrap
@@ -1171,6 +1326,86 @@ assert not _lines, ("no-loop rule: the answer cell of SoftmaxRegression has a Py
                     f"np.vectorize / map (line {_lines}); use vectorized numpy")
 
 
+def _fd(fun, P, eps=1e-6):
+    """Central-difference gradient of the scalar fun() in the array P (changed in place, restored)."""
+    grad = np.zeros_like(P)
+    for idx in np.ndindex(P.shape):
+        old = P[idx]
+        P[idx] = old + eps
+        f_plus = fun()
+        P[idx] = old - eps
+        grad[idx] = (f_plus - fun()) / (2 * eps)
+        P[idx] = old
+    return grad
+
+
+def _rel(yours, expected):
+    """Relative error |yours - expected| / (|yours| + |expected|) over whole arrays."""
+    yours, expected = np.asarray(yours, dtype=float), np.asarray(expected, dtype=float)
+    return float(np.linalg.norm(yours - expected) / max(np.linalg.norm(yours) + np.linalg.norm(expected), 1e-300))
+
+
+def _passes(*checks):
+    """Do the earlier tasks' functions give their self-check values? (False if one raises.)"""
+    try:
+        return all(bool(check()) for check in checks)
+    except Exception:
+        return False
+
+
+def _visible_checks(model, X, y, loss, accuracy):
+    """The gradient check and the rules of every forward pass, on one small batch of the self-check."""
+    w = {k: np.array(v, dtype=float) for k, v in model.weights.items()}
+    for k in w:
+        model.weights[k] = w[k]
+    X_in, y_in = X.copy(), y.copy()
+    got = model.forward(X_in, y_in, mode="train")
+    assert isinstance(got, (tuple, list)) and len(got) == 2, "forward must return (loss, accuracy)"
+    assert np.isclose(float(got[0]), loss, rtol=1e-7, atol=0) and np.isclose(float(got[1]), accuracy), \
+        "forward returns the wrong loss or accuracy on the self-check batch (the unrounded mean cross-entropy)"
+    assert np.array_equal(X_in, X) and np.array_equal(y_in, y), "forward must not change X or y"
+    assert all(np.array_equal(np.asarray(model.weights[k]), w[k]) for k in w), \
+        "forward must not change the weights (the step is the optimizer's, T7)"
+    grads = {k: np.array(model.gradients[k], dtype=float) for k in w}
+    model.forward(X[::-1].copy(), y[::-1].copy(), mode="valid")
+    assert all(np.array_equal(np.asarray(model.gradients[k], dtype=float), grads[k]) for k in w), \
+        "forward(mode='valid') must only evaluate: it changed self.gradients"
+
+    def mean_loss():
+        for k in w:
+            model.weights[k] = w[k]
+        return float(model.forward(X, y, mode="valid")[0])
+
+    for k in w:
+        assert grads[k].shape == w[k].shape, f"gradients[{k!r}] must have the shape of weights[{k!r}]"
+        error = _rel(grads[k], _fd(mean_loss, w[k]))
+        assert error < 1e-6, f"gradients[{k!r}] disagrees with finite differences of the loss (relative error {error:.1e})"
+
+# Visible checks of the self-check batch (when softmax, cross_entropy_loss and compute_accuracy give their own
+# self-check values, so that a mistake in T3 or T4 is not counted here): the loss to 7 digits, the gradients
+# against finite differences, and the initial loss of an untrained model, about log(10).
+_t2_t4 = [lambda: np.allclose(softmax(np.array([[1.0, 2.0, 3.0], [-1.0, 0.0, 1.0]])),  # small scores: no overflow
+                              [[0.09003057, 0.24472847, 0.66524096], [0.09003057, 0.24472847, 0.66524096]]),
+          lambda: np.isclose(cross_entropy_loss(np.array([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4], [0.3, 0.3, 0.4],
+                                                          [0.25, 0.5, 0.25]]), np.array([0, 2, 2, 1])),
+                             0.720600897, rtol=1e-7, atol=0),
+          lambda: np.isclose(cross_entropy_loss(np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]), np.array([1, 1, 1])),
+                             0.690491124, rtol=1e-7, atol=0),
+          lambda: np.isclose(compute_accuracy(np.array([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4], [0.3, 0.3, 0.4],
+                                                        [0.25, 0.5, 0.25]]), np.array([0, 2, 2, 1])), 0.75),
+          lambda: np.isclose(compute_accuracy(np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]), np.array([1, 1, 1])),
+                             2 / 3)]
+if _passes(*_t2_t4):
+    _rng = np.random.default_rng(0)
+    _X = _rng.normal(size=(6, 5))
+    _m = SoftmaxRegression(input_size=5, num_classes=3)
+    _m.weights["W1"], _m.weights["b1"] = _rng.normal(size=(5, 3)), _rng.normal(size=3)
+    _visible_checks(_m, _X, np.array([0, 1, 2, 1, 0, 2]), 1.90611075, 1 / 6)
+    _first = SoftmaxRegression().forward(np.random.default_rng(1).uniform(size=(16, 784)).astype(np.float32),
+                                         np.arange(16) % 10, mode="valid")[0]
+    assert abs(float(_first) - np.log(10)) < 0.01, "an untrained model gives every class about 1/10: loss about log(10)"
+
+### BEGIN HIDDEN TESTS
 def _ref_softmax(s):
     e = np.exp(s - s.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
@@ -1244,17 +1479,13 @@ for _D, _C, _N in [(7, 4, 4), (5, 3, 3), (3, 6, 6)]:  # N = C: see the note in T
 #
 # $$Z_1 = X W_1 + b_1, \qquad A_1 = \sigma(Z_1), \qquad S = A_1 W_2 + b_2, \qquad P = \operatorname{softmax}(S), \qquad L = -\frac{1}{N}\sum_i \log P_{i, y_i}.$$
 #
-# The backward pass applies the chain rule from the loss back to each parameter, one layer at a time:
-#
-# $$\frac{\partial L}{\partial S} = \frac{1}{N}(P - Y), \qquad \frac{\partial L}{\partial W_2} = A_1^\top \frac{\partial L}{\partial S}, \qquad
-# \frac{\partial L}{\partial b_2} = \sum_i \left(\frac{\partial L}{\partial S}\right)_{i,:}, \qquad
-# \frac{\partial L}{\partial A_1} = \frac{\partial L}{\partial S} W_2^\top,$$
-#
-# $$\frac{\partial L}{\partial Z_1} = \frac{\partial L}{\partial A_1} \odot \sigma'(Z_1), \qquad
-# \frac{\partial L}{\partial W_1} = X^\top \frac{\partial L}{\partial Z_1}, \qquad
-# \frac{\partial L}{\partial b_1} = \sum_i \left(\frac{\partial L}{\partial Z_1}\right)_{i,:},$$
-#
-# where $\odot$ is the elementwise product. Check the shapes: $\partial L / \partial W_1$ is $D \times H$, like $W_1$.
+# The backward pass applies the chain rule from the loss back to each parameter, one layer at a time: derive it.
+# $\partial L/\partial S$ is the one of T5. The output layer $S = A_1 W_2 + b_2$ is T5's layer with $A_1$ in the
+# place of $X$, and it also passes a gradient back to its input $A_1$. The sigmoid acts elementwise, so the gradient
+# crosses it elementwise, with $\sigma'$ evaluated at $Z_1$. The hidden layer $Z_1 = X W_1 + b_1$ is again a layer like
+# T5's. Every gradient has the shape of what it differentiates: $\partial L/\partial A_1$ and $\partial L/\partial Z_1$
+# are $N \times H$, $\partial L/\partial W_2$ is $H \times C$, $\partial L/\partial W_1$ is $D \times H$. The self-check
+# compares your gradients with finite differences.
 
 # %% nbgrader={"grade": false, "grade_id": "two_layer_net", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class TwoLayerNet:
@@ -1284,9 +1515,9 @@ class TwoLayerNet:
         Returns (loss, accuracy): two floats.
         """
         # TODO: the forward pass of the equations above (Z1, A1, S, P and L) with your sigmoid, softmax,
-        # cross_entropy_loss and compute_accuracy. If mode == "train": the backward equations above, stored in
-        # self.gradients["W2"] (H, C), ["b2"] (C,), ["W1"] (D, H) and ["b1"] (H,); sigma'(Z1) is sigmoid_dev
-        # evaluated at Z1.
+        # cross_entropy_loss and compute_accuracy. If mode == "train": the gradients of L by the chain rule, layer
+        # by layer as described above, stored in self.gradients["W2"] (H, C), ["b2"] (C,), ["W1"] (D, H) and
+        # ["b1"] (H,); sigma'(Z1) is sigmoid_dev evaluated at Z1.
         ### BEGIN SOLUTION
         W1, b1, W2, b2 = (self.weights[k] for k in ("W1", "b1", "W2", "b2"))
         z1 = X @ W1 + b1
@@ -1315,9 +1546,16 @@ for name, shape in [("W1", (5, 4)), ("b1", (4,)), ("W2", (4, 3)), ("b2", (3,))]:
     two_layer_check_model.weights[name] = check_rng.normal(size=shape)
 small_loss2, small_acc2 = two_layer_check_model.forward(X_small, y_small)
 print(f"small batch: loss {small_loss2:.4f} (expected 2.2001), accuracy {small_acc2:.4f} (expected 0.1667)")
+assert np.isclose(small_loss2, 2.20009565, rtol=1e-7, atol=0) and np.isclose(small_acc2, 1 / 6), \
+    "the loss or the accuracy of the small batch is wrong"
 gradient_check(two_layer_check_model, X_small, y_small)
+gradient_check(two_layer_check_model, X_small[:4] * 2.0, np.array([2, 0, 0, 1]))  # another batch, N = 4
 first_loss2, _ = TwoLayerNet().forward(train_data[:64], train_label[:64], mode="valid")
 print(f"untrained network on 64 training images: loss {first_loss2:.4f}   expected about log(10) = 2.3026")
+assert abs(first_loss2 - np.log(10)) < 0.01, "with tiny initial weights every class gets about 1/10: loss about log(10)"
+assert not python_loop_lines(TwoLayerNet.forward), \
+    f"no-loop rule: line(s) {python_loop_lines(TwoLayerNet.forward)} of your answer cell"
+print("T6 self-check passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_two_layer_net", "locked": true, "points": 12, "schema_version": 3, "solution": false, "task": false}
 # Visible check: the parameters keep their shapes. The forward pass is checked on hidden batches.
@@ -1326,7 +1564,6 @@ assert set(_m.weights) == {"W1", "b1", "W2", "b2"}, "keep the parameters W1, b1,
 for _name, _shape in [("W1", (5, 4)), ("b1", (4,)), ("W2", (4, 3)), ("b2", (3,))]:
     assert np.shape(_m.weights[_name]) == _shape, f"keep __init__: weights[{_name!r}] has shape {_shape}"
 
-### BEGIN HIDDEN TESTS
 # T6 is judged on its own: the expected values are computed with the reference sigmoid, sigmoid', softmax, loss and
 # accuracy, or with yours (T2 to T4 are graded in their own tests), whichever your forward pass uses.
 import ast, inspect, linecache, textwrap
@@ -1372,6 +1609,88 @@ assert not _lines, ("no-loop rule: the answer cell of TwoLayerNet has a Python l
                     f"np.vectorize / map (line {_lines}); use vectorized numpy")
 
 
+def _fd(fun, P, eps=1e-6):
+    """Central-difference gradient of the scalar fun() in the array P (changed in place, restored)."""
+    grad = np.zeros_like(P)
+    for idx in np.ndindex(P.shape):
+        old = P[idx]
+        P[idx] = old + eps
+        f_plus = fun()
+        P[idx] = old - eps
+        grad[idx] = (f_plus - fun()) / (2 * eps)
+        P[idx] = old
+    return grad
+
+
+def _rel(yours, expected):
+    """Relative error |yours - expected| / (|yours| + |expected|) over whole arrays."""
+    yours, expected = np.asarray(yours, dtype=float), np.asarray(expected, dtype=float)
+    return float(np.linalg.norm(yours - expected) / max(np.linalg.norm(yours) + np.linalg.norm(expected), 1e-300))
+
+
+def _passes(*checks):
+    """Do the earlier tasks' functions give their self-check values? (False if one raises.)"""
+    try:
+        return all(bool(check()) for check in checks)
+    except Exception:
+        return False
+
+
+def _visible_checks(model, X, y, loss, accuracy):
+    """The gradient check and the rules of every forward pass, on one small batch of the self-check."""
+    w = {k: np.array(v, dtype=float) for k, v in model.weights.items()}
+    for k in w:
+        model.weights[k] = w[k]
+    X_in, y_in = X.copy(), y.copy()
+    got = model.forward(X_in, y_in, mode="train")
+    assert isinstance(got, (tuple, list)) and len(got) == 2, "forward must return (loss, accuracy)"
+    assert np.isclose(float(got[0]), loss, rtol=1e-7, atol=0) and np.isclose(float(got[1]), accuracy), \
+        "forward returns the wrong loss or accuracy on the self-check batch (the unrounded mean cross-entropy)"
+    assert np.array_equal(X_in, X) and np.array_equal(y_in, y), "forward must not change X or y"
+    assert all(np.array_equal(np.asarray(model.weights[k]), w[k]) for k in w), \
+        "forward must not change the weights (the step is the optimizer's, T7)"
+    grads = {k: np.array(model.gradients[k], dtype=float) for k in w}
+    model.forward(X[::-1].copy(), y[::-1].copy(), mode="valid")
+    assert all(np.array_equal(np.asarray(model.gradients[k], dtype=float), grads[k]) for k in w), \
+        "forward(mode='valid') must only evaluate: it changed self.gradients"
+
+    def mean_loss():
+        for k in w:
+            model.weights[k] = w[k]
+        return float(model.forward(X, y, mode="valid")[0])
+
+    for k in w:
+        assert grads[k].shape == w[k].shape, f"gradients[{k!r}] must have the shape of weights[{k!r}]"
+        error = _rel(grads[k], _fd(mean_loss, w[k]))
+        assert error < 1e-6, f"gradients[{k!r}] disagrees with finite differences of the loss (relative error {error:.1e})"
+
+# Visible checks of the self-check batch (when sigmoid, sigmoid_dev, softmax, cross_entropy_loss and
+# compute_accuracy give their own self-check values, so that a mistake in T2 to T4 is not counted here).
+_t2_t4 = [lambda: np.allclose(softmax(np.array([[1.0, 2.0, 3.0], [-1.0, 0.0, 1.0]])),  # small scores: no overflow
+                              [[0.09003057, 0.24472847, 0.66524096], [0.09003057, 0.24472847, 0.66524096]]),
+          lambda: np.isclose(cross_entropy_loss(np.array([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4], [0.3, 0.3, 0.4],
+                                                          [0.25, 0.5, 0.25]]), np.array([0, 2, 2, 1])),
+                             0.720600897, rtol=1e-7, atol=0),
+          lambda: np.isclose(cross_entropy_loss(np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]), np.array([1, 1, 1])),
+                             0.690491124, rtol=1e-7, atol=0),
+          lambda: np.isclose(compute_accuracy(np.array([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4], [0.3, 0.3, 0.4],
+                                                        [0.25, 0.5, 0.25]]), np.array([0, 2, 2, 1])), 0.75),
+          lambda: np.isclose(compute_accuracy(np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]), np.array([1, 1, 1])),
+                             2 / 3)]
+_t2_t4 += [lambda: np.allclose(sigmoid(np.array([-2.0, 0.0, 2.0])), [0.11920292, 0.5, 0.88079708]),
+           lambda: np.allclose(sigmoid_dev(np.array([-2.0, 0.0, 2.0])), [0.10499359, 0.25, 0.10499359])]
+if _passes(*_t2_t4):
+    _rng = np.random.default_rng(1)
+    _X = np.random.default_rng(0).normal(size=(6, 5))
+    _m = TwoLayerNet(input_size=5, num_classes=3, hidden_size=4)
+    for _name, _shape in [("W1", (5, 4)), ("b1", (4,)), ("W2", (4, 3)), ("b2", (3,))]:
+        _m.weights[_name] = _rng.normal(size=_shape)
+    _visible_checks(_m, _X, np.array([0, 1, 2, 1, 0, 2]), 2.20009565, 1 / 6)
+    _first = TwoLayerNet().forward(np.random.default_rng(1).uniform(size=(16, 784)).astype(np.float32),
+                                   np.arange(16) % 10, mode="valid")[0]
+    assert abs(float(_first) - np.log(10)) < 0.01, "an untrained network gives every class about 1/10: loss about log(10)"
+
+### BEGIN HIDDEN TESTS
 def _ref_softmax(s):
     e = np.exp(s - s.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
@@ -1499,10 +1818,31 @@ toy_model = SimpleNamespace(weights={"W1": np.array([[1.0, -2.0]]), "b1": np.arr
 SGD(learning_rate=0.5, reg=0.1).update(toy_model)
 print("W1:", toy_model.weights["W1"], "  expected [[ 0.9  -2.0]]")
 print("b1:", toy_model.weights["b1"], "  expected [0.  1.5]")
+check_model = SimpleNamespace(weights={"W2": np.array([[2.0], [-1.0]]), "b2": np.array([3.0])},
+                              gradients={"W2": np.array([[0.5], [1.0]]), "b2": np.array([-2.0])})
+SGD(learning_rate=0.2, reg=0.5).update(check_model)  # another model, other hyperparameters
+assert np.allclose(check_model.weights["W2"], [[1.7], [-1.1]]) and np.allclose(check_model.weights["b2"], [3.4]), \
+    "SGD.update is wrong on another model: W <- W - lr (dL/dW + reg W), b <- b - lr dL/db"
+# Overfit a tiny subset: softmax regression (T5) with your SGD must learn 20 training images by heart.
+check_net = SoftmaxRegression()
+check_optimizer = SGD(learning_rate=1.0, reg=0.0)
+for _ in range(100):
+    check_net.forward(train_data[:20], train_label[:20], mode="train")
+    check_optimizer.update(check_net)
+check_loss, check_acc = check_net.forward(train_data[:20], train_label[:20], mode="valid")
+print(f"after 100 steps on 20 training images: loss {check_loss:.4f} (expected below 0.1), accuracy {check_acc:.2f}")
+assert check_acc == 1.0 and check_loss < 0.1, "SGD with your SoftmaxRegression cannot overfit 20 images: check T5 and T7"
+print("T7 self-check passed")
 
 # %% nbgrader={"grade": true, "grade_id": "test_sgd", "locked": true, "points": 7, "schema_version": 3, "solution": false, "task": false}
 assert np.allclose(toy_model.weights["W1"], [[0.9, -2.0]]), "SGD.update gives the wrong weight matrix on the self-check model"
 assert np.allclose(toy_model.weights["b1"], [0.0, 1.5]), "SGD.update gives the wrong bias on the self-check model"
+
+_model = SimpleNamespace(weights={"W2": np.array([[2.0], [-1.0]]), "b2": np.array([3.0])},
+                         gradients={"W2": np.array([[0.5], [1.0]]), "b2": np.array([-2.0])})
+SGD(learning_rate=0.2, reg=0.5).update(_model)  # another model, other hyperparameters
+assert np.allclose(_model.weights["W2"], [[1.7], [-1.1]]) and np.allclose(_model.weights["b2"], [3.4]), \
+    "SGD.update is wrong on another model: W <- W - lr (dL/dW + reg W), b <- b - lr dL/db"
 
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(1618)
@@ -1677,6 +2017,11 @@ plot_curves(softmax_run["train_loss"], softmax_run["train_acc"], softmax_run["va
 # %% nbgrader={"grade": true, "grade_id": "test_softmax_training", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 assert isinstance(config_softmax, dict), "config_softmax must be a dict"
 assert config_softmax.get("type") == "SoftmaxRegression", "config_softmax must train a SoftmaxRegression"
+_prescribed = {"type": "SoftmaxRegression", "hidden_size": None, "batch_size": 64, "learning_rate": 0.1, "reg": 1e-3,
+               "epochs": 10, "seed": 0, "debug": True}
+assert set(config_softmax) == set(_prescribed), f"config_softmax must have exactly the keys {sorted(_prescribed)}"
+for _key, _value in _prescribed.items():
+    assert config_softmax[_key] == _value, f"config_softmax[{_key!r}] is not the value the text of T8 prescribes"
 
 ### BEGIN HIDDEN TESTS
 # T8 grades the configuration only: how well it trains depends on T1 to T7, which are graded in their own tests.
@@ -1717,6 +2062,11 @@ plot_curves(two_layer_run["train_loss"], two_layer_run["train_acc"], two_layer_r
 # %% nbgrader={"grade": true, "grade_id": "test_two_layer_training", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 assert isinstance(config_twolayer, dict), "config_twolayer must be a dict"
 assert config_twolayer.get("type") == "TwoLayerNet", "config_twolayer must train a TwoLayerNet"
+_prescribed = {"type": "TwoLayerNet", "hidden_size": 128, "batch_size": 64, "learning_rate": 0.1, "reg": 1e-3,
+               "epochs": 10, "seed": 0, "debug": True}
+assert set(config_twolayer) == set(_prescribed), f"config_twolayer must have exactly the keys {sorted(_prescribed)}"
+for _key, _value in _prescribed.items():
+    assert config_twolayer[_key] == _value, f"config_twolayer[{_key!r}] is not the value the text of T9 prescribes"
 
 ### BEGIN HIDDEN TESTS
 # T9 grades the configuration only: how well it trains depends on T1 to T7, which are graded in their own tests.
@@ -1890,6 +2240,7 @@ tuned_run = train_model(dict(tuned_config, epochs=1), SWEEP_DATA) if GRADING els
 plot_curves(tuned_run["train_loss"], tuned_run["train_acc"], tuned_run["valid_loss"], tuned_run["valid_acc"],
             title="(tuned)")
 
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "tuned_question", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **E3 (3 points).** State your configuration and its validation and test accuracy, and explain briefly why
 # it works better than the default.
@@ -1920,3 +2271,112 @@ plot_curves(tuned_run["train_loss"], tuned_run["train_acc"], tuned_run["valid_lo
 # learning rate leaves the plateau sooner, a smaller $\lambda$ does not hold the weights back, a larger hidden
 # layer, more epochs). A configuration that is not better than the default earns this last point only if the
 # answer says so and explains why.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "handin_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Before you hand in
+#
+# Run **Runtime → Restart session and run all** (Jupyter: Kernel → Restart and run all), then read the output of the
+# cell below. It lists the TODOs still unanswered, the visible checks that fail, the cells not run in order, and
+# the exact name to download the notebook as. It changes nothing in your notebook and is not graded.
+
+# %% nbgrader={"grade": false, "grade_id": "handin_check", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Hand-in check (provided; do not edit). Run this cell last, after Runtime -> Restart session and run all.
+# It lists what would cost you points or stop the grader from finding your notebook: unanswered TODOs, failing
+# visible checks, cells not run in order, and the file name to download the notebook as. It changes nothing and
+# needs nothing installed; when the notebook is graded it does nothing.
+def _handin_check():
+    import json
+    import os
+    import re
+
+    if os.environ.get("NBGRADER_EXECUTION"):  # graded: the grader runs its own checks
+        return
+    me = "# Hand-in check (provided; do not edit)"
+
+    def text(cell):
+        source = cell.get("source", "")
+        return "".join(source) if isinstance(source, list) else source
+
+    def name(index, cell):
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        return f"cell {index + 1}" + (f" ({gid})" if gid else "")
+
+    def notebook():
+        """The notebook's JSON and where it came from, or (None, why not)."""
+        try:
+            from google.colab import _message
+        except ImportError:
+            pass
+        else:
+            try:
+                return _message.blocking_request("get_ipynb", timeout_sec=30)["ipynb"], "Colab"
+            except Exception as exc:
+                return None, f"Colab did not send the notebook ({type(exc).__name__})"
+        ns = globals()
+        for path in (ns.get("__vsc_ipynb_file__"), ns.get("__session__"), os.environ.get("JPY_SESSION_NAME")):
+            if path and str(path).endswith(".ipynb") and os.path.isfile(path):
+                with open(path, encoding="utf-8") as f:
+                    return json.load(f), f"{path} as last saved (save it first)"
+        return None, "the notebook file was not found (not in Colab, Jupyter or VS Code)"
+
+    def report(nb, where):
+        cells = [c for c in nb.get("cells", []) if not text(c).startswith(me)]
+        todo, failing, errors, order = [], [], [], []
+        last = 0
+        opening = "\n".join(text(c) for c in cells if c.get("cell_type") == "markdown")
+        for i, cell in enumerate(cells):
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            src = text(cell)
+            if meta.get("solution") and ("raise NotImplementedError()" in src or "YOUR ANSWER HERE" in src):
+                todo.append(name(i, cell))
+            if cell.get("cell_type") != "code" or not src.strip():
+                continue
+            count = cell.get("execution_count")
+            raised = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            if meta.get("grade") and not meta.get("solution"):
+                if count is None:
+                    failing.append(f"{name(i, cell)}: not run")
+                elif raised:
+                    failing.append(f"{name(i, cell)}: {raised[0].get('ename')}: {raised[0].get('evalue', '')[:120]}")
+            elif raised:
+                errors.append(f"{name(i, cell)}: {raised[0].get('ename')}: {raised[0].get('evalue', '')[:120]}")
+            if count is None:
+                order.append(f"{name(i, cell)} was not run")
+            elif count <= last:
+                order.append(f"{name(i, cell)} ran as [{count}], before the code cell above it ([{last}])")
+            last = count if count is not None else last
+        lines = [f"Hand-in check (read from {where})"]
+        for title, found in (("Unanswered TODOs", todo), ("Failing visible checks", failing),
+                             ("Other cells that raised an error", errors), ("Cells not run in order", order)):
+            lines.append(f"{title}: {len(found) or 'none'}")
+            lines += [f"  - {f}" for f in found]
+        return lines, opening
+
+    def file_name(opening):
+        rule = re.search(r"`([A-Za-z0-9_]+)_<your student id>\.ipynb`", opening)
+        if not rule:
+            return ["File name: see the opening cell (the hand-in check could not find it)."]
+        return [f"File name: rename the notebook {rule.group(1)}_<your student id>.ipynb (for example "
+                f"{rule.group(1)}_aa1234.ipynb), then File -> Download -> Download .ipynb and upload that file. "
+                "A notebook under another name is not graded."]
+
+    nb, where = notebook()
+    if nb is None:
+        history = [e for e in globals().get("_ih") or globals().get("In") or [] if e.strip() and not e.startswith(me)]
+        stubs = sum("raise NotImplementedError()" in entry for entry in history)
+        print(f"Hand-in check: {where}, so only the kernel's history was read.")
+        print(f"Cells run in this session: {len(history)}; of those, {stubs} still raise "
+              "NotImplementedError (a TODO left, or an answer replaced later).")
+        print("Not checked: failing visible checks and the order of cells. Run Kernel -> Restart and run all, "
+              "then read every test cell's output.")
+        print("File name: the one the opening cell gives, <name>_<your student id>.ipynb.")
+        return
+    lines, opening = report(nb, where)
+    colab_name = nb.get("metadata", {}).get("colab", {}).get("name")
+    if colab_name:
+        lines.append(f"This notebook is now called {colab_name}.")
+    print("\n".join(lines + file_name(opening)))
+
+
+_handin_check()
+del _handin_check

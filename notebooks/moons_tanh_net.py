@@ -21,9 +21,9 @@
 # points. The test cells you see are not all the tests: when your notebook is graded, your functions are
 # also run on other networks and data that you have not seen, so compute the values; do not type them in.
 #
-# **Each question is graded on its own.** The test of `train` (Q4) checks its update against your own
-# `backward`, so a mistake in Q3 costs the points of Q3 only (as long as `backward` runs and returns the six
-# gradients with the shapes of the parameters: `train` cannot run without them).
+# **Each question is graded on its own.** The test of `update_parameters` (Q4) gives it gradients it computes
+# itself, so a mistake in Q3 (even a `backward` that raises or returns the wrong shapes) costs the points of Q3
+# only.
 #
 # **Rules.** Keep the function names and signatures: the tests call them. Use vectorized numpy: the answer
 # cell of `backward` must not contain a Python loop (`for`, `while`, or a comprehension); the tests read its
@@ -34,17 +34,29 @@
 # (File → Download → .ipynb) and upload that file. The grader finds your work by this name; a notebook submitted
 # under another name is not graded.
 #
+# **Deadline and late work.** The deadline is 17:00 on Friday 28 March 2025 (UK time). A notebook handed in after the
+# deadline but by 23:59 that day loses 30% of its score; a later one scores 0.
+#
+# **Course rules.** Use of AI is strictly prohibited: anyone caught using any AI tool while doing this assignment
+# or while it is graded is reported to OCVS without any further discussion. Hand in your own work: answers copied
+# between students are flagged to your instructor. If you have a question, ask your instructor or teaching
+# assistant.
+#
+# **Hand-in check.** The last cell lists what is left before you hand in (unanswered TODOs, failing checks,
+# cells run out of order) and the file name to download the notebook as: run it after restarting and running
+# all cells.
+#
 # **Time.** About 90 minutes.
 #
 # **Run time.** With every answer done, the notebook runs top to bottom in about 5 s as a student and about 5 s
-# when graded (measured on a 2-core machine with `benchmarks/notebook_times.py`).
+# when graded (measured on a 2-core machine).
 #
 # | Question | Task | Points |
 # | --- | --- | --- |
 # | Q1 | theory: gradients of $E$ with respect to $\theta$ and $b_4$ (written) | 10 |
 # | Q2 | theory: gradients of $E$ with respect to $W_1, W_2, b_1, b_2$ (written) | 15 |
 # | Q3 | the backward pass: `backward` | 40 |
-# | Q4 | gradient-descent training: `train` | 25 |
+# | Q4 | the gradient-descent step: `update_parameters` | 25 |
 # | Q5 | the spikes in the loss curve (written) | 10 |
 # | | **total** | **100** |
 
@@ -409,6 +421,54 @@ for _gname, _pname in GRAD_NAMES.items():
     assert np.shape(grads[_gname]) == W[_pname].shape, f"{_gname} must have the shape of W['{_pname}']"
     assert np.allclose(grads[_gname], num_grads[_gname], rtol=1e-5, atol=1e-6), \
         f"{_gname} disagrees with the finite-difference gradient"
+# A second network, 3-4-2-1 on 5 examples: nothing may be hard-coded (N, the layer sizes), the bias gradients are
+# summed over the examples, and backward must not change its arguments.
+_rng = np.random.default_rng(7)
+_P = {'W_input_h1': _rng.normal(size=(3, 4)), 'b_input_h1': _rng.normal(size=4),
+      'W_h1_h2': _rng.normal(size=(4, 2)), 'b_h1_h2': _rng.normal(size=2),
+      'W_h2_output': _rng.normal(size=(2, 1)), 'b_h2_output': _rng.normal(size=1)}
+_A = _rng.normal(size=(5, 3))
+_t = np.array([1, 0, 0, 1, 1])
+_cache = forward(_P, _A)[1]
+_kept = ({_k: _v.copy() for _k, _v in _P.items()}, _A.copy(), _t.copy(), {_k: _v.copy() for _k, _v in _cache.items()})
+_g = backward(_P, _A, _t, _cache)
+assert all(np.array_equal(_P[_k], _kept[0][_k]) for _k in _P) and np.array_equal(_A, _kept[1]) \
+    and np.array_equal(_t, _kept[2]) and all(np.array_equal(_cache[_k], _kept[3][_k]) for _k in _cache), \
+    "backward changed one of its arguments (W, X, y or an array of cache): compute new arrays instead"
+_num = numerical_gradients(_P, _A, _t)
+for _gname, _pname in GRAD_NAMES.items():
+    assert _gname in _g, f"backward must return the key '{_gname}'"
+    assert np.shape(_g[_gname]) == _P[_pname].shape, \
+        f"on a 3-4-2-1 network with 5 examples, {_gname} has shape {np.shape(_g[_gname])} instead of " \
+        f"{_P[_pname].shape}: do not hard-code N or the layer sizes, and sum the bias gradients over axis 0 only"
+    _rel = np.max(np.abs(np.asarray(_g[_gname]) - _num[_gname])) / max(np.max(np.abs(_num[_gname])), 1e-8)
+    assert _rel < 1e-6, \
+        f"on a 3-4-2-1 network with 5 examples, {_gname} has a relative error of {_rel:.1e} against finite " \
+        f"differences (it must be below 1e-6)"
+import ast, inspect, linecache, textwrap
+
+
+def _loop_lines(func, scaffold_var=None):
+    """Lines of the answer cell defining `func` that hold a loop (the provided `for scaffold_var` loop excepted)."""
+    text = "".join(linecache.getlines(func.__code__.co_filename))
+    if not text.strip():
+        try:
+            text = textwrap.dedent(inspect.getsource(func))
+        except (OSError, TypeError):
+            raise AssertionError(f"cannot read the source of {func.__name__}: define it in its answer cell and run that cell")
+    tree = ast.parse(text)
+    allowed = set()
+    for node in ast.walk(tree):
+        if scaffold_var and isinstance(node, ast.FunctionDef) and node.name == func.__name__:
+            allowed.update(id(s) for s in node.body[:] if isinstance(s, ast.For)
+                           and getattr(s.target, "id", None) == scaffold_var)
+    loops = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+    return sorted({n.lineno for n in ast.walk(tree) if isinstance(n, loops) and id(n) not in allowed})
+
+
+_lines = _loop_lines(backward)
+assert not _lines, ("no-loop rule: the answer cell of backward has a for/while loop or a comprehension "
+                    f"(line {_lines}); use matrix products over all the examples at once")
 ### BEGIN HIDDEN TESTS
 def _fwd(P, A):
     z1 = A @ P['W_input_h1'] + P['b_input_h1']
@@ -451,7 +511,7 @@ for (_D, _H1, _H2, _N) in [(2, 3, 3, 6), (3, 4, 5, 7), (2, 5, 2, 9)]:
     assert isinstance(_g, dict), "backward must return a dict of gradients"
     for _k in _P:
         assert np.array_equal(_P[_k], _before[_k]), \
-            "backward changed W: it must only compute the gradients (the update belongs in train)"
+            "backward changed W: it must only compute the gradients (the update belongs in update_parameters)"
     assert np.array_equal(_A, _A_before) and np.array_equal(_t, _t_before), "backward changed X or y: it must not"
     for _k in _cache_before:
         assert np.array_equal(_cache[_k], _cache_before[_k]), \
@@ -474,30 +534,6 @@ for (_D, _H1, _H2, _N) in [(2, 3, 3, 6), (3, 4, 5, 7), (2, 5, 2, 9)]:
             _num[_i] = (_lp - _lm) / 2e-6
         assert np.allclose(_G, _num, rtol=1e-5, atol=1e-6), \
             f"for {_net}, {_gname} disagrees with the finite-difference gradient: {_hints[_gname]}"
-import ast, inspect, linecache, textwrap
-
-
-def _loop_lines(func, scaffold_var=None):
-    """Lines of the answer cell defining `func` that hold a loop (the provided `for scaffold_var` loop excepted)."""
-    text = "".join(linecache.getlines(func.__code__.co_filename))
-    if not text.strip():
-        try:
-            text = textwrap.dedent(inspect.getsource(func))
-        except (OSError, TypeError):
-            raise AssertionError(f"cannot read the source of {func.__name__}: define it in its answer cell and run that cell")
-    tree = ast.parse(text)
-    allowed = set()
-    for node in ast.walk(tree):
-        if scaffold_var and isinstance(node, ast.FunctionDef) and node.name == func.__name__:
-            allowed.update(id(s) for s in node.body[:] if isinstance(s, ast.For)
-                           and getattr(s.target, "id", None) == scaffold_var)
-    loops = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-    return sorted({n.lineno for n in ast.walk(tree) if isinstance(n, loops) and id(n) not in allowed})
-
-
-_lines = _loop_lines(backward)
-assert not _lines, ("no-loop rule: the answer cell of backward has a for/while loop or a comprehension "
-                    f"(line {_lines}); use matrix products over all the examples at once")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "train_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -508,24 +544,53 @@ assert not _lines, ("no-loop rule: the answer cell of backward has a for/while l
 #
 # $$W \leftarrow W - \eta\,\nabla_W E, \tag{4}$$
 #
-# with learning rate $\eta$. The loss recorded for an epoch is the loss of the forward pass of that epoch,
-# that is, of the weights *before* its update.
+# with learning rate $\eta$ and $\nabla_W E$ the gradient of the summed loss, as `backward` returns it.
 #
 # ### Q4: TODO [25 points]
 #
-# Complete the update in `train`. The forward pass, the call to `backward`, and the loss bookkeeping are
-# written for you. The test runs `train` on other networks, data, learning rates and numbers of epochs, and
-# compares each step with (4) applied to the gradients of *your* `backward`: a mistake in Q3 is not counted
-# again here. `X` and `y` must not be changed.
+# Complete `update_parameters`: one step (4) on each of the six arrays of `W`. The training loop `train` below
+# is written for you: every epoch it calls `forward`, your `backward` and your `update_parameters`, and records
+# the loss of that epoch's forward pass (the loss of the weights *before* its update). The test calls
+# `update_parameters` with gradients it computes itself, on other networks and learning rates, so a mistake in
+# Q3 is not counted again here.
 
-# %% nbgrader={"grade": false, "grade_id": "train", "locked": false, "schema_version": 3, "solution": true, "task": false}
-def train(W, X, y, learning_rate=0.01, epochs=2000, print_every=100):
-    """Full-batch gradient descent on the summed cross-entropy loss.
+# %% nbgrader={"grade": false, "grade_id": "update_parameters", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def update_parameters(W, grads, learning_rate):
+    """One step of gradient descent (4) on every parameter.
 
     Parameters
     ----------
-    W : dict of ndarray, the parameters (shapes as in `backward`); train updates W itself (not a copy), so
-        the caller's dictionary holds the trained weights afterwards
+    W : dict of ndarray, the parameters (keys and shapes as in `backward`). update_parameters updates W itself
+        (not a copy): after the call the caller's dictionary holds the new values
+    grads : dict of ndarray, the gradients as `backward` returns them, each with the shape of its parameter:
+        'dW1' for W['W_input_h1'], 'db1' for W['b_input_h1'], 'dW2' for W['W_h1_h2'], 'db2' for W['b_h1_h2'],
+        'dWout' for W['W_h2_output'], 'dbout' for W['b_h2_output']. Not modified.
+    learning_rate : float, the step size eta of (4)
+
+    Returns
+    -------
+    None
+    """
+    # TODO: one step of gradient descent (4) on each of the six arrays of W, with its gradient from grads and
+    # eta = learning_rate. The new values must end up in the caller's dictionary W (change its arrays in place,
+    # or store the new arrays in W itself), not in a copy of it.
+    ### BEGIN SOLUTION
+    W['W_input_h1'] -= learning_rate * grads['dW1']
+    W['b_input_h1'] -= learning_rate * grads['db1']
+    W['W_h1_h2'] -= learning_rate * grads['dW2']
+    W['b_h1_h2'] -= learning_rate * grads['db2']
+    W['W_h2_output'] -= learning_rate * grads['dWout']
+    W['b_h2_output'] -= learning_rate * grads['dbout']
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": false, "grade_id": "train", "locked": true, "schema_version": 3, "solution": false, "task": false}
+def train(W, X, y, learning_rate=0.01, epochs=2000, print_every=100):
+    """Full-batch gradient descent (4) on the summed cross-entropy loss, with your backward and update_parameters.
+
+    Parameters
+    ----------
+    W : dict of ndarray, the parameters; trained in place (the caller's dictionary holds the trained weights)
     X : ndarray, shape (N, D), the inputs (not modified)
     y : ndarray, shape (N,), the targets in {0, 1} (not modified)
     learning_rate : float, the step size eta of (4)
@@ -538,25 +603,9 @@ def train(W, X, y, learning_rate=0.01, epochs=2000, print_every=100):
     """
     losses = []
     for epoch in range(epochs):
-        # Forward pass
         probs, cache = forward(W, X)
-        # Backward pass
         grads = backward(W, X, y, cache)
-
-        # TODO: one step of gradient descent (4) on each of the six arrays of W, with its gradient from grads
-        # (dW1 -> 'W_input_h1', db1 -> 'b_input_h1', dW2 -> 'W_h1_h2', db2 -> 'b_h1_h2',
-        # dWout -> 'W_h2_output', dbout -> 'b_h2_output') and eta = learning_rate. The new values must end up in
-        # the caller's dictionary W (change its arrays in place, or store the new arrays in W itself), not in a
-        # copy of it.
-        ### BEGIN SOLUTION
-        W['W_input_h1'] -= learning_rate * grads['dW1']
-        W['b_input_h1'] -= learning_rate * grads['db1']
-        W['W_h1_h2'] -= learning_rate * grads['dW2']
-        W['b_h1_h2'] -= learning_rate * grads['db2']
-        W['W_h2_output'] -= learning_rate * grads['dWout']
-        W['b_h2_output'] -= learning_rate * grads['dbout']
-        ### END SOLUTION
-
+        update_parameters(W, grads, learning_rate)
         loss = cross_entropy_loss(probs, y)
         losses.append(float(loss))
         if print_every and epoch % print_every == 0:
@@ -571,30 +620,52 @@ no_epochs = 2000
 losses = train(W, X, y, learning_rate, no_epochs)
 
 # %% nbgrader={"grade": false, "grade_id": "train_check", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# Self-check: the first epochs are reproducible to many digits; later ones are not (see Q5).
+# Self-check: with backward and update_parameters right, the first epochs reproduce these losses to many digits
+# (the test cell below asserts them); later ones do not (see Q5).
 for epoch, expected in [(0, 157.625124238), (100, 58.0230836875), (200, 47.8963790291), (300, 14.3334810612)]:
     print(f"epoch {epoch:3d}: expected loss {expected:.10f}, yours {losses[epoch]:.10f}")
 print(f"final loss {losses[-1]:.4f} (expected below 20)")
 print(f"training accuracy {np.mean(predict(W, X) == y):.3f} (expected above 0.9)")
 
-# %% nbgrader={"grade": true, "grade_id": "test_train", "locked": true, "points": 25, "schema_version": 3, "solution": false, "task": false}
-# Do not edit: tests for Q4. They check one step of (4) with your own backward, so that a slip in Q3 is not
+# %% nbgrader={"grade": true, "grade_id": "test_update_parameters", "locked": true, "points": 25, "schema_version": 3, "solution": false, "task": false}
+# Do not edit: tests for Q4. They give update_parameters gradients computed here, so that a slip in Q3 is not
 # counted twice.
+_pairs = [('dW1', 'W_input_h1'), ('db1', 'b_input_h1'), ('dW2', 'W_h1_h2'), ('db2', 'b_h1_h2'),
+          ('dWout', 'W_h2_output'), ('dbout', 'b_h2_output')]
 _rng = np.random.default_rng(4)
-_P = {'W_input_h1': _rng.normal(size=(2, 3)), 'b_input_h1': _rng.normal(size=3),
-      'W_h1_h2': _rng.normal(size=(3, 3)), 'b_h1_h2': _rng.normal(size=3),
+_P = {'W_input_h1': _rng.normal(size=(2, 4)), 'b_input_h1': _rng.normal(size=4),
+      'W_h1_h2': _rng.normal(size=(4, 3)), 'b_h1_h2': _rng.normal(size=3),
       'W_h2_output': _rng.normal(size=(3, 1)), 'b_h2_output': _rng.normal(size=1)}
-_A = _rng.normal(size=(5, 2))
-_t = np.array([0, 1, 1, 0, 1])
+_G = {_g: _rng.normal(size=_P[_p].shape) for _g, _p in _pairs}
 _start = {_k: _v.copy() for _k, _v in _P.items()}
-_g = backward({_k: _v.copy() for _k, _v in _P.items()}, _A, _t, forward(_start, _A)[1])
-_hist = train(_P, _A, _t, learning_rate=0.1, epochs=1, print_every=0)
-assert len(_hist) == 1, "train(..., epochs=1) must return one loss"
-for _gname, _pname in [('dW1', 'W_input_h1'), ('db1', 'b_input_h1'), ('dW2', 'W_h1_h2'), ('db2', 'b_h1_h2'),
-                       ('dWout', 'W_h2_output'), ('dbout', 'b_h2_output')]:
-    assert np.shape(_P[_pname]) == _start[_pname].shape, f"train changed the shape of W['{_pname}']"
-    assert np.allclose(_P[_pname], _start[_pname] - 0.1 * np.asarray(_g[_gname])), \
-        f"W['{_pname}'] after one epoch is not W - learning_rate * {_gname}: update the caller's W in place"
+_G_before = {_k: _v.copy() for _k, _v in _G.items()}
+update_parameters(_P, _G, 0.1)
+for _gname, _pname in _pairs:
+    assert np.shape(_P[_pname]) == _start[_pname].shape, f"update_parameters changed the shape of W['{_pname}']"
+    assert np.array_equal(_G[_gname], _G_before[_gname]), f"update_parameters changed grads['{_gname}']: it must not"
+    assert np.allclose(_P[_pname], _start[_pname] - 0.1 * _G[_gname], rtol=1e-12, atol=1e-14), \
+        f"after update_parameters(W, grads, 0.1), W['{_pname}'] is not W - learning_rate * {_gname}: step " \
+        f"against the gradient, by the learning_rate given, and update the caller's W"
+# The moons run from the seeded initial weights: when your backward matches finite differences there, the
+# provided train (your backward and your update_parameters) must reproduce the documented losses.
+from sklearn.datasets import make_moons as _make_moons
+_rs = np.random.RandomState(0)
+_X0, _y0 = _make_moons(200, noise=0.20, random_state=_rs)
+_W0 = {'W_input_h1': _rs.rand(2, 3), 'b_input_h1': _rs.rand(3), 'W_h1_h2': _rs.rand(3, 3), 'b_h1_h2': _rs.rand(3),
+       'W_h2_output': _rs.rand(3, 1), 'b_h2_output': _rs.rand(1)}
+try:
+    _g0 = backward({_k: _v.copy() for _k, _v in _W0.items()}, _X0.copy(), _y0.copy(), forward(_W0, _X0)[1])
+    _n0 = numerical_gradients({_k: _v.copy() for _k, _v in _W0.items()}, _X0, _y0)
+    _backward_ok = all(np.shape(_g0[_g]) == _W0[_p].shape and np.allclose(_g0[_g], _n0[_g], rtol=1e-5, atol=1e-6)
+                       for _g, _p in _pairs)
+except Exception:
+    _backward_ok = False  # Q3's test reports it; the update was checked above
+if _backward_ok:
+    _hist = train({_k: _v.copy() for _k, _v in _W0.items()}, _X0, _y0, learning_rate=0.01, epochs=301, print_every=0)
+    for _epoch, _expected in [(0, 157.625124238), (100, 58.0230836875), (200, 47.8963790291), (300, 14.3334810612)]:
+        assert np.isclose(_hist[_epoch], _expected, rtol=1e-8, atol=0), \
+            f"your backward is right, but train with your update_parameters gives the loss {_hist[_epoch]:.10f} " \
+            f"at epoch {_epoch} instead of {_expected}"
 ### BEGIN HIDDEN TESTS
 def _fwd(P, A):
     z1 = A @ P['W_input_h1'] + P['b_input_h1']
@@ -602,54 +673,49 @@ def _fwd(P, A):
     z2 = a1 @ P['W_h1_h2'] + P['b_h1_h2']
     a2 = np.tanh(z2)
     out = a2 @ P['W_h2_output'] + P['b_h2_output']
-    p = 1.0 / (1.0 + np.exp(-out[:, 0]))
-    return p, {'z_h1': z1, 'a_h1': a1, 'z_h2': z2, 'a_h2': a2, 'output': out, 'probs': p}
+    return 1.0 / (1.0 + np.exp(-out[:, 0])), a1, a2
 
 
-def _loss(p, t):
-    return np.sum(-(t * np.log(p) + (1 - t) * np.log(1 - p)))
-
-
-_names = {'W_input_h1': 'dW1', 'b_input_h1': 'db1', 'W_h1_h2': 'dW2', 'b_h1_h2': 'db2',
-          'W_h2_output': 'dWout', 'b_h2_output': 'dbout'}
-
-
-def _train(P, A, t, lr, epochs):
-    """Gradient descent (4), with the gradients of the student's own backward."""
-    hist = []
-    for _ in range(epochs):
-        p, cache = _fwd(P, A)
-        hist.append(_loss(p, t))
-        g = backward({k: v.copy() for k, v in P.items()}, A.copy(), t.copy(), cache)
-        for k in P:
-            P[k] = P[k] - lr * np.asarray(g[_names[k]], dtype=float)
-    return hist
+def _bwd(P, A, t):
+    """The reference gradients of the summed loss, and the loss itself."""
+    p, a1, a2 = _fwd(P, A)
+    d3 = (p - t)[:, None]
+    d2 = d3 @ P['W_h2_output'].T * (1 - a2 ** 2)
+    d1 = d2 @ P['W_h1_h2'].T * (1 - a1 ** 2)
+    g = {'dWout': a2.T @ d3, 'dbout': d3.sum(axis=0), 'dW2': a1.T @ d2, 'db2': d2.sum(axis=0),
+         'dW1': A.T @ d1, 'db1': d1.sum(axis=0)}
+    return g, float(np.sum(-(t * np.log(p) + (1 - t) * np.log(1 - p))))
 
 
 _rng = np.random.default_rng(90211)
-# Square hidden layers (H1 = H2): the test is about the update, and a backward that mixes up the two
-# hidden layers still runs (its own test catches it).
-for (_D, _H1, _H2, _N, _lr, _epochs) in [(2, 4, 4, 11, 0.05, 1), (2, 3, 3, 8, 0.02, 3), (3, 5, 5, 10, 0.1, 2)]:
+for (_D, _H1, _H2, _lr) in [(2, 4, 4, 0.05), (3, 5, 2, 0.02), (4, 2, 6, 0.3)]:
     _P = {'W_input_h1': _rng.normal(0.0, 0.9, (_D, _H1)), 'b_input_h1': _rng.normal(0.0, 0.5, _H1),
           'W_h1_h2': _rng.normal(0.0, 0.9, (_H1, _H2)), 'b_h1_h2': _rng.normal(0.0, 0.5, _H2),
           'W_h2_output': _rng.normal(0.0, 0.9, (_H2, 1)), 'b_h2_output': _rng.normal(0.0, 0.5, 1)}
-    _A = _rng.normal(0.0, 1.0, (_N, _D))
-    _t = np.arange(_N) % 2
-    _rng.shuffle(_t)
-    _A_before, _t_before = _A.copy(), _t.copy()
-    _Q = {_k: _v.copy() for _k, _v in _P.items()}
-    _hist = train(_P, _A, _t, learning_rate=_lr, epochs=_epochs, print_every=0)
-    assert np.array_equal(_A, _A_before) and np.array_equal(_t, _t_before), "train changed X or y: it must not"
-    _ref = _train(_Q, _A_before, _t_before, _lr, _epochs)
-    _what = f"train(..., learning_rate={_lr}, epochs={_epochs}) on another network and data"
-    assert len(_hist) == _epochs, f"{_what} must return {_epochs} losses"
-    for _k in _Q:
-        assert np.shape(_P[_k]) == _Q[_k].shape, f"after {_what}, W['{_k}'] has the wrong shape"
-        assert np.allclose(_P[_k], _Q[_k], rtol=1e-9, atol=1e-12), \
-            f"after {_what}, W['{_k}'] is not what gradient descent (4) gives: step against the gradient, " \
-            f"by learning_rate, and update the caller's W"
-    assert np.allclose(np.asarray(_hist, dtype=float), _ref, rtol=1e-9, atol=1e-12), \
-        f"{_what} returns the wrong loss history: it must hold the loss of each epoch's forward pass"
+    _G = {_g: _rng.normal(0.0, 2.0, _P[_p].shape) for _g, _p in _pairs}
+    _start = {_k: _v.copy() for _k, _v in _P.items()}
+    _G_before = {_k: _v.copy() for _k, _v in _G.items()}
+    _what = f"update_parameters(W, grads, {_lr}) on a {_D}-{_H1}-{_H2}-1 network"
+    for _step in range(2):  # two steps in a row: each applies to the current values
+        update_parameters(_P, _G, _lr)
+        for _gname, _pname in _pairs:
+            assert np.shape(_P[_pname]) == _start[_pname].shape, f"after {_what}, W['{_pname}'] has the wrong shape"
+            assert np.array_equal(_G[_gname], _G_before[_gname]), f"{_what} changed grads['{_gname}']: it must not"
+            assert np.allclose(_P[_pname], _start[_pname] - (_step + 1) * _lr * _G[_gname], rtol=1e-11, atol=1e-13), \
+                f"after {_what}, W['{_pname}'] is not what gradient descent (4) gives: step against the gradient, " \
+                f"by learning_rate, and update the caller's W"
+# The documented losses of the moons run (epochs 0, 100, 200, 300): the reference forward and backward drive
+# your update_parameters from the seeded initial weights.
+_Q = {_k: _v.copy() for _k, _v in _W0.items()}
+_hist = []
+for _epoch in range(301):
+    _g, _L = _bwd(_Q, _X0, _y0)
+    _hist.append(_L)
+    update_parameters(_Q, _g, 0.01)
+for _epoch, _expected in [(0, 157.625124238), (100, 58.0230836875), (200, 47.8963790291), (300, 14.3334810612)]:
+    assert np.isclose(_hist[_epoch], _expected, rtol=1e-8, atol=0), \
+        f"driven by the reference gradients, your update_parameters does not reproduce the documented loss at epoch " \
+        f"{_epoch} of the moons run"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "results_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -684,6 +750,7 @@ plt.xlabel("$x_1$")
 plt.ylabel("$x_2$")
 plt.show()
 
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "spikes_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ### Q5: TODO [10 points, written]
 #
@@ -714,3 +781,112 @@ plt.show()
 # *Grading:* 4 points for "the step is too large for the local curvature, so it overshoots", 2 for the link
 # with the summed loss (gradient scales with $N$), 2 for the recovery / chaotic sensitivity, 2 for two valid
 # remedies.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "handin_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Before you hand in
+#
+# Run **Runtime → Restart session and run all** (Jupyter: Kernel → Restart and run all), then read the output of the
+# cell below. It lists the TODOs still unanswered, the visible checks that fail, the cells not run in order, and
+# the exact name to download the notebook as. It changes nothing in your notebook and is not graded.
+
+# %% nbgrader={"grade": false, "grade_id": "handin_check", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Hand-in check (provided; do not edit). Run this cell last, after Runtime -> Restart session and run all.
+# It lists what would cost you points or stop the grader from finding your notebook: unanswered TODOs, failing
+# visible checks, cells not run in order, and the file name to download the notebook as. It changes nothing and
+# needs nothing installed; when the notebook is graded it does nothing.
+def _handin_check():
+    import json
+    import os
+    import re
+
+    if os.environ.get("NBGRADER_EXECUTION"):  # graded: the grader runs its own checks
+        return
+    me = "# Hand-in check (provided; do not edit)"
+
+    def text(cell):
+        source = cell.get("source", "")
+        return "".join(source) if isinstance(source, list) else source
+
+    def name(index, cell):
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        return f"cell {index + 1}" + (f" ({gid})" if gid else "")
+
+    def notebook():
+        """The notebook's JSON and where it came from, or (None, why not)."""
+        try:
+            from google.colab import _message
+        except ImportError:
+            pass
+        else:
+            try:
+                return _message.blocking_request("get_ipynb", timeout_sec=30)["ipynb"], "Colab"
+            except Exception as exc:
+                return None, f"Colab did not send the notebook ({type(exc).__name__})"
+        ns = globals()
+        for path in (ns.get("__vsc_ipynb_file__"), ns.get("__session__"), os.environ.get("JPY_SESSION_NAME")):
+            if path and str(path).endswith(".ipynb") and os.path.isfile(path):
+                with open(path, encoding="utf-8") as f:
+                    return json.load(f), f"{path} as last saved (save it first)"
+        return None, "the notebook file was not found (not in Colab, Jupyter or VS Code)"
+
+    def report(nb, where):
+        cells = [c for c in nb.get("cells", []) if not text(c).startswith(me)]
+        todo, failing, errors, order = [], [], [], []
+        last = 0
+        opening = "\n".join(text(c) for c in cells if c.get("cell_type") == "markdown")
+        for i, cell in enumerate(cells):
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            src = text(cell)
+            if meta.get("solution") and ("raise NotImplementedError()" in src or "YOUR ANSWER HERE" in src):
+                todo.append(name(i, cell))
+            if cell.get("cell_type") != "code" or not src.strip():
+                continue
+            count = cell.get("execution_count")
+            raised = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            if meta.get("grade") and not meta.get("solution"):
+                if count is None:
+                    failing.append(f"{name(i, cell)}: not run")
+                elif raised:
+                    failing.append(f"{name(i, cell)}: {raised[0].get('ename')}: {raised[0].get('evalue', '')[:120]}")
+            elif raised:
+                errors.append(f"{name(i, cell)}: {raised[0].get('ename')}: {raised[0].get('evalue', '')[:120]}")
+            if count is None:
+                order.append(f"{name(i, cell)} was not run")
+            elif count <= last:
+                order.append(f"{name(i, cell)} ran as [{count}], before the code cell above it ([{last}])")
+            last = count if count is not None else last
+        lines = [f"Hand-in check (read from {where})"]
+        for title, found in (("Unanswered TODOs", todo), ("Failing visible checks", failing),
+                             ("Other cells that raised an error", errors), ("Cells not run in order", order)):
+            lines.append(f"{title}: {len(found) or 'none'}")
+            lines += [f"  - {f}" for f in found]
+        return lines, opening
+
+    def file_name(opening):
+        rule = re.search(r"`([A-Za-z0-9_]+)_<your student id>\.ipynb`", opening)
+        if not rule:
+            return ["File name: see the opening cell (the hand-in check could not find it)."]
+        return [f"File name: rename the notebook {rule.group(1)}_<your student id>.ipynb (for example "
+                f"{rule.group(1)}_aa1234.ipynb), then File -> Download -> Download .ipynb and upload that file. "
+                "A notebook under another name is not graded."]
+
+    nb, where = notebook()
+    if nb is None:
+        history = [e for e in globals().get("_ih") or globals().get("In") or [] if e.strip() and not e.startswith(me)]
+        stubs = sum("raise NotImplementedError()" in entry for entry in history)
+        print(f"Hand-in check: {where}, so only the kernel's history was read.")
+        print(f"Cells run in this session: {len(history)}; of those, {stubs} still raise "
+              "NotImplementedError (a TODO left, or an answer replaced later).")
+        print("Not checked: failing visible checks and the order of cells. Run Kernel -> Restart and run all, "
+              "then read every test cell's output.")
+        print("File name: the one the opening cell gives, <name>_<your student id>.ipynb.")
+        return
+    lines, opening = report(nb, where)
+    colab_name = nb.get("metadata", {}).get("colab", {}).get("name")
+    if colab_name:
+        lines.append(f"This notebook is now called {colab_name}.")
+    print("\n".join(lines + file_name(opening)))
+
+
+_handin_check()
+del _handin_check

@@ -88,7 +88,8 @@ def third_party_imports(nb) -> set[str]:
             if isinstance(node, ast.Import):
                 modules.update(alias.name.split(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                modules.add(node.module.split(".")[0])
+                if node.module.split(".")[:2] != ["google", "colab"]:  # Colab's runtime itself (the hand-in check)
+                    modules.add(node.module.split(".")[0])
     return {m for m in modules if m not in sys.stdlib_module_names and m != "__future__"}
 
 

@@ -3,11 +3,13 @@ import os
 import re
 import subprocess
 import sys
+from datetime import datetime
 
 import nbformat
 
 from autograder.collect import CourseFileNames
 from autograder.course import source_notebook
+from autograder.late import LatePolicy
 from autograder.nbconfig import load_config
 from autograder.release import validate
 from autograder.twins import grade_id
@@ -70,6 +72,23 @@ def test_opening_cell_names_a_file_the_grader_accepts(assignment):
     for example in examples:
         name = rules.parse(example, assignment)
         assert name.student and name.student in example.lower(), f"{assignment}: {example}: {name.problem}"
+
+
+@per_assignment
+def test_opening_cell_states_the_deadline_the_late_rule_and_the_course_rules(assignment):
+    """Does the opening cell give the configured deadline, the late rule, the AI rule, and nothing students lack?"""
+    opening = " ".join(_opening_cell(assignment).split())
+    config = LatePolicy(config=load_config(ROOT))
+    deadline = datetime.strptime(config.deadlines[assignment], "%Y-%m-%d %H:%M")
+    assert f"the deadline is {deadline:%H:%M} on {deadline:%A} {deadline.day} {deadline:%B %Y} (uk time)".lower() in opening.lower()
+    assert config.timezone == "Europe/London"
+    late = (f"after the deadline but by {config.cutoff} that day loses {round(config.same_day_penalty * 100)}% of its "
+            f"score; a later one scores 0")
+    assert late in opening and config.after_cutoff_penalty == 1.0
+    assert "Use of AI is strictly prohibited" in opening and "any AI tool" in opening
+    assert "hand-in check" in opening.lower()
+    students_lack = re.findall(r"`?(?:benchmarks|docs|autograder|tests|source)/[\w./]*`?|nbgrader_config", opening)
+    assert not students_lack, f"{assignment}: the opening cell points to {students_lack}, which students do not have"
 
 
 def _stated_run_times(text: str) -> list[tuple[str, str]]:

@@ -249,6 +249,16 @@ v_tilde = v / (1 - gamma ** (c_step + 1))
 start_posn[:, 0] = grad_path[:, c_step] - alpha * m_tilde / (np.sqrt(v_tilde) + epsilon)
 grad_path[:, c_step + 1] = start_posn[:, 0]
 ''')),
+    # A learning-rate schedule nobody asked for: the step shrinks with the step number.
+    Mutant("adam_learning_rate_schedule", {"test_adam"}, adam(ADAM_MOMENTS + '''
+m_tilde = m / (1 - beta ** (c_step + 1))
+v_tilde = v / (1 - gamma ** (c_step + 1))
+grad_path[:, c_step + 1] = grad_path[:, c_step] - alpha / np.sqrt(c_step + 1) * m_tilde / (np.sqrt(v_tilde) + epsilon)
+''')),
+    Mutant("normalized_learning_rate_schedule", {"test_normalized_gradients"}, normalized('''
+v = m ** 2
+grad_path[:, c_step + 1] = grad_path[:, c_step] - alpha * 0.99 ** c_step * m / (np.sqrt(v) + epsilon)
+''')),
 ]
 
 VARIANTS = [

@@ -233,6 +233,20 @@ MUTANTS = [
     Mutant("softmax_config_five_epochs", {"test_softmax_training"}, _edit("softmax_training", '"epochs": 10', '"epochs": 5')),
     Mutant("two_layer_config_batch_128", {"test_two_layer_training"},
            _edit("two_layer_training", '"batch_size": 64', '"batch_size": 128')),
+    # issue 24: typed-in sizes, a global generator, a rounded loss, parameters read once in __init__
+    Mutant("split_at_a_typed_in_50000", {"test_prepare_data"},
+           _edit("prepare_data", "n_train = len(X_train) - num_val", "n_train = 50000")),
+    Mutant("shuffled_with_the_global_generator", {"test_prepare_data"},
+           _edit("prepare_data", "np.random.default_rng(seed).permutation(len(data))", "np.random.permutation(len(data))")),
+    Mutant("loss_rounded_to_four_digits", {"test_loss_accuracy"},
+           _edit("loss_accuracy", "return float(-np.sum(np.log(x_pred[np.arange(N), y])) / N)",
+                 "return round(float(-np.sum(np.log(x_pred[np.arange(N), y])) / N), 4)")),
+    Mutant("two_layer_reads_the_weights_once_in_init", {"test_two_layer_net"}, {"two_layer_net": TWO_LAYER.replace(
+        'W1, b1, W2, b2 = self.weights["W1"], self.weights["b1"], self.weights["W2"], self.weights["b2"]',
+        "W1, b1, W2, b2 = self.W1, self.b1, self.W2, self.b2").replace(
+        "        self.gradients = {name: np.zeros_like(w) for name, w in self.weights.items()}\n",
+        "        self.gradients = {name: np.zeros_like(w) for name, w in self.weights.items()}\n"
+        "        self.W1, self.b1, self.W2, self.b2 = (self.weights[k] for k in (\"W1\", \"b1\", \"W2\", \"b2\"))\n")}),
     Mutant("two_layer_config_without_regularization", {"test_two_layer_training"},
            _edit("two_layer_training", '"reg": 1e-3', '"reg": 0.0')),
 ]

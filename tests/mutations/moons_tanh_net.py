@@ -17,35 +17,23 @@ BACKWARD = '''def backward(W, X, y, cache):
     return grads
 '''
 
-TRAIN = '''def train(W, X, y, learning_rate=0.01, epochs=2000, print_every=100):
-    losses = []
-    for epoch in range(epochs):
-        # Forward pass
-        probs, cache = forward(W, X)
-        # Backward pass
-        grads = backward(W, X, y, cache)
-
+UPDATE_FN = '''def update_parameters(W, grads, learning_rate):
 {update}
-
-        loss = cross_entropy_loss(probs, y)
-        losses.append(float(loss))
-        if print_every and epoch % print_every == 0:
-            print(f"Loss after epoch {{epoch:4d}} : {{loss:.10f}}")
-    return losses
 '''
 
-UPDATE = '''        W['W_input_h1'] {op} {lr} * grads['dW1']
-        W['b_input_h1'] {op} {lr} * grads['db1']
-        W['W_h1_h2'] {op} {lr} * grads['dW2']
-        W['b_h1_h2'] {op} {lr} * grads['db2']
-        W['W_h2_output'] {op} {lr} * grads['dWout']
-        W['b_h2_output'] {op} {lr} * grads['dbout']'''
+UPDATE = '''    W['W_input_h1'] {op} {lr} * grads['dW1']
+    W['b_input_h1'] {op} {lr} * grads['db1']
+    W['W_h1_h2'] {op} {lr} * grads['dW2']
+    W['b_h1_h2'] {op} {lr} * grads['db2']
+    W['W_h2_output'] {op} {lr} * grads['dWout']
+    W['b_h2_output'] {op} {lr} * grads['dbout']'''
 
+# A mistake in backward (Q3) costs Q3 only, whatever backward does (wrong values, wrong shapes, an error): the test
+# of Q4 gives update_parameters gradients of its own.
 BACKWARD_ONLY = {"test_backward"}
-# train cannot run when backward raises or returns a gradient that the in-place update cannot apply to its
-# parameter (the notebook says so): these mutants of Q3 also cost Q4.
-SHAPE_SPILL = {"test_train": "train cannot apply a gradient of the wrong shape in place (or run when backward "
-                             "raises): Q4 needs backward to return the six gradients with the parameters' shapes"}
+UPDATE_ONLY = {"test_update_parameters"}
+PAIRS = "[('dW1', 'W_input_h1'), ('db1', 'b_input_h1'), ('dW2', 'W_h1_h2'), ('db2', 'b_h1_h2'), " \
+        "('dWout', 'W_h2_output'), ('dbout', 'b_h2_output')]"
 
 
 def backward(delta3="(probs - y).reshape(-1, 1)",
@@ -57,8 +45,8 @@ def backward(delta3="(probs - y).reshape(-1, 1)",
                                         db2=db2, db1=db1)}
 
 
-def train(update=UPDATE.format(op="-=", lr="learning_rate")):
-    return {"train": TRAIN.format(update=update)}
+def update(body=UPDATE.format(op="-=", lr="learning_rate")):
+    return {"update_parameters": UPDATE_FN.format(update=body)}
 
 
 MUTANTS = [
@@ -74,17 +62,15 @@ MUTANTS = [
            backward(delta2="delta3 * (1 - np.power(a_h2, 2))",
                     delta1="delta2 * (1 - np.power(a_h1, 2))")),
     # Bias gradients left per example, shape (N, H), not summed.
-    Mutant("bias_grad_not_summed", BACKWARD_ONLY, spills=SHAPE_SPILL, cells=
-           backward(dbout="delta3", db2="delta2", db1="delta1")),
+    Mutant("bias_grad_not_summed", BACKWARD_ONLY, backward(dbout="delta3", db2="delta2", db1="delta1")),
     # Bias gradients summed over everything: a scalar that the update silently broadcasts.
     Mutant("bias_grad_summed_to_scalar", BACKWARD_ONLY,
            backward(dbout="np.sum(delta3)", db2="np.sum(delta2)", db1="np.sum(delta1)")),
     # keepdims=True without the reshape: shape (1, H) instead of (H,).
-    Mutant("bias_grad_keepdims", BACKWARD_ONLY, spills=SHAPE_SPILL, cells=
-           backward(dbout="np.sum(delta3, axis=0, keepdims=True)", db2="np.sum(delta2, axis=0, keepdims=True)",
+    Mutant("bias_grad_keepdims", BACKWARD_ONLY, backward(dbout="np.sum(delta3, axis=0, keepdims=True)", db2="np.sum(delta2, axis=0, keepdims=True)",
                     db1="np.sum(delta1, axis=0, keepdims=True)")),
     # The batch size hard-coded to the 200 moons points.
-    Mutant("hard_coded_batch_size", BACKWARD_ONLY, spills=SHAPE_SPILL, cells=backward(delta3="(probs - y).reshape(200, 1)")),
+    Mutant("hard_coded_batch_size", BACKWARD_ONLY, backward(delta3="(probs - y).reshape(200, 1)")),
     # Gradient of W2 transposed (it has the right shape only because the moons network is 3-3).
     Mutant("transposed_dW2", BACKWARD_ONLY, backward(dW2="delta2.T @ a_h1")),
     # Gradient of the mean loss instead of the summed one.
@@ -94,27 +80,35 @@ MUTANTS = [
     Mutant("wrong_layer_tanh_grad", BACKWARD_ONLY,
            backward(delta1="delta2 @ W['W_h1_h2'].T * (1 - np.power(a_h2, 2))")),
     # Gradient ascent.
-    Mutant("gradient_ascent", {"test_train"}, train(UPDATE.format(op="+=", lr="learning_rate"))),
+    Mutant("gradient_ascent", UPDATE_ONLY, update(UPDATE.format(op="+=", lr="learning_rate"))),
     # The learning rate of the moons run typed in instead of the argument.
-    Mutant("hard_coded_learning_rate", {"test_train"}, train(UPDATE.format(op="-=", lr="0.01"))),
-    # A new dict bound to the local name: the caller's W is never trained.
-    Mutant("rebinds_W_not_in_place", {"test_train"}, train('''        W = {'W_input_h1': W['W_input_h1'] - learning_rate * grads['dW1'],
-             'b_input_h1': W['b_input_h1'] - learning_rate * grads['db1'],
-             'W_h1_h2': W['W_h1_h2'] - learning_rate * grads['dW2'],
-             'b_h1_h2': W['b_h1_h2'] - learning_rate * grads['db2'],
-             'W_h2_output': W['W_h2_output'] - learning_rate * grads['dWout'],
-             'b_h2_output': W['b_h2_output'] - learning_rate * grads['dbout']}''')),
-    # No training at all, the documented losses typed in.
-    Mutant("hard_coded_losses", {"test_train"}, {"train": '''def train(W, X, y, learning_rate=0.01, epochs=2000, print_every=100):
-    losses = [10.5] * epochs
-    losses[0] = 157.625124238
-    losses[100] = 58.0230836875
-    losses[200] = 47.8963790291
-    losses[300] = 14.3334810612
-    for epoch in range(0, epochs, print_every or epochs):
-        print(f"Loss after epoch {epoch:4d} : {losses[epoch]:.10f}")
-    return losses
-'''}),
+    Mutant("hard_coded_learning_rate", UPDATE_ONLY, update(UPDATE.format(op="-=", lr="0.01"))),
+    # A new dict bound to the local name: the caller's W is never updated.
+    Mutant("rebinds_W_not_in_place", UPDATE_ONLY, update('''    W = {'W_input_h1': W['W_input_h1'] - learning_rate * grads['dW1'],
+         'b_input_h1': W['b_input_h1'] - learning_rate * grads['db1'],
+         'W_h1_h2': W['W_h1_h2'] - learning_rate * grads['dW2'],
+         'b_h1_h2': W['b_h1_h2'] - learning_rate * grads['db2'],
+         'W_h2_output': W['W_h2_output'] - learning_rate * grads['dWout'],
+         'b_h2_output': W['b_h2_output'] - learning_rate * grads['dbout']}
+    return W''')),
+    # The biases are never updated.
+    Mutant("update_weights_only", UPDATE_ONLY, update('''    W['W_input_h1'] -= learning_rate * grads['dW1']
+    W['W_h1_h2'] -= learning_rate * grads['dW2']
+    W['W_h2_output'] -= learning_rate * grads['dWout']''')),
+    # Step of the mean loss with the moons N typed in: the learning rate divided by 200.
+    Mutant("update_step_divided_by_n", UPDATE_ONLY, update(UPDATE.format(op="-=", lr="learning_rate / 200"))),
+    # The gradients scaled in place, then subtracted: grads must not change.
+    Mutant("update_scales_grads_in_place", UPDATE_ONLY, update(f'''    for g, p in {PAIRS}:
+        grads[g] *= learning_rate
+        W[p] -= grads[g]''')),
+    # A learning-rate schedule nobody asked for: the step decays with a call counter kept in a global.
+    Mutant("update_decaying_learning_rate", UPDATE_ONLY, update('''    global update_calls
+    update_calls = globals().get('update_calls', 0) + 1
+    eta = learning_rate / (1 + 1e-3 * update_calls)
+''' + UPDATE.format(op="-=", lr="eta"))),
+    # The new values rounded (to 6 decimals) before they are stored.
+    Mutant("update_rounds_parameters", UPDATE_ONLY, update(f'''    for g, p in {PAIRS}:
+        W[p] = np.round(W[p] - learning_rate * grads[g], 6)''')),
     # --- each test measures its own question, and checks what the instructions prescribe
     # Right gradients, computed one example at a time: the no-loop rule of backward.
     Mutant("backward_loops_over_examples", BACKWARD_ONLY, {"backward": '''def backward(W, X, y, cache):
@@ -152,25 +146,20 @@ MUTANTS = [
     grads = {'dW1': dW1, 'db1': db1, 'dW2': dW2, 'db2': db2, 'dWout': dWout, 'dbout': dbout}
     return grads
 '''}),
-    # An error in backward must not cost train's points: a wrong sign throughout.
-    Mutant("backward_wrong_sign_keeps_train", BACKWARD_ONLY, backward(delta3="(y - probs).reshape(-1, 1)")),
-    # The number of epochs typed in (a prescribed setting ignored).
-    Mutant("train_ignores_epochs", {"test_train"}, {"train": TRAIN.replace("range(epochs)", "range(2000)").format(
-        update=UPDATE.format(op="-=", lr="learning_rate"))}),
-    # The biases are never updated.
-    Mutant("train_updates_weights_only", {"test_train"}, train('''        W['W_input_h1'] -= learning_rate * grads['dW1']
-        W['W_h1_h2'] -= learning_rate * grads['dW2']
-        W['W_h2_output'] -= learning_rate * grads['dWout']''')),
-    # Step of the mean loss: the learning rate divided by N (a formula variant).
-    Mutant("train_step_divided_by_n", {"test_train"}, train(UPDATE.format(op="-=", lr="learning_rate / X.shape[0]"))),
-    # The loss recorded after the update (a second forward pass) instead of the epoch's own.
-    Mutant("train_loss_after_update", {"test_train"}, {"train": TRAIN.replace(
-        "loss = cross_entropy_loss(probs, y)", "loss = cross_entropy_loss(forward(W, X)[0], y)").format(
-        update=UPDATE.format(op="-=", lr="learning_rate"))}),
-    # The inputs centred in place before training: X must not change.
-    Mutant("train_centres_X_in_place", {"test_train"}, {"train": TRAIN.replace(
-        "    losses = []\n", "    losses = []\n    X -= X.mean(axis=0)\n").format(
-        update=UPDATE.format(op="-=", lr="learning_rate"))}),
+    # An error in backward must not cost the points of update_parameters: a wrong sign throughout.
+    Mutant("backward_wrong_sign_keeps_update", BACKWARD_ONLY, backward(delta3="(y - probs).reshape(-1, 1)")),
+    # --- Q3's mistakes that the provided train cannot survive cost Q3 only (no spill into Q4)
+    # Bias gradients summed over the units instead of the examples: shape (N,).
+    Mutant("bias_grad_summed_over_units", BACKWARD_ONLY,
+           backward(dbout="np.sum(delta3, axis=1)", db2="np.sum(delta2, axis=1)", db1="np.sum(delta1, axis=1)")),
+    # backward left unfinished: it raises.
+    Mutant("backward_unfinished_raises", BACKWARD_ONLY, {"backward": '''def backward(W, X, y, cache):
+    a_h1, a_h2, probs = cache['a_h1'], cache['a_h2'], cache['probs']
+    raise NotImplementedError()
+'''}),
+    # Bias gradients averaged over the examples instead of summed.
+    Mutant("bias_grad_averaged", BACKWARD_ONLY,
+           backward(dbout="np.mean(delta3, axis=0)", db2="np.mean(delta2, axis=0)", db1="np.mean(delta1, axis=0)")),
 ]
 
 VARIANTS = [
@@ -195,16 +184,16 @@ VARIANTS = [
             'dW2': np.einsum('ni,nj->ij', h1, d2), 'db2': ones @ d2,
             'dWout': np.einsum('nj,nk->jk', h2, d3), 'dbout': ones @ d3}
 ''',
-        "train": TRAIN.format(update='''        for param, grad in [('W_input_h1', 'dW1'), ('b_input_h1', 'db1'), ('W_h1_h2', 'dW2'),
-                            ('b_h1_h2', 'db2'), ('W_h2_output', 'dWout'), ('b_h2_output', 'dbout')]:
-            W[param] = W[param] - learning_rate * grads[grad]'''),
+        **update('''    for param, grad in [('W_input_h1', 'dW1'), ('b_input_h1', 'db1'), ('W_h1_h2', 'dW2'),
+                        ('b_h1_h2', 'db2'), ('W_h2_output', 'dWout'), ('b_h2_output', 'dbout')]:
+        W[param] = W[param] - learning_rate * grads[grad]'''),
     }),
     # The seed's style: keepdims then reshape to the parameter's shape, and += -1 * lr * grad.
     Variant("keepdims_reshape_plus_minus", {
         **backward(dbout="np.sum(delta3, axis=0, keepdims=True).reshape(W['b_h2_output'].shape)",
                    db2="np.sum(delta2, axis=0, keepdims=True).reshape(W['b_h1_h2'].shape)",
                    db1="np.sum(delta1, axis=0, keepdims=True).reshape(W['b_input_h1'].shape)"),
-        **train(UPDATE.format(op="+=", lr="-1 * learning_rate")),
+        **update(UPDATE.format(op="+=", lr="-1 * learning_rate")),
     }),
     # Per-example outer products summed with a broadcasted product, gradients via the chain rule on dE/dh,
     # and np.subtract(..., out=...) for the update.
@@ -226,29 +215,30 @@ VARIANTS = [
     }
     return grads
 ''',
-        "train": TRAIN.format(update='''        names = {'dW1': 'W_input_h1', 'db1': 'b_input_h1', 'dW2': 'W_h1_h2', 'db2': 'b_h1_h2',
-                 'dWout': 'W_h2_output', 'dbout': 'b_h2_output'}
-        for g, p in names.items():
-            np.subtract(W[p], learning_rate * grads[g], out=W[p])'''),
+        **update('''    names = {'dW1': 'W_input_h1', 'db1': 'b_input_h1', 'dW2': 'W_h1_h2', 'db2': 'b_h1_h2',
+             'dWout': 'W_h2_output', 'dbout': 'b_h2_output'}
+    for g, p in names.items():
+        np.subtract(W[p], learning_rate * grads[g], out=W[p])'''),
     }),
-    # The update by dict.update with new arrays (the caller's dict holds them), a matmul backward.
+    # The update by dict.update with new arrays (the caller's dict holds them), returning W, a matmul backward.
     Variant("matmul_backward_dict_update", {
         **backward(delta3="np.atleast_2d(probs - y).T",
                    delta2="np.matmul(delta3, W['W_h2_output'].T) * (1.0 - a_h2 * a_h2)",
                    delta1="np.matmul(delta2, W['W_h1_h2'].T) * (1.0 - a_h1 * a_h1)",
                    dbout="delta3.sum(0)", db2="delta2.sum(0)", db1="delta1.sum(0)"),
-        **train('''        W.update({'W_input_h1': W['W_input_h1'] - learning_rate * grads['dW1'],
-                  'b_input_h1': W['b_input_h1'] - learning_rate * grads['db1'],
-                  'W_h1_h2': W['W_h1_h2'] - learning_rate * grads['dW2'],
-                  'b_h1_h2': W['b_h1_h2'] - learning_rate * grads['db2'],
-                  'W_h2_output': W['W_h2_output'] - learning_rate * grads['dWout'],
-                  'b_h2_output': W['b_h2_output'] - learning_rate * grads['dbout']})'''),
+        **update('''    W.update({'W_input_h1': W['W_input_h1'] - learning_rate * grads['dW1'],
+              'b_input_h1': W['b_input_h1'] - learning_rate * grads['db1'],
+              'W_h1_h2': W['W_h1_h2'] - learning_rate * grads['dW2'],
+              'b_h1_h2': W['b_h1_h2'] - learning_rate * grads['db2'],
+              'W_h2_output': W['W_h2_output'] - learning_rate * grads['dWout'],
+              'b_h2_output': W['b_h2_output'] - learning_rate * grads['dbout']})
+    return W'''),
     }),
-    # A loop over the parameters' names in train (a loop over parameters, not over examples, is allowed there).
-    Variant("train_loop_over_parameter_names", train('''        for key in W:
-            gname = {'W_input_h1': 'dW1', 'b_input_h1': 'db1', 'W_h1_h2': 'dW2', 'b_h1_h2': 'db2',
-                     'W_h2_output': 'dWout', 'b_h2_output': 'dbout'}[key]
-            W[key] -= learning_rate * grads[gname]''')),
+    # A loop over the parameters' names, with the gradient's name looked up in a table.
+    Variant("update_loop_over_parameter_names", update('''    for key in W:
+        gname = {'W_input_h1': 'dW1', 'b_input_h1': 'db1', 'W_h1_h2': 'dW2', 'b_h1_h2': 'db2',
+                 'W_h2_output': 'dWout', 'b_h2_output': 'dbout'}[key]
+        W[key] -= learning_rate * grads[gname]''')),
     # delta3 by the chain rule through the provided sigmoid_grad (dE/dt_hat times dt_hat/da), not simplified.
     Variant("delta3_by_chain_rule_with_sigmoid_grad", backward(
         delta3="((-y / probs + (1 - y) / (1 - probs)) * sigmoid_grad(cache['output'][:, 0]))[:, None]")),

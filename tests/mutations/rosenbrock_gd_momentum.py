@@ -78,7 +78,7 @@ def gd(start=GOOD_START, step="point = point - learning_rate * grad"):
     return {"grad_descent": GD.format(start=start, step=step)}
 
 
-MOMENTUM = '''def grad_descent_with_momentum(starting_point=None, iterations=1000, alpha=0.9, epsilon=1e-5):
+MOMENTUM = '''def grad_descent_with_momentum(starting_point=None, iterations=1000, beta=0.9, learning_rate=1e-5):
     if starting_point is None:
         point = np.random.uniform(-10, 10, size=2)
     else:
@@ -93,7 +93,7 @@ MOMENTUM = '''def grad_descent_with_momentum(starting_point=None, iterations=100
 '''
 
 
-def momentum(update="v = alpha * v + epsilon * grad\n        point = point - v"):
+def momentum(update="v = beta * v + learning_rate * grad\n        point = point - v"):
     return {"grad_descent_with_momentum": MOMENTUM.format(update=update)}
 
 
@@ -135,29 +135,37 @@ def gen_data(means="[(-2, -2), (0, 2), (2, -2)]"):
     return {"generate_data": DATA.format(means=means)}
 
 
-NET_GD = '''def gradient_descent(iterations=500, learning_rate=2e-3, *, data, T, seed=8):
-    V, v0, W2, b2, W1, b1 = init_weights(seed)
+NET_GD = '''def gradient_descent_step(params, grads, learning_rate):
+    return [p {op} {lr} * g for p, g in zip(params, grads)]
+
+
+def gradient_descent(iterations=500, learning_rate=2e-3, *, data, T, seed=8):
+    params = list(init_weights(seed))
+    V, v0, W2, b2, W1, b1 = params
     H1, H2, Y = ff_nn_2_ReLu(data, W1, W2, V, b1, b2, v0, return_hidden=True)
     costs = [cost(T, Y)]
     for i in range(iterations):
-        d_v, d_v0, d_w2, d_b2, d_w1, d_b1 = grad_f_network(data, T, Y, H1, H2, V, W2, W1, b1, b2)
-        V = V {op} learning_rate * d_v
-        v0 = v0 {op} learning_rate * d_v0
-        W2 = W2 {op} learning_rate * d_w2
-        b2 = b2 {op} learning_rate * d_b2
-        W1 = W1 {op} learning_rate * d_w1
-        b1 = b1 {op} learning_rate * d_b1
+        grads = grad_f_network(data, T, Y, H1, H2, V, W2, W1, b1, b2)
+        params = gradient_descent_step(params, grads, {loop_lr})
+        V, v0, W2, b2, W1, b1 = params
         {forward}
         costs.append(cost(T, Y))
     return np.array(costs)
 '''
+FORWARD = "H1, H2, Y = ff_nn_2_ReLu(data, W1, W2, V, b1, b2, v0, return_hidden=True)"
 
 
-def net_gd(op="-", forward="H1, H2, Y = ff_nn_2_ReLu(data, W1, W2, V, b1, b2, v0, return_hidden=True)"):
-    return {"gradient_descent": NET_GD.format(op=op, forward=forward)}
+def net_gd(op="-", lr="learning_rate", loop_lr="learning_rate", forward=FORWARD, replace=("", "")):
+    return {"gradient_descent": NET_GD.replace(*replace).format(op=op, lr=lr, loop_lr=loop_lr, forward=forward)}
 
 
-NET_MOMENTUM = '''def gradient_descent_with_momentum(iterations=500, alpha=0.9, epsilon=0.001, *, data, T, seed=8):
+NET_MOMENTUM = '''def momentum_step(params, grads, velocities, beta, learning_rate):
+    new_velocities = [{velocity} for u, g in zip(velocities, grads)]
+    new_params = [p - u for p, u in zip(params, new_velocities)]
+    return new_params, new_velocities
+
+
+def gradient_descent_with_momentum(iterations=500, beta=0.9, learning_rate=0.001, *, data, T, seed=8):
     params = list(init_weights(seed))
     velocities = [np.zeros_like(p) for p in params]
     V, v0, W2, b2, W1, b1 = params
@@ -165,9 +173,7 @@ NET_MOMENTUM = '''def gradient_descent_with_momentum(iterations=500, alpha=0.9, 
     costs = [cost(T, Y)]
     for i in range(iterations):
         grads = grad_f_network(data, T, Y, H1, H2, V, W2, W1, b1, b2)
-        for k in range(6):
-            {update}
-            params[k] = params[k] - velocities[k]
+        params, velocities = momentum_step(params, grads, velocities, {loop_beta}, learning_rate)
         V, v0, W2, b2, W1, b1 = params
         H1, H2, Y = ff_nn_2_ReLu(data, W1, W2, V, b1, b2, v0, return_hidden=True)
         costs.append(cost(T, Y))
@@ -175,15 +181,9 @@ NET_MOMENTUM = '''def gradient_descent_with_momentum(iterations=500, alpha=0.9, 
 '''
 
 
-def net_momentum(update="velocities[k] = alpha * velocities[k] + epsilon * grads[k]"):
-    return {"gradient_descent_with_momentum": NET_MOMENTUM.format(update=update)}
+def net_momentum(velocity="beta * u + learning_rate * g", loop_beta="beta"):
+    return {"gradient_descent_with_momentum": NET_MOMENTUM.format(velocity=velocity, loop_beta=loop_beta)}
 
-
-GRAD_F_RAISES = {
-    "test_gradient_descent": "gradient_descent calls the student's grad_f_network and cannot run when it raises",
-    "test_gradient_descent_with_momentum": "gradient_descent_with_momentum calls the student's grad_f_network and "
-                                           "cannot run when it raises",
-}
 
 # ---------------------------------------------------------------------------------------------------------
 MUTANTS = [
@@ -211,15 +211,15 @@ predicted_class = np.argmax(result, axis=0)
     Mutant("grad_descent_climbs", {"test_grad_descent"}, gd(step="point = point + learning_rate * grad")),
     Mutant("grad_descent_in_place_step", {"test_grad_descent"}, gd(step="point -= learning_rate * grad")),
     Mutant("momentum_forgets_previous_velocity", {"test_grad_descent_with_momentum"},
-           momentum(update="v = epsilon * grad\n        point = point - v")),
+           momentum(update="v = learning_rate * grad\n        point = point - v")),
     Mutant("momentum_steps_with_old_velocity", {"test_grad_descent_with_momentum"},
-           momentum(update="point = point - v\n        v = alpha * v + epsilon * grad")),
+           momentum(update="point = point - v\n        v = beta * v + learning_rate * grad")),
     # Part 3
     Mutant("network_gradient_wrong_sign", {"test_grad_f_network"}, net_grad(delta_3="T - Y")),
-    # On the 2-3-2-3 network the mask of the wrong layer does not even broadcast: grad_f_network raises, so the
-    # training loops, which call it, cannot run (the notebook says so).
+    # On the 2-3-2-3 network the mask of the wrong layer does not even broadcast: grad_f_network raises. The
+    # training loops cannot run with it, and 3.4 and 3.5 still check their steps (no spill).
     Mutant("network_relu_mask_of_wrong_layer", {"test_grad_f_network"},
-           net_grad(delta_1="(delta_2 @ W2.T) * (H2 > 0)"), spills=GRAD_F_RAISES),
+           net_grad(delta_1="(delta_2 @ W2.T) * (H2 > 0)")),
     Mutant("network_missing_relu_mask", {"test_grad_f_network"}, net_grad(delta_2="delta_3 @ V.T")),
     Mutant("bias_gradient_not_summed_over_samples", {"test_grad_f_network"},
            net_grad(d_v0="delta_3", d_b2="delta_2", d_b1="delta_1")),
@@ -235,7 +235,7 @@ predicted_class = np.argmax(result, axis=0)
     Mutant("training_climbs", {"test_gradient_descent"}, net_gd(op="+")),
     Mutant("training_never_recomputes_forward_pass", {"test_gradient_descent"}, net_gd(forward="pass")),
     Mutant("training_momentum_forgets_velocity", {"test_gradient_descent_with_momentum"},
-           net_momentum(update="velocities[k] = epsilon * grads[k]")),
+           net_momentum(velocity="learning_rate * g")),
     # --- each test measures its own question, and checks what the instructions prescribe
     # softmax shifts its argument in place ("Do not change A in place").
     Mutant("softmax_changes_its_input", {"test_ff_nn_2_relu"},
@@ -262,7 +262,9 @@ def ff_nn_2_ReLu(x, w_1, w_2, v, b_1, b_2, c, return_hidden=False):
     return y
 '''}),
     # The expected probabilities typed in (right only for a right forward pass, and not computed).
-    Mutant("class_probabilities_typed_in", {"test_class_probabilities"}, {"class_probabilities": '''result = np.array([[0.94649912, 0.04712342, 0.00637746],
+    Mutant("class_probabilities_typed_in", {"test_class_probabilities"}, unseen=(
+        "the typed-in numbers are the right output to 8 decimals: only the hidden test's 1e-12 comparison with "
+        "ff_nn_2_ReLu on the same inputs tells them apart"), cells={"class_probabilities": '''result = np.array([[0.94649912, 0.04712342, 0.00637746],
                    [0.84379473, 0.1141952, 0.04201007],
                    [0.84379473, 0.1141952, 0.04201007]])
 predicted_class = np.argmax(result, axis=1)
@@ -292,30 +294,51 @@ def grad_f_network(data, T, Y, H1, H2, V, W2, W1, b1, b2):
     return tuple(grads)
 '''}),
     # The seed argument ignored (a prescribed setting).
-    Mutant("training_ignores_seed", {"test_gradient_descent"}, {"gradient_descent": NET_GD.replace(
-        "init_weights(seed)", "init_weights(8)").format(
-        op="-", forward="H1, H2, Y = ff_nn_2_ReLu(data, W1, W2, V, b1, b2, v0, return_hidden=True)")}),
+    Mutant("training_ignores_seed", {"test_gradient_descent"}, net_gd(replace=("init_weights(seed)", "init_weights(8)"))),
     # The data centred in place before training (data must not change).
-    Mutant("training_centres_data_in_place", {"test_gradient_descent"}, {"gradient_descent": NET_GD.replace(
-        "    V, v0, W2, b2, W1, b1 = init_weights(seed)\n",
-        "    data -= data.mean(axis=0)\n    V, v0, W2, b2, W1, b1 = init_weights(seed)\n").format(
-        op="-", forward="H1, H2, Y = ff_nn_2_ReLu(data, W1, W2, V, b1, b2, v0, return_hidden=True)")}),
+    Mutant("training_centres_data_in_place", {"test_gradient_descent"}, net_gd(replace=(
+        "    params = list(init_weights(seed))\n", "    data -= data.mean(axis=0)\n    params = list(init_weights(seed))\n"))),
     # A formula variant: the velocity as an exponential moving average of the gradients.
     Mutant("training_momentum_moving_average", {"test_gradient_descent_with_momentum"},
-           net_momentum(update="velocities[k] = alpha * velocities[k] + (1 - alpha) * epsilon * grads[k]")),
+           net_momentum(velocity="beta * u + (1 - beta) * learning_rate * g")),
     # --- prescribed settings: the defaults typed in where the argument belongs
     Mutant("grad_descent_ignores_learning_rate", {"test_grad_descent"}, gd(step="point = point - 1e-3 * grad")),
-    Mutant("momentum_ignores_alpha", {"test_grad_descent_with_momentum"},
-           momentum(update="v = 0.9 * v + epsilon * grad\n        point = point - v")),
-    Mutant("training_ignores_learning_rate", {"test_gradient_descent"}, {"gradient_descent": NET_GD.replace(
-        "learning_rate * d_", "2e-3 * d_").format(
-        op="-", forward="H1, H2, Y = ff_nn_2_ReLu(data, W1, W2, V, b1, b2, v0, return_hidden=True)")}),
+    Mutant("momentum_ignores_beta", {"test_grad_descent_with_momentum"},
+           momentum(update="v = 0.9 * v + learning_rate * grad\n        point = point - v")),
+    Mutant("training_ignores_learning_rate", {"test_gradient_descent"}, net_gd(lr="2e-3")),
     # The gradient of the mean loss instead of the summed loss (7).
     Mutant("network_gradient_of_mean_loss", {"test_grad_f_network"}, net_grad(delta_3="(Y - T) / Y.shape[0]")),
     # The Rosenbrock grad_f of Part 2 called in the training loop instead of grad_f_network.
-    Mutant("training_calls_rosenbrock_grad_f", {"test_gradient_descent"}, {"gradient_descent": NET_GD.replace(
-        "= grad_f_network(", "= grad_f(").format(
-        op="-", forward="H1, H2, Y = ff_nn_2_ReLu(data, W1, W2, V, b1, b2, v0, return_hidden=True)")}),
+    Mutant("training_calls_rosenbrock_grad_f", {"test_gradient_descent"},
+           net_gd(replace=("= grad_f_network(", "= grad_f("))),
+    # --- realistic slips that the visible checks must catch too
+    # A learning-rate schedule nobody asked for, in the Rosenbrock descent and in the network's loop.
+    Mutant("grad_descent_decaying_learning_rate", {"test_grad_descent"},
+           gd(step="point = point - learning_rate / (1 + i) * grad")),
+    Mutant("training_decaying_learning_rate", {"test_gradient_descent"}, net_gd(loop_lr="learning_rate * 0.9 ** i")),
+    # The momentum loop passes the default beta to momentum_step instead of its argument.
+    Mutant("training_momentum_ignores_beta", {"test_gradient_descent_with_momentum"},
+           net_momentum(loop_beta="0.9")),
+    # The loss rounded to two decimals before it is returned.
+    Mutant("cost_rounded", {"test_grad_f_network"}, net_grad(cost="round(float(-np.sum(T * np.log(Y))), 2)")),
+    # The contour levels start at the grid's smallest value instead of 0.1.
+    Mutant("contours_levels_from_grid_minimum", {"test_rosenbrock_contours"},
+           contours(levels="np.logspace(np.log10(Z.min()), np.log10(Z.max()), n_levels)")),
+    # The seed argument ignored: always the clusters of the default seed.
+    Mutant("data_ignores_seed", {"test_generate_data"}, {"generate_data": DATA.replace(
+        "np.random.RandomState(seed)", "np.random.RandomState(123)").format(means="[(-2, -2), (0, 2), (2, -2)]")}),
+    # --- a mistake in 3.2 costs 3.2 only, whatever grad_f_network does (3.4 and 3.5 check their steps)
+    # Bias gradients summed over the units instead of the samples: shape (N,).
+    Mutant("network_bias_gradient_summed_over_units", {"test_grad_f_network"},
+           net_grad(d_v0="delta_3.sum(axis=1)", d_b2="delta_2.sum(axis=1)", d_b1="delta_1.sum(axis=1)")),
+    # grad_f_network left unfinished (cost done).
+    Mutant("network_gradient_unfinished_raises", {"test_grad_f_network"}, {"grad_f_network": '''def cost(T, Y):
+    return float(-np.sum(T * np.log(Y)))
+
+
+def grad_f_network(data, T, Y, H1, H2, V, W2, W1, b1, b2):
+    raise NotImplementedError()
+'''}),
 ]
 
 # ---------------------------------------------------------------------------------------------------------
@@ -349,7 +372,7 @@ def ff_nn_2_ReLu(x, w_1, w_2, v, b_1, b_2, c, return_hidden=False):
         trajectory[t + 1] = trajectory[t] - learning_rate * grad_f(trajectory[t])
     return trajectory
 '''}),
-    Variant("momentum_in_place_velocity", momentum(update="v *= alpha\n        v += epsilon * grad\n"
+    Variant("momentum_in_place_velocity", momentum(update="v *= beta\n        v += learning_rate * grad\n"
                                                           "        point = point - v")),
     Variant("network_gradient_with_dot_and_keepdims", {"grad_f_network": '''def cost(T, Y):
     return -(T * np.log(Y)).sum()
@@ -379,7 +402,14 @@ def grad_f_network(data, T, Y, H1, H2, V, W2, W1, b1, b2):
         T[n, classes[n]] = 1
     return T, data
 '''}),
-    Variant("training_over_a_parameter_list", {"gradient_descent": '''def gradient_descent(iterations=500, learning_rate=2e-3, *, data, T, seed=8):
+    Variant("training_over_a_parameter_list", {"gradient_descent": '''def gradient_descent_step(params, grads, learning_rate):
+    new_params = []
+    for k in range(len(params)):
+        new_params.append(params[k] - learning_rate * np.reshape(grads[k], params[k].shape))
+    return new_params
+
+
+def gradient_descent(iterations=500, learning_rate=2e-3, *, data, T, seed=8):
     params = list(init_weights(seed))
     costs = np.zeros(iterations + 1)
     for t in range(iterations + 1):
@@ -389,7 +419,7 @@ def grad_f_network(data, T, Y, H1, H2, V, W2, W1, b1, b2):
         if t == iterations:
             break
         grads = grad_f_network(data, T, Y, H1, H2, V, W2, W1, b1, b2)
-        params = [p - learning_rate * g for p, g in zip(params, grads)]
+        params = gradient_descent_step(params, grads, learning_rate)
     return costs
 '''}),
     Variant("training_momentum_over_a_parameter_list", net_momentum()),
@@ -427,10 +457,16 @@ def plot_rosenbrock_contours(ax, xlim=(-1.5, 1.5), ylim=(-1.0, 3.0), n_levels=20
     ax.set(title="Rosenbrock", xlabel="x", ylabel="y")
     return cs
 '''}),
-    # Gradient descent with in-place updates of fresh parameter arrays.
-    Variant("training_in_place_updates", {"gradient_descent": NET_GD.replace(
-        "V = V {op} learning_rate * d_v", "V {op}= learning_rate * d_v").replace(
-        "W2 = W2 {op} learning_rate * d_w2", "W2 {op}= learning_rate * d_w2").replace(
-        "W1 = W1 {op} learning_rate * d_w1", "W1 {op}= learning_rate * d_w1").format(
-        op="-", forward="H1, H2, Y = ff_nn_2_ReLu(data, W1, W2, V, b1, b2, v0, return_hidden=True)")}),
+    # The steps unpacked by name, the velocity first decayed then increased (new arrays all the same).
+    Variant("training_steps_unpacked_by_name", {"gradient_descent": NET_GD.replace(
+        "    return [p {op} {lr} * g for p, g in zip(params, grads)]",
+        "    V, v0, W2, b2, W1, b1 = params\n    d_v, d_v0, d_w2, d_b2, d_w1, d_b1 = grads\n"
+        "    return [V - learning_rate * d_v, v0 - learning_rate * d_v0, W2 - learning_rate * d_w2,\n"
+        "            b2 - learning_rate * d_b2, W1 - learning_rate * d_w1, b1 - learning_rate * d_b1]").format(
+        op="-", lr="learning_rate", loop_lr="learning_rate", forward=FORWARD),
+        "gradient_descent_with_momentum": NET_MOMENTUM.replace(
+            "    new_velocities = [{velocity} for u, g in zip(velocities, grads)]",
+            "    new_velocities = []\n    for u, g in zip(velocities, grads):\n"
+            "        u = beta * u\n        u = u + learning_rate * g\n        new_velocities.append(u)").format(
+            velocity="", loop_beta="beta")}),
 ]

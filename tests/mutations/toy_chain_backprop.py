@@ -98,6 +98,11 @@ MUTANTS = [
     return {'omega3': dldf3, 'beta3': h3 * dldf3, 'omega2': dldf2, 'beta2': h2 * dldf2,
             'omega1': dldf1, 'beta1': h1 * dldf1, 'omega0': dldf0, 'beta0': x * dldf0}
 '''}),
+    # Numbers typed in where numpy has them: e as 2.71828, a loss rounded before it is returned.
+    Mutant("forward_e_typed_in", {"test_forward_pass"}, {"forward_pass": FORWARD.format(h3="np.cos(f2)", l_i="(f3 - y) ** 2").replace("np.exp(f1)", "2.71828 ** f1")}),
+    Mutant("forward_loss_rounded", {"test_forward_pass"}, forward(l_i="round((f3 - y) ** 2, 3)")),
+    # Parameters taken from the example's variables in the backward pass (right on the example only).
+    Mutant("backward_uses_example_globals", {"test_backward_pass"}, backward(dldh1="-0.4 * dldf1")),
 ]
 
 VARIANTS = [

@@ -7,7 +7,7 @@ def leaky_relu_derivative(self, h):
 '''
 
 HIDDEN_BACKWARD = '''@add_to_class(Hidden)
-def backward_pass(self, X, h, dLdh, alpha, learning_rate):
+def backward_pass(self, X, h, dLdh, lambda_reg, learning_rate):
     dLdU = {dLdU}
     dLdW = {dLdW}
     dLdc = {dLdc}
@@ -31,10 +31,10 @@ def vondrick_activation_derivative(self):
 '''
 
 VONDRICK_BACKWARD = '''@add_to_class(Hidden_Vondrick)
-def backward_pass(self, X, h, dLdh, alpha, learning_rate=0.0005):
+def backward_pass(self, X, h, dLdh, lambda_reg, learning_rate=0.0005):
     dhdU, dhdn = self.vondrick_activation_derivative()
     dLdU = dLdh * dhdU
-    dLdW = X.T @ dLdU + alpha * self.W
+    dLdW = X.T @ dLdU + lambda_reg * self.W
     dLdc = np.sum(dLdU, axis=0)
     dLdn = {dLdn}
     for_prev = dLdU @ self.W.T
@@ -45,7 +45,7 @@ def backward_pass(self, X, h, dLdh, alpha, learning_rate=0.0005):
 '''
 
 OUTPUT_BACKWARD = '''@add_to_class(Output)
-def backward_pass(self, h, dLdz, alpha, learning_rate):
+def backward_pass(self, h, dLdz, lambda_reg, learning_rate):
     dLdw = {dLdw}
     dLdb = {dLdb}
     dLdh = {dLdh}
@@ -170,17 +170,22 @@ ADAM = '''def adam(x, y, dx, dy, f_x, f_y, s_x, s_y, i, hparams):
 
 CORRECT_SUM = "np.sum(dLdU, axis=0, keepdims=True)"
 
+ACTIVATION_SPILL = ("my_wine_NN_2 has a Hidden_Vondrick layer: an activation that raises stops its training and its "
+                    "predict, so task 1.8's compute_accuracy has no number to report (the notebook says so in task 1.8)")
+DERIVATIVE_SPILL = ("Hidden.backward_pass calls leaky_relu_derivative: when that raises, the backward pass cannot run "
+                    "(the notebook says so before task 1.1)")
+
 PREDICT_SPILL = ("task 1.8 is computed with the provided compute_accuracy, which compares predict(X) with the labels "
                  "sample by sample: a predict that returns probabilities of shape (N, K) makes that comparison fail, so "
                  "the answer cell of 1.8 has no numbers to report (the notebook says so in task 1.8)")
 
 
-def hidden_backward(dLdU="dLdh * self.leaky_relu_derivative(h)", dLdW="X.T @ dLdU + alpha * self.W",
+def hidden_backward(dLdU="dLdh * self.leaky_relu_derivative(h)", dLdW="X.T @ dLdU + lambda_reg * self.W",
                     dLdc=CORRECT_SUM):
     return {"hidden_backward_pass": HIDDEN_BACKWARD.format(dLdU=dLdU, dLdW=dLdW, dLdc=dLdc)}
 
 
-def output_backward(dLdw="h.T @ dLdz + alpha * self.w", dLdb="np.sum(dLdz, axis=0)", dLdh="dLdz @ self.w.T"):
+def output_backward(dLdw="h.T @ dLdz + lambda_reg * self.w", dLdb="np.sum(dLdz, axis=0)", dLdh="dLdz @ self.w.T"):
     return {"output_backward_pass": OUTPUT_BACKWARD.format(dLdw=dLdw, dLdb=dLdb, dLdh=dLdh)}
 
 
@@ -216,9 +221,9 @@ MUTANTS = [
     Mutant("bias_gradient_averaged", {"test_hidden_backward_pass"},
            hidden_backward(dLdc="np.sum(dLdU, axis=0) / dLdU.shape[0]")),
     Mutant("for_prev_after_update", {"test_hidden_backward_pass"}, {"hidden_backward_pass": '''@add_to_class(Hidden)
-def backward_pass(self, X, h, dLdh, alpha, learning_rate):
+def backward_pass(self, X, h, dLdh, lambda_reg, learning_rate):
     dLdU = dLdh * self.leaky_relu_derivative(h)
-    dLdW = X.T @ dLdU + alpha * self.W
+    dLdW = X.T @ dLdU + lambda_reg * self.W
     dLdc = np.sum(dLdU, axis=0)
     self.W, self.c = self.update_weights(self.W, self.c, dLdW, dLdc, learning_rate)
     for_prev = dLdU @ self.W.T
@@ -290,9 +295,9 @@ def vondrick_activation_derivative(self):
     Mutant("vondrick_activation_abs_power", {"test_vondrick_activation"},
            {"vondrick_activation": VONDRICK_ACTIVATION.format(expr="np.abs(U) ** self.vondrick_exponent")}),
     Mutant("hidden_backward_loop_over_samples", {"test_hidden_backward_pass"}, {"hidden_backward_pass": '''@add_to_class(Hidden)
-def backward_pass(self, X, h, dLdh, alpha, learning_rate):
+def backward_pass(self, X, h, dLdh, lambda_reg, learning_rate):
     dLdU = dLdh * self.leaky_relu_derivative(h)
-    dLdW = alpha * self.W
+    dLdW = lambda_reg * self.W
     for i in range(X.shape[0]):
         dLdW = dLdW + np.outer(X[i], dLdU[i])
     dLdc = np.sum(dLdU, axis=0, keepdims=True)
@@ -317,6 +322,27 @@ def backward_pass(self, X, h, dLdh, alpha, learning_rate):
     Mutant("adam_eps_outside_the_root", {"test_adam"}, {"adam": ADAM.replace("np.sqrt(s_x_hat + eps)", "(np.sqrt(s_x_hat) + eps)")
                                                          .replace("np.sqrt(s_y_hat + eps)", "(np.sqrt(s_y_hat) + eps)")
                                                          .format(correction=BIAS_CORRECTED.format(t="i"))}),
+    # issue 24: crashes of an earlier method, a global read in place of an argument, the other momentum form, rounding
+    Mutant("vondrick_activation_scalar_if", {"test_vondrick_activation"}, {"vondrick_activation": '''@add_to_class(Hidden_Vondrick)
+def vondrick_activation(self, U):
+    if U > 0:
+        return U ** self.vondrick_exponent
+    return 0.01 * U
+'''}, spills={"test_wine_accuracy": ACTIVATION_SPILL}),
+    Mutant("leaky_derivative_scalar_if", {"test_leaky_relu_derivative"},
+           {"leaky_relu_derivative": LEAKY.format(expr="1.0 if h > 0 else 0.01")},
+           spills={"test_hidden_backward_pass": DERIVATIVE_SPILL}),
+    Mutant("gd_reads_the_global_learning_rate", {"test_gradient_descent"},
+           {"gradient_descent": GD.format(x="x - learning_rate * dx", y="y - learning_rate * dy")}),
+    Mutant("momentum_as_a_moving_average", {"test_momentum"},
+           momentum(v_x="gamma * v_x + (1 - gamma) * alpha * (dx + noise_rng.normal(0.0, sigma))",
+                    v_y="gamma * v_y + (1 - gamma) * alpha * (dy + noise_rng.normal(0.0, sigma))")),
+    Mutant("sgd_noise_off_by_default", {"test_stochastic_gradient_descent"},
+           sgd("    sigma = hparams.get('sigma', 0.0)\n"
+               "    return x - alpha * (dx + noise_rng.normal(0.0, sigma)), y - alpha * (dy + noise_rng.normal(0.0, sigma))")),
+    Mutant("adam_returns_rounded_values", {"test_adam"}, {"adam": ADAM.replace(
+        "return x, y, f_x, f_y, s_x, s_y", "return tuple(round(float(v), 4) for v in (x, y, f_x, f_y, s_x, s_y))")
+                                                          .format(correction=BIAS_CORRECTED.format(t="i"))}),
     Mutant("accuracies_train_and_test_swapped", {"test_wine_accuracy"}, {"wine_accuracy": WINE_ACCURACY.format(
         a="my_wine_NN_1.compute_accuracy(X_wine_test, y_wine_test)",
         b="my_wine_NN_1.compute_accuracy(X_wine_train, y_wine_train)",
@@ -328,9 +354,9 @@ VARIANTS = [
     Variant("masks_dot_and_flat_bias", {
         "leaky_relu_derivative": LEAKY.format(expr="0.01 + 0.99 * (h > 0)"),
         "hidden_backward_pass": HIDDEN_BACKWARD.format(dLdU="np.multiply(dLdh, self.leaky_relu_derivative(h))",
-                                                       dLdW="np.dot(X.T, dLdU) + alpha * self.W",
+                                                       dLdW="np.dot(X.T, dLdU) + lambda_reg * self.W",
                                                        dLdc="dLdU.sum(axis=0)"),
-        "output_backward_pass": OUTPUT_BACKWARD.format(dLdw="np.einsum('nm,nk->mk', h, dLdz) + alpha * self.w",
+        "output_backward_pass": OUTPUT_BACKWARD.format(dLdw="np.einsum('nm,nk->mk', h, dLdz) + lambda_reg * self.w",
                                                        dLdb="dLdz.sum(axis=0, keepdims=True)",
                                                        dLdh="np.einsum('nk,mk->nm', dLdz, self.w)"),
     }),
@@ -354,10 +380,10 @@ def vondrick_activation_derivative(self):
     return dhdU, dhdn
 ''',
         "vondrick_backward_pass": '''@add_to_class(Hidden_Vondrick)
-def backward_pass(self, X, h, dLdh, alpha, learning_rate=0.0005):
+def backward_pass(self, X, h, dLdh, lambda_reg, learning_rate=0.0005):
     dhdU, dhdn = self.vondrick_activation_derivative()
     dLdU = dLdh * dhdU
-    dLdW, dLdc = np.dot(X.T, dLdU) + alpha * self.W, dLdU.sum(axis=0)
+    dLdW, dLdc = np.dot(X.T, dLdU) + lambda_reg * self.W, dLdU.sum(axis=0)
     dLdn = (dLdh * dhdn).sum().item()
     for_prev = np.dot(dLdU, self.W.T)
     self.W, self.c = self.update_weights(self.W, self.c, dLdW, dLdc, learning_rate)
@@ -418,7 +444,7 @@ for name, accuracy in wine_accuracies.items():
 ''',
     }),
     Variant("backward_passes_with_inline_derivatives", {
-        **hidden_backward(dLdU="dLdh * (0.01 + 0.99 * (h > 0))", dLdW="np.matmul(X.T, dLdU) + alpha * self.W"),
+        **hidden_backward(dLdU="dLdh * (0.01 + 0.99 * (h > 0))", dLdW="np.matmul(X.T, dLdU) + lambda_reg * self.W"),
         "vondrick_backward_pass": VONDRICK_BACKWARD.replace(
             "dhdU, dhdn = self.vondrick_activation_derivative()",
             "U, n = self.U, self.vondrick_exponent\n    P = np.where(U > 0, U, 1.0)\n"

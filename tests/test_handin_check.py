@@ -1,0 +1,126 @@
+"""Does the hand-in check (every notebook's last cell) report what a student must fix, and stay out of grading?"""
+import contextlib
+import copy
+import io
+import json
+import sys
+import types
+
+import pytest
+
+from autograder.course import release_notebook, source_notebook
+from autograder.twins import HANDIN_GRADE_ID, handin_source
+from conftest import ASSIGNMENTS, REFERENCE, ROOT, per_assignment
+
+
+def _run_cell(namespace, *, colab_notebook=None, monkeypatch):
+    """Run the hand-in cell's code in `namespace` (as a kernel would) and return what it printed."""
+    if colab_notebook is not None:
+        message = types.SimpleNamespace(blocking_request=lambda kind, timeout_sec: {"ipynb": copy.deepcopy(colab_notebook)})
+        colab = types.ModuleType("google.colab")
+        colab._message = message
+        google = types.ModuleType("google")
+        google.colab = colab
+        monkeypatch.setitem(sys.modules, "google", google)
+        monkeypatch.setitem(sys.modules, "google.colab", colab)
+        monkeypatch.setitem(sys.modules, "google.colab._message", message)
+    else:
+        monkeypatch.setitem(sys.modules, "google.colab", None)  # import fails, as outside Colab
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(handin_source(), "<hand-in check>", "exec"), namespace)
+    return out.getvalue()
+
+
+def _ran_in_order(nb):
+    """`nb` as after Restart and run all with every answer done: counts 1, 2, ... and no errors."""
+    nb = copy.deepcopy(nb)
+    count = 0
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            count += 1
+            cell["execution_count"], cell["outputs"] = count, []
+    return nb
+
+
+def _cell(nb, gid):
+    return next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == gid)
+
+
+@pytest.fixture
+def outside_grading(monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+
+
+@per_assignment
+def test_every_notebook_ends_with_the_one_hand_in_check(assignment):
+    """Is the last cell of every source and release notebook the locked, ungraded copy of autograder/handin_check.py?"""
+    for path in (source_notebook(ROOT, assignment), release_notebook(ROOT, assignment)):
+        cells = json.loads(path.read_text())["cells"]
+        last = cells[-1]
+        meta = last["metadata"].get("nbgrader", {})
+        assert meta.get("grade_id") == HANDIN_GRADE_ID, f"{path}: the last cell is not the hand-in check"
+        assert meta.get("locked") and not meta.get("grade") and not meta.get("solution"), f"{path}: {meta}"
+        assert "".join(last["source"]) == handin_source(), f"{path}: its hand-in check differs from handin_check.py"
+
+
+def test_report_lists_a_stub_a_failing_check_and_cells_out_of_order(outside_grading, monkeypatch):
+    """Given Colab's JSON with a TODO left, a failing visible check and a cell re-run late, does it name each one?"""
+    nb = _ran_in_order(json.loads(release_notebook(ROOT, REFERENCE).read_text()))
+    solved = json.loads(source_notebook(ROOT, REFERENCE).read_text())
+    for gid in ("forward_pass", "parameter_derivatives"):
+        _cell(nb, gid)["source"] = _cell(solved, gid)["source"]  # answered; backward_pass keeps its stub
+    _cell(nb, "test_backward_pass")["outputs"] = [
+        {"output_type": "error", "ename": "NotImplementedError", "evalue": "", "traceback": []}]
+    _cell(nb, "values")["execution_count"] = 99  # re-run after everything below it
+    _cell(nb, "fd_check")["execution_count"] = None
+    printed = _run_cell({}, colab_notebook=nb, monkeypatch=monkeypatch)
+    index = {c["metadata"].get("nbgrader", {}).get("grade_id"): i + 1 for i, c in enumerate(nb["cells"])}
+    assert "read from Colab" in printed
+    assert f"Unanswered TODOs: 1\n  - cell {index['backward_pass']} (backward_pass)\n" in printed
+    assert f"Failing visible checks: 1\n  - cell {index['test_backward_pass']} (test_backward_pass): NotImplementedError" in printed
+    order = printed.split("Cells not run in order: ")[1].split("File name")[0]
+    assert order.startswith("2\n"), printed
+    assert f"cell {index['closed_form']} (closed_form) ran as [" in order  # the first code cell after [99]
+    assert f"cell {index['fd_check']} (fd_check) was not run" in order
+    assert "toy_chain_backprop_<your student id>.ipynb" in printed and "toy_chain_backprop_aa1234.ipynb" in printed
+
+
+@per_assignment
+def test_a_finished_notebook_reports_nothing_to_fix(assignment, outside_grading, monkeypatch):
+    """Given a solved notebook run in order, does it report no TODO, failure or order problem, and its file name?"""
+    nb = _ran_in_order(json.loads(source_notebook(ROOT, assignment).read_text()))
+    for cell in nb["cells"]:
+        cell["source"] = "".join(cell["source"]).replace("raise NotImplementedError()", "pass")
+    printed = _run_cell({}, colab_notebook=nb, monkeypatch=monkeypatch)
+    for title in ("Unanswered TODOs", "Failing visible checks", "Other cells that raised an error",
+                  "Cells not run in order"):
+        assert f"{title}: none" in printed, printed
+    name = "Lab_7" if assignment == "lab7_optimizers" else assignment
+    assert f"rename the notebook {name}_<your student id>.ipynb" in printed
+
+
+def test_outside_colab_it_says_what_it_could_not_check(outside_grading, monkeypatch, tmp_path):
+    """Without the notebook's JSON, does it count the stubs in the kernel's history and say what went unchecked?"""
+    monkeypatch.chdir(tmp_path)
+    history = ["", "import numpy as np", "def f():\n    # YOUR CODE HERE\n    raise NotImplementedError()"]
+    printed = _run_cell({"_ih": history, "In": history}, monkeypatch=monkeypatch)
+    assert "only the kernel's history was read" in printed
+    assert "Cells run in this session: 2; of those, 1 still raise NotImplementedError" in printed
+    assert "Not checked: failing visible checks and the order of cells" in printed
+
+
+def test_a_saved_notebook_is_read_outside_colab(outside_grading, monkeypatch, tmp_path):
+    """In Jupyter or VS Code, does it read the notebook file the kernel names and say it is the saved copy?"""
+    path = tmp_path / "toy.ipynb"
+    path.write_text(json.dumps(_ran_in_order(json.loads(release_notebook(ROOT, REFERENCE).read_text()))))
+    printed = _run_cell({"__vsc_ipynb_file__": str(path)}, monkeypatch=monkeypatch)
+    assert f"read from {path} as last saved" in printed and "Unanswered TODOs: 3" in printed
+
+
+def test_graded_it_does_nothing(monkeypatch):
+    """When nbgrader runs it (NBGRADER_EXECUTION set), does it print nothing and leave no name behind?"""
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    namespace = {}
+    printed = _run_cell(namespace, colab_notebook={"cells": []}, monkeypatch=monkeypatch)
+    assert printed == "" and set(namespace) == {"__builtins__"}
