@@ -30,27 +30,24 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import tempfile
 import unicodedata
-import zipfile
-import zlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
 from nbgrader.plugins import FileNameCollectorPlugin
-from traitlets import Bool, Dict, Float, Int, Unicode
-from traitlets.config import Configurable
+from traitlets import Bool, Dict, Float, Unicode
 
 from .course import INFO_FILE, CourseError, assignments as all_assignments, check_assignment, collect_record, \
     release_notebook
+from .downloads import DownloadLimits, Item, Refused, Upload, walk
 from .gradebook import fill_names
 from .late import LatePolicy
 from .nbconfig import load_config
-from .readnotebook import MAX_NOTEBOOK_BYTES, NotebookFileError, open_regular, parse_notebook, read_bytes
+from .readnotebook import NotebookFileError, parse_notebook
 from .repair import resemblance
 
 REASONS = ("bad name", "bad student id", "not a notebook", "corrupt JSON", "empty", "wrong assignment",
@@ -273,193 +270,13 @@ def _literal(text: str) -> str:
                    for part in re.split(r"([ _-]+)", text) if part)
 
 
-class DownloadLimits(Configurable):
-    """How much of a download collect reads: a zip may be a bomb (entries that expand a thousandfold) or nested
-    without end. Whatever passes a bound is refused by name, and the rest of the download is collected."""
-
-    max_notebook_bytes = Int(
-        MAX_NOTEBOOK_BYTES, min=1,
-        help="Largest notebook collect reads, as a file or as a zip entry (bytes). A larger one is refused "
-             "('too large') as soon as its size is known: an entry's reading stops when it passes this bound. "
-             "The default is the limit every stage reads a notebook with (autograder.readnotebook).",
-    ).tag(config=True)
-    max_archive_bytes = Int(
-        2 << 30, min=1,
-        help="Most bytes a zip given to collect may expand to, the zips inside it included (bytes). A zip whose "
-             "entries add up to more is refused ('too large') before any entry is read, with nothing in it "
-             "collected. The default holds a whole class's download.",
-    ).tag(config=True)
-    max_zip_depth = Int(
-        3, min=1,
-        help="How deep zips inside zips are opened: a zip given is depth 1, a zip in it 2 (a class download of "
-             "students' zips), a zip in that 3. A zip deeper than this is refused ('nested too deep') unread.",
-    ).tag(config=True)
-
-
-@dataclass(frozen=True)
-class _Upload:
-    """The file an LMS user uploaded that holds an archive's entries: its label, LMS name and time."""
-    label: str
-    name: Name
-    mtime: datetime | None
-
-
-@dataclass(frozen=True)
-class _Item:
-    label: str                       # how the TA knows it: path, or archive.zip:entry
-    name: str                        # base name
-    chain: tuple[str, ...]           # base names of the archives holding it, outermost first, then its own
-    mtime: datetime | None           # UTC naive
-    upload: _Upload | None           # the outermost archive with an LMS name holding it (its uploader owns it)
-    read: Callable[[], bytes] = field(repr=False, compare=False, default=bytes)
-
-
-class _Refused(Exception):
-    """A file or entry refused while reading it: (reason, detail)."""
-
-
-@dataclass
-class _Budget:
-    left: int                        # bytes a top-level archive may still expand to
-
-
-def _junk(name: str) -> bool:
-    """Files a download carries that nobody submitted: macOS metadata, hidden files."""
-    return name.startswith(".") or name == "Thumbs.db" or "__MACOSX/" in name
-
-
-def _mib(size: int) -> str:
-    return f"{size / 2**20:,.1f} MiB"
-
-
-def _lms_upload(label: str, name: str, mtime: datetime | None) -> _Upload | None:
+def _lms_upload(label: str, name: str, mtime: datetime | None) -> Upload | None:
     """The LMS identity in an archive's name (Canvas: `<name>_[LATE_]<userid>_<fileid>_...`), if it has one."""
     canvas = CANVAS.match(os.path.splitext(name)[0])
     if not canvas:
         return None
-    return _Upload(label, Name(None, lms_name=canvas["lms_name"], lms_user_id=canvas["lms_user_id"],
+    return Upload(label, Name(None, lms_name=canvas["lms_name"], lms_user_id=canvas["lms_user_id"],
                                late_mark=bool(canvas["late"])), mtime)
-
-
-def _entry_time(entry: zipfile.ZipInfo) -> datetime | None:
-    try:
-        return datetime(*entry.date_time)
-    except (TypeError, ValueError):  # a zip may hold any date
-        return None
-
-
-def _read_entry(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, limit: int) -> bytearray:
-    """The bytes of one entry, read as a stream into one buffer of its declared size (zipfile never yields more
-    than that): refused before reading when that size is over `limit`, and reading stops at `limit` whatever."""
-    if entry.file_size > limit:
-        raise _Refused("too large", f"expands to {_mib(entry.file_size)}, over the bound of {_mib(limit)} "
-                                    "(DownloadLimits.max_notebook_bytes); not read")
-    data = bytearray(entry.file_size)
-    view, filled = memoryview(data), 0
-    try:
-        with archive.open(entry) as stream:
-            while filled < len(data) and (got := stream.readinto(view[filled:filled + (1 << 20)])):
-                filled += got
-            if stream.read(1):
-                raise _Refused("too large", f"passes its declared size and the bound of {_mib(limit)} "
-                                            "(DownloadLimits.max_notebook_bytes); reading stopped")
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
-        raise _Refused("not a notebook", f"cannot be read from its zip ({type(exc).__name__}: {str(exc)[:200]})")
-    finally:
-        view.release()
-    if filled < len(data):
-        del data[filled:]
-    return data  # not copied: one entry in memory once
-
-
-def _archive(source, label: str, chain: tuple[str, ...], depth: int, budget: _Budget, upload: _Upload | None,
-             limits: DownloadLimits) -> Iterator[tuple[str, object]]:
-    """Events of one zip (`source`: a path or a seekable file): ('file', _Item), ('ignored', label) and
-    ('rejected', Rejected); zips inside it opened in turn, each through a temporary file, never in memory."""
-    try:
-        archive = zipfile.ZipFile(source)
-        entries = [e for e in archive.infolist() if not e.is_dir()]
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
-        yield "rejected", Rejected(label, "not a notebook", f"not a readable zip archive ({str(exc)[:200]})")
-        return
-    with archive:
-        declared = sum(e.file_size for e in entries)  # zipfile never yields more than an entry's declared size
-        if declared > budget.left:
-            yield "rejected", Rejected(
-                label, "too large", f"its entries expand to {_mib(declared)}, past the bound of "
-                f"{_mib(limits.max_archive_bytes)} for a zip and the zips in it (DownloadLimits.max_archive_bytes); "
-                "nothing in it was read or collected")
-            return
-        budget.left -= declared
-        for entry in sorted(entries, key=lambda e: e.filename):
-            base = entry.filename.replace("\\", "/").rsplit("/", 1)[-1]
-            where = f"{label}:{entry.filename}"
-            if not base:
-                continue
-            if _junk(base) or _junk(entry.filename):
-                yield "ignored", where
-                continue
-            owner = upload or _lms_upload(where, base, _entry_time(entry))
-            if base.lower().endswith(".zip"):
-                if depth + 1 > limits.max_zip_depth:
-                    yield "rejected", Rejected(where, "nested too deep", f"a zip {depth + 1} zips deep; collect "
-                                               f"opens zips {limits.max_zip_depth} deep "
-                                               "(DownloadLimits.max_zip_depth): not opened")
-                    continue
-                with tempfile.TemporaryFile(prefix="autograder-collect-") as inner:
-                    try:
-                        with archive.open(entry) as stream:
-                            shutil.copyfileobj(stream, inner, 1 << 20)
-                    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError,
-                            NotImplementedError) as exc:
-                        yield "rejected", Rejected(where, "not a notebook", f"cannot be read from its zip "
-                                                   f"({type(exc).__name__}: {str(exc)[:200]})")
-                        continue
-                    inner.seek(0)
-                    yield from _archive(inner, where, chain + (base,), depth + 1, budget, owner, limits)
-                continue
-            yield "file", _Item(where, base, chain + (base,), _entry_time(entry), upload,
-                                lambda entry=entry: _read_entry(archive, entry, limits.max_notebook_bytes))
-
-
-def _walk(paths: list[Path], skip: set[Path], limits: DownloadLimits) -> Iterator[tuple[str, object]]:
-    """Every file under `paths`, zips opened (nested zips too, within `limits`), in a stable order, as events:
-    ('file', _Item) to be read (with item.read) before the next event, ('ignored', label) for junk files, and
-    ('rejected', Rejected) for links, FIFOs and devices (never followed or read) and refused archives."""
-    for path in paths:
-        if not path.exists() and not path.is_symlink():
-            raise CourseError(f"{path}: no such file or folder")
-        files = sorted(p for p in path.rglob("*") if p.is_symlink() or not p.is_dir()) if path.is_dir() else [path]
-        for file in files:
-            if file.resolve() in skip:
-                continue
-            inside = file.relative_to(path) if path.is_dir() else Path(file.name)
-            if any(_junk(part) for part in inside.parts):
-                yield "ignored", str(file)
-                continue
-            try:
-                opened = open_regular(file)
-            except NotebookFileError as exc:
-                yield "rejected", Rejected(str(file), "unsafe file" if exc.code == "unsafe-file" else
-                                           "not a notebook", exc.problem)
-                continue
-            with opened:
-                mtime = datetime.fromtimestamp(os.fstat(opened.fileno()).st_mtime, timezone.utc).replace(tzinfo=None)
-                if file.name.lower().endswith(".zip"):
-                    yield from _archive(opened, str(file), (file.name,), 1, _Budget(limits.max_archive_bytes),
-                                        _lms_upload(str(file), file.name, mtime), limits)
-                    continue
-            yield "file", _Item(str(file), file.name, (file.name,), mtime, None,
-                                lambda file=file: _read_file(file, limits.max_notebook_bytes))
-
-
-def _read_file(path: Path, limit: int) -> bytes:
-    try:
-        return read_bytes(path, max_bytes=limit)
-    except NotebookFileError as exc:
-        reason = {"unsafe-file": "unsafe file", "oversized-notebook": "too large"}.get(exc.code, "not a notebook")
-        raise _Refused(reason, exc.problem + (" (DownloadLimits.max_notebook_bytes)" if reason == "too large"
-                                              else "")) from None
 
 
 def read_times(path: Path, policy: LatePolicy) -> dict[str, datetime]:
@@ -539,12 +356,12 @@ class _Staged:
     path: Path
 
 
-def _stage(item: _Item, path: Path, check: Callable[[bytes], tuple[str, str]]) -> _Staged | tuple[str, str]:
+def _stage(item: Item, path: Path, check: Callable[[bytes], tuple[str, str]]) -> _Staged | tuple[str, str]:
     """Read `item`, check it, and keep it at `path`; or (reason, detail) why not. Its bytes live only in here,
     so one notebook is in memory at a time."""
     try:
         data = item.read()
-    except _Refused as exc:
+    except Refused as exc:
         return exc.args
     reason, detail = check(data)
     if reason:
@@ -553,7 +370,7 @@ def _stage(item: _Item, path: Path, check: Callable[[bytes], tuple[str, str]]) -
     return _Staged(item.label, hashlib.sha256(data).hexdigest(), path)
 
 
-def _submission_time(item: _Item, name: Name, given: dict[str, datetime], policy: LatePolicy,
+def _submission_time(item: Item, name: Name, given: dict[str, datetime], policy: LatePolicy,
                      use_file_times: bool) -> datetime | None:
     """The time of the outermost file holding `item` (itself included) that the times CSV lists; else the
     naming rule's timestamp; else, if allowed, the modification time of its uploaded zip (or its own)."""
@@ -588,14 +405,14 @@ def collect(*, root: Path, assignment: str, paths: list[Path], times: Path | Non
         rejected: list[Rejected] = []
         warnings: list[str] = []
         candidates: list[tuple[_Staged, Name, datetime | None]] = []
-        for kind, event in _walk(paths, {times.resolve()} if times else set(), limits):
+        for kind, event in walk(paths, {times.resolve()} if times else set(), limits, _lms_upload):
             if kind == "ignored":
                 warnings.append(f"{event}: ignored (system file, not a submission)")
                 continue
             if kind == "rejected":
-                rejected.append(event)
+                rejected.append(Rejected(event.file, event.reason, event.detail))
                 continue
-            item: _Item = event
+            item: Item = event
             name = names.parse(item.name, assignment)
             if not item.name.lower().endswith(".ipynb"):
                 rejected.append(Rejected(item.label, "not a notebook", "not an .ipynb file", name.student or ""))
