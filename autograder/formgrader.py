@@ -1,12 +1,15 @@
 """The formgrader's own hooks: nbgrader's formgrader grades through the course's pipeline.
 
 The Autograde button: `grade_instead` is the course's `Autograde.pre_convert_hook` (nbgrader_config.py), so the
-formgrader's Autograde button grades through `python -m autograder grade` (same steps, same metadata), and
-nbgrader's own converter is stopped before it converts anything (the formgrader then shows grade's output as the
-message of an unsuccessful result). `nbgrader autograde` in a terminal stays nbgrader's own.
+formgrader's Autograde button grades through `python -m autograder grade` (same steps, same metadata). When
+`grade` succeeds, the hook empties the list of notebooks nbgrader was about to convert, so nbgrader's converter
+converts nothing and the formgrader reports success ("Successfully autograded ...", grade's score table in its
+log); when `grade` fails, the hook raises Autograded, which stops the converter and reaches the formgrader as an
+error whose log and last line say why. `nbgrader autograde` in a terminal stays nbgrader's own.
 
 What the formgrader shows besides (the LMS names, the "Flagged?" column, late penalties on the final score,
-manual grades kept across a regrade) is written into the gradebook by autograder.gradebook, the meeting point.
+manual grades kept across a regrade) is written into the gradebook by autograder.gradebook, the meeting point;
+the notes above a submission on its grading page are autograder.preprocessors.tanotes.
 """
 from __future__ import annotations
 
@@ -19,8 +22,7 @@ from .course import course_root
 
 
 class Autograded(BaseException):
-    """Raised by `grade_instead` after `grade` ran, to stop nbgrader's own converter: success or failure, its
-    message says what `grade` did.
+    """Raised by `grade_instead` when `grade` failed, to stop nbgrader's own converter; its message says why.
 
     A BaseException on purpose: nbgrader logs an Exception raised by a pre-convert hook and then grades with its
     own converter, and it deletes the autograded folder of a student whose conversion raised an Exception; this
@@ -31,6 +33,13 @@ class Autograded(BaseException):
     def __init__(self, message: str, *, success: bool):
         super().__init__(message)
         self.success = success
+
+
+def server_log(message: str, *, error: bool = False) -> None:
+    """Write `message` to the Jupyter server's log, which the formgrader captures as the log of the Autograde
+    button's result (nbgrader's capture_log listens on the converter's logger, the server's)."""
+    log = sys.modules["jupyter_server.serverapp"].ServerApp.instance().log  # only called in a Jupyter server
+    (log.error if error else log.info)(message)
 
 
 def in_jupyter_server() -> bool:
@@ -44,9 +53,11 @@ def grade_instead(*, assignment: str, student: str, notebooks: list) -> None:
     converter.
 
     The Autograde button (one student) regrades that student with --force (for every student: what is new or
-    changed). Then it raises Autograded, so that nbgrader converts nothing: the autograded notebook, its metadata
-    and the gradebook are exactly what `grade` wrote. Outside a Jupyter server (`nbgrader autograde` in a terminal,
-    the reference the tests and benchmarks compare `grade` with) it does nothing.
+    changed). On success it empties `notebooks` (nbgrader's own list, which its converter goes on to convert), so
+    that nbgrader converts nothing: the autograded notebook, its metadata and the gradebook are exactly what `grade`
+    wrote, and the formgrader reports success with grade's table in its log. On failure it raises Autograded with
+    grade's reason. Outside a Jupyter server (`nbgrader autograde` in a terminal, the reference the tests and
+    benchmarks compare `grade` with) it does nothing.
     """
     paths = [Path(n).resolve() for n in notebooks]
     if not paths or not in_jupyter_server():
@@ -61,11 +72,14 @@ def grade_instead(*, assignment: str, student: str, notebooks: list) -> None:
                           text=True)
     said = f"`python -m autograder {' '.join(command)}`"
     if done.returncode:
-        raise Autograded(f"{said} failed (exit {done.returncode}); nbgrader's own autograde is not used for this "
-                         f"course (docs/GRADING.md):\n{done.stdout}{done.stderr}", success=False)
-    raise Autograded(f"graded by {said}, the course's pipeline, instead of nbgrader's own autograde (so this "
-                     f"reports no 'success'; docs/GRADING.md). The gradebook is up to date:\n{done.stdout}",
-                     success=True)
+        reason = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()
+        message = (f"{said} failed (exit {done.returncode}): {reason[-1]}\n{done.stdout}{done.stderr}"
+                   "nbgrader's own autograde is not used for this course (docs/GRADING.md)")
+        server_log(message, error=True)
+        raise Autograded(message, success=False)
+    server_log(f"graded by {said}, the course's pipeline (docs/GRADING.md); the gradebook is up to date:\n"
+               f"{done.stdout}")
+    notebooks.clear()  # nbgrader's converter converts nothing: the autograded notebook is what `grade` wrote
 
 
-__all__ = ["Autograded", "grade_instead", "in_jupyter_server"]
+__all__ = ["Autograded", "grade_instead", "in_jupyter_server", "server_log"]
