@@ -323,6 +323,10 @@ def test_grading_page_shows_flags_lateness_total_and_pairs(graded_demo, formgrad
                    if f["code"] == "patch-numpy")
     assert message and message in text
     assert "on time" in text and "total after the late penalty 20" in text
+    for flagged, said in ((False, "Submission unflagged"), (True, "Submission flagged")):  # the documented shortcut
+        browser.press("f", control=True, shift=True)
+        assert browser.wait_for(f"document.getElementById('statusmessage').innerText === '{said}'")
+        assert _notebooks(formgrader)["aa0006"]["flagged"] is flagged
 
     score = rows["aa0004"]["score"]
     browser.open(f"{formgrader.url}/formgrader/submissions/{rows['aa0004']['id']}/")
