@@ -33,7 +33,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 NBGRADER_EXECUTE = '''
 # benchmark: nbgrader's own Execute step
@@ -131,8 +130,7 @@ def main() -> int:
     args = parser.parse_args()
 
     python = Path(sys.executable)
-    env = dict(os.environ, PATH=f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}",
-               PYTHONPATH=f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    env = dict(os.environ, PATH=f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}")
     env.pop("COURSE_ROOT", None)
     if not env.get("COURSE_DATA_DIR") and (ROOT.parent / "shared" / "data").is_dir():
         env["COURSE_DATA_DIR"] = str(ROOT.parent / "shared" / "data")

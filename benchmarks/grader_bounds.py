@@ -16,15 +16,12 @@ import json
 import os
 import resource
 import socket
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from autograder.sandbox import codec  # noqa: E402
+from autograder.sandbox import codec
 
 MERSENNE = (1 << 61) - 1
 

@@ -18,10 +18,9 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from autograder.course import assignments, source_notebook
 
-from autograder.course import assignments, source_notebook  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 # Seconds on a 2-core machine: (run by a student, run when graded).
 BUDGETS = {"lab7_optimizers": (20, 20), "toy_chain_backprop": (20, 20), "wine_mlp_backprop": (30, 30),

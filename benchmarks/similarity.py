@@ -35,13 +35,11 @@ import io
 import itertools
 import random
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 OWN_LINES = ("print({v}.shape, {n})", "assert {v} is not None, {n}", "{v} = {v}.copy()  # {n}",
              "check_{n} = {v} * {n}", "{v} = np.asarray({v}, dtype=float) + 0 * {n}",

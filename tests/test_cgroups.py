@@ -120,7 +120,7 @@ def test_groups_of_a_grader_that_died_are_removed():
         group = KernelGroup.create(memory_bytes=1 << 30, processes=64)
         print(" ".join(str(f) for f in group.folders))
         os._exit(0)  # no clean-up, as when killed
-    """)], capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent)))
+    """)], capture_output=True, text=True)
     folders = [Path(f) for f in child.stdout.split()]
     assert folders and all(f.exists() for f in folders), child.stderr
     removed = remove_stale_groups()

@@ -1,7 +1,7 @@
 """Does grading on Dask workers with a PostgreSQL gradebook give every student the score a local SQLite run gives,
 lose nothing when a worker, the parent or the database is killed or restarted mid-batch, and listen only on
-127.0.0.1? (A throwaway PostgreSQL, a Dask scheduler and two single-thread workers are started here and stopped
-by PID.)"""
+127.0.0.1? (A throwaway PostgreSQL, a Dask scheduler and two single-thread workers are started here, the cluster
+with the commands of docs/GRADING.md, and stopped by PID.)"""
 import json
 import os
 import shutil
@@ -150,27 +150,42 @@ def postgres():
     server.close()
 
 
+def documented_commands() -> tuple[str, str]:
+    """The scheduler's and a grading machine's commands in docs/GRADING.md ('Starting the cluster'), as written."""
+    text = (ROOT / "docs" / "GRADING.md").read_text()
+    block = text[text.index("**Starting the cluster.**"):]
+    block = block[block.index("```\n") + 4:]
+    lines = block[:block.index("```")].replace("\\\n", "").splitlines()
+    commands = [" ".join(line.split()) for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return next(c for c in commands if " scheduler " in c), next(c for c in commands if " worker " in c)
+
+
 class Cluster:
-    """`dask scheduler` and two `dask worker --nthreads 1` (each with its nanny), all bound to 127.0.0.1."""
+    """The scheduler and a grading machine's two single-thread workers (each with its nanny), started with the
+    commands of docs/GRADING.md as written, on 127.0.0.1 for the docs' private addresses, from a folder that holds
+    no course and with no PYTHONPATH: the installed package is what they import."""
 
     def __init__(self, folder: Path):
         self.folder = folder
-        env = dict(os.environ, PYTHONPATH=str(ROOT), PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-        env.pop("COURSE_ROOT", None)
+        env = dict(os.environ)
+        for name in ("COURSE_ROOT", "PYTHONPATH"):
+            env.pop(name, None)
+        port, dashboard = free_port(), free_port()
+        here = [("tcp://10.0.0.5:8786", f"tcp://127.0.0.1:{port}"), ("--port 8786", f"--port {port}"),
+                ("10.0.0.5:8787", f"127.0.0.1:{dashboard}"), ("10.0.0.5", "127.0.0.1"), ("10.0.0.11", "127.0.0.1"),
+                ("$(nproc)", "2"), ("/data/course", os.environ.get("COURSE_DATA_DIR", "")),
+                (".venv/bin/", f"{VENV_BIN}/")]  # this checkout's environment, the one running the tests
+        self.commands = []
+        for command in documented_commands():
+            for docs, local in here:
+                command = command.replace(docs, local)
+            self.commands.append(command)
+        assert "10.0.0." not in " ".join(self.commands), self.commands
         self.processes = []
-        file = folder / "scheduler.json"
-        self.spawn([str(VENV_BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
-                    "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(file)], "scheduler", env)
-        end = time.monotonic() + 60
-        while not file.is_file() and time.monotonic() < end:
-            time.sleep(0.2)
-        self.address = json.loads(file.read_text())["address"]
-        for n in (1, 2):  # the workers run in their own folders: they see no course
-            (folder / f"w{n}").mkdir()
-            self.spawn([str(VENV_BIN / "dask"), "worker", self.address, "--name", f"w{n}", "--nthreads", "1",
-                        "--host", "127.0.0.1", "--worker-port", "0", "--nanny-port", "0", "--no-dashboard",
-                        "--dashboard-address", "127.0.0.1:0", "--local-directory", str(folder / f"w{n}")],
-                       f"w{n}", env, cwd=folder / f"w{n}")
+        self.address = f"tcp://127.0.0.1:{port}"
+        for name, command in zip(("scheduler", "workers"), self.commands):
+            (folder / name).mkdir()
+            self.spawn(["bash", "-c", command], name, env, cwd=folder / name)
         self.client = None
         from distributed import Client
 
@@ -285,7 +300,7 @@ def grading():
     started = []
 
     def start(course: Path, *args: str) -> subprocess.Popen:
-        env = dict(os.environ, COURSE_ROOT=str(course), PYTHONPATH=str(ROOT))
+        env = dict(os.environ, COURSE_ROOT=str(course))
         env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
         started.append(subprocess.Popen([sys.executable, "-m", "autograder", "grade", A, "--no-progress", *args],
                                         cwd=course, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))

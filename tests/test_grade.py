@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -267,7 +268,7 @@ def test_a_killed_run_loses_nothing_and_resumes(template, tmp_path):
         student = f"aa{k + 1:04d}"
         submit(course, student, cycle[k % 3])
         expected[student] = {"full_marks": 20, "partial_marks": 6, "blank": 0}[cycle[k % 3]]
-    env = dict(os.environ, COURSE_ROOT=str(course), PYTHONPATH=str(ROOT))
+    env = dict(os.environ, COURSE_ROOT=str(course))
     run = subprocess.Popen([sys.executable, "-m", "autograder", "grade", A, "--workers", "2", "--no-progress"],
                            cwd=course, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
@@ -287,6 +288,26 @@ def test_a_killed_run_loses_nothing_and_resumes(template, tmp_path):
 
 
 @pytest.mark.slow
+def test_a_ta_grades_from_outside_the_course_folder(template, tmp_path):
+    """Does the installed `autograder` command, run from a folder outside the course with COURSE_ROOT and no
+    PYTHONPATH, grade and report (its workers and the course's plugins importing the package) as from the course?"""
+    course = copy_course(template, tmp_path / "course")
+    submit(course, "aa0001", "full_marks")
+    submit(course, "aa0002", "full_marks", when="2025-03-14 17:00:01")  # late: the course's LatePolicy plugin
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["COURSE_ROOT"] = str(course)
+    command = str(Path(sys.executable).parent / "autograder")
+    for stage in (["grade", A, "--no-progress"], ["report", A, "--no-feedback"]):
+        done = subprocess.run([command, *stage], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert {g.student: (g.status, g.total) for g in scores(root=course, assignment=A)} == \
+        {"aa0001": ("graded", 20), "aa0002": ("graded", 14)}
+    assert (course / "reports" / A / "canvas.csv").is_file() and not list(elsewhere.iterdir())
+
+
+@pytest.mark.slow
 def test_scores_equal_nbgrader_autograde(template, tmp_path):
     """Does grade give each submission the score plain `nbgrader autograde` gives it?"""
     names = ["full_marks", "partial_marks", "raises_in_answers", "points_changed"]
@@ -295,8 +316,8 @@ def test_scores_equal_nbgrader_autograde(template, tmp_path):
     for k, name in enumerate(names):
         for course in (plain, ours):
             submit(course, f"aa{k + 1:04d}", name)
-    env = dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}",
-               PYTHONPATH=str(ROOT))  # the course's plugins (the late policy) live in autograder/
+    # the course's plugins (the late policy) live in autograder/, installed in the environment
+    env = dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}")
     subprocess.run(["nbgrader", "autograde", A], cwd=plain, env=env, capture_output=True, check=True, timeout=600)
     cli(ours, "grade", A, check=True)
     with sqlite3.connect(plain / "gradebook.db") as db:
@@ -316,9 +337,8 @@ def test_a_configured_execute_step_is_used(template, tmp_path):
                       '"nbgrader.preprocessors.AssignLatePenalties"]\n')
     submit(course, "aa0001", "full_marks")
     submit(course, "aa0002", "blank")
-    env_path = f"{ROOT / 'tests'}"
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", A], cwd=course, capture_output=True, text=True,
-                          env=dict(os.environ, COURSE_ROOT=str(course), PYTHONPATH=f"{ROOT}{os.pathsep}{env_path}"))
+                          env=dict(os.environ, COURSE_ROOT=str(course), PYTHONPATH=str(ROOT / "tests")))  # its fixtures
     assert done.returncode == 0, done.stderr
     graded = nbformat.read(course / "autograded" / "aa0001" / A / f"{A}.ipynb", as_version=4)
     assert graded.metadata["autograder"]["marked_by"] == "MarkingExecute"

@@ -569,7 +569,7 @@ def fifo_beside_notebook(folder: Path, course: Path):
 
 
 def _env() -> dict:
-    return dict(os.environ, PYTHONPATH=str(ROOT), COURSE_DATA_DIR=os.environ.get("COURSE_DATA_DIR", ""),
+    return dict(os.environ, COURSE_DATA_DIR=os.environ.get("COURSE_DATA_DIR", ""),
                 PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
 
 
