@@ -349,3 +349,18 @@ def test_autograde_button_says_success_in_the_browser(formgrader, browser):
     assert title == "Success", (title, body)
     assert "Successfully autograded" in body and "graded by `python -m autograder grade" in body
     assert "aa0003" in body and "Traceback" not in body
+
+
+def test_root_needs_allow_root_as_the_docs_say(tmp_path):
+    """As root, does `jupyter server` refuse to start without --allow-root, as docs/GRADING.md warns, and do the
+    docs give the command with it?"""
+    docs = (ROOT / "docs" / "GRADING.md").read_text()
+    assert "cd /path/to/course && .venv/bin/jupyter server --allow-root" in docs
+    if os.geteuid() != 0:
+        return  # only root is refused; the formgrader fixture adds --allow-root as root, as the docs say
+    env = dict(os.environ, HOME=str(tmp_path), JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+               JUPYTER_DATA_DIR=str(tmp_path / "data"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
+    done = subprocess.run([str(Path(sys.executable).parent / "jupyter-server"), "--ServerApp.ip=127.0.0.1",
+                           f"--ServerApp.port={_free_port()}", "--ServerApp.open_browser=False"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "Use --allow-root to bypass" in done.stdout + done.stderr
