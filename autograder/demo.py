@@ -68,7 +68,8 @@ def _one(root: Path, assignment: str, workers: int | None, out: Callable[[str], 
         if not ok:
             surprises.append(f"{assignment}/{student} ({kind}): {g.status}, {g.total:g}/{full:g} {g.detail}")
     misnamed = [r for r in collection.rejected if r.reason == "bad name"]
-    lines.append(("-", "misnamed", "rejected" if misnamed else "collected?", "", "", "", "", EXPECTED["misnamed"]))
+    lines.append(("-", "misnamed", "rejected" if misnamed else "collected?", "", "", "", "", "",
+                  EXPECTED["misnamed"]))
     if not misnamed:
         surprises.append(f"{assignment}: the misnamed example was not rejected")
     widths = [max(len(x) for x in column) for column in zip(head, *lines)]

@@ -2,10 +2,11 @@
 
 The Autograde button: `grade_instead` is the course's `Autograde.pre_convert_hook` (nbgrader_config.py), so the
 formgrader's Autograde button grades through `python -m autograder grade` (same steps, same metadata). When
-`grade` succeeds, the hook empties the list of notebooks nbgrader was about to convert, so nbgrader's converter
-converts nothing and the formgrader reports success ("Successfully autograded ...", grade's score table in its
-log); when `grade` fails, the hook raises Autograded, which stops the converter and reaches the formgrader as an
-error whose log and last line say why. `nbgrader autograde` in a terminal stays nbgrader's own.
+`grade` succeeds, the hook leaves the converter that called it (nbgrader's Autograde, made for this one request)
+nothing to do: no notebook to convert, no folder to set up, no permissions to change; nbgrader then reports
+success ("Successfully autograded ...", grade's score table in its log). When `grade` fails, the hook raises
+Autograded, which stops the converter and reaches the formgrader as an error whose log and last line say why.
+`nbgrader autograde` in a terminal stays nbgrader's own.
 
 What the formgrader shows besides (the LMS names, the "Flagged?" column, late penalties on the final score,
 manual grades kept across a regrade) is written into the gradebook by autograder.gradebook, the meeting point;
@@ -17,6 +18,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+from nbgrader.converters.base import BaseConverter
 
 from .course import course_root
 
@@ -53,7 +56,7 @@ def grade_instead(*, assignment: str, student: str, notebooks: list) -> None:
     converter.
 
     The Autograde button (one student) regrades that student with --force (for every student: what is new or
-    changed). On success it empties `notebooks` (nbgrader's own list, which its converter goes on to convert), so
+    changed). On success it leaves the calling converter nothing to do (no notebook, no set-up, no permissions), so
     that nbgrader converts nothing: the autograded notebook, its metadata and the gradebook are exactly what `grade`
     wrote, and the formgrader reports success with grade's table in its log. On failure it raises Autograded with
     grade's reason. Outside a Jupyter server (`nbgrader autograde` in a terminal, the reference the tests and
@@ -77,9 +80,29 @@ def grade_instead(*, assignment: str, student: str, notebooks: list) -> None:
                    "nbgrader's own autograde is not used for this course (docs/GRADING.md)")
         server_log(message, error=True)
         raise Autograded(message, success=False)
+    converter = calling_converter()
+    if converter is None:  # called otherwise than by nbgrader's converter: stop whatever called it
+        raise Autograded(f"graded by {said}; the gradebook is up to date:\n{done.stdout}", success=True)
     server_log(f"graded by {said}, the course's pipeline (docs/GRADING.md); the gradebook is up to date:\n"
                f"{done.stdout}")
-    notebooks.clear()  # nbgrader's converter converts nothing: the autograded notebook is what `grade` wrote
+    # the autograded notebook and the gradebook are what `grade` wrote: nbgrader's converter is left nothing to do.
+    # (An empty list alone would not do: its init_assignment raises "No notebooks found", and the converter then
+    # deletes the student's autograded folder.)
+    notebooks.clear()
+    converter.init_assignment = lambda assignment_id, student_id: None
+    converter.set_permissions = lambda assignment_id, student_id: None
 
 
-__all__ = ["Autograded", "grade_instead", "in_jupyter_server", "server_log"]
+def calling_converter() -> BaseConverter | None:
+    """The nbgrader converter (Autograde) whose pre-convert hook is running, found on the call stack; None if the
+    hook was called otherwise."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        found = frame.f_locals.get("self")
+        if isinstance(found, BaseConverter):
+            return found
+        frame = frame.f_back
+    return None
+
+
+__all__ = ["Autograded", "calling_converter", "grade_instead", "in_jupyter_server", "server_log"]
