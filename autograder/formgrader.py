@@ -75,9 +75,9 @@ def grade_instead(*, assignment: str, student: str, notebooks: list) -> None:
                           text=True)
     said = f"`python -m autograder {' '.join(command)}`"
     if done.returncode:
-        reason = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()
-        message = (f"{said} failed (exit {done.returncode}): {reason[-1]}\n{done.stdout}{done.stderr}"
-                   "nbgrader's own autograde is not used for this course (docs/GRADING.md)")
+        reason = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
+        message = (f"{done.stdout}{done.stderr}(nbgrader's own autograde is not used for this course: "
+                   f"docs/GRADING.md)\n{said} failed (exit {done.returncode}): {reason}")  # the reason last
         server_log(message, error=True)
         raise Autograded(message, success=False)
     converter = calling_converter()
