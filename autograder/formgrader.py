@@ -21,7 +21,7 @@ from pathlib import Path
 
 from nbgrader.converters.base import BaseConverter
 
-from .course import course_root
+from .course import autograded_notebook, course_root
 
 
 class Autograded(BaseException):
@@ -76,7 +76,12 @@ def grade_instead(*, assignment: str, student: str, notebooks: list) -> None:
     said = f"`python -m autograder {' '.join(command)}`"
     if done.returncode:
         reason = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
-        message = (f"{done.stdout}{done.stderr}(nbgrader's own autograde is not used for this course: "
+        gone = [p for p in paths if not autograded_notebook(root, p.parent.parent.name, assignment).is_file()]
+        removed = (f"nbgrader removed the autograded notebook of {', '.join(p.parent.parent.name for p in gone)} "
+                   "before calling the course's pipeline (the button's --force); the gradebook keeps the grades, and "
+                   f"`python -m autograder grade {assignment} --student ...` writes it again once the cause is "
+                   "fixed\n") if gone else ""
+        message = (f"{done.stdout}{done.stderr}{removed}(nbgrader's own autograde is not used for this course: "
                    f"docs/GRADING.md)\n{said} failed (exit {done.returncode}): {reason}")  # the reason last
         server_log(message, error=True)
         raise Autograded(message, success=False)

@@ -266,11 +266,12 @@ def test_manual_grading_page_renders_the_flagged_student(graded_demo, formgrader
 @pytest.mark.slow
 def test_a_failing_autograde_says_why(graded_demo, formgrader):
     """When `grade` fails behind the Autograde button (here: the release notebook is gone), does the result say
-    it failed and why, and leave the autograded notebook as it was?"""
+    it failed and why, say that nbgrader removed the autograded notebook first (its --force), and does `grade`
+    write it again, with the same score, once the cause is fixed?"""
     course, _ = graded_demo
     release = course / "release" / A / f"{A}.ipynb"
     notebook = course / "autograded" / "aa0001" / A / f"{A}.ipynb"
-    before = notebook.read_bytes()
+    score = _notebooks(formgrader)["aa0001"]["score"]
     release.rename(release.with_suffix(".away"))
     try:
         result = formgrader.api(f"submission/{A}/aa0001/autograde", "POST")
@@ -279,7 +280,10 @@ def test_a_failing_autograde_says_why(graded_demo, formgrader):
     assert not result["success"], result
     assert "failed (exit 2)" in result["log"] and "no release" in result["log"]
     assert "no release" in result["error"].strip().splitlines()[-1]
-    assert notebook.read_bytes() == before
+    assert not notebook.exists() and "nbgrader removed the autograded notebook of aa0001" in result["log"]
+    assert _notebooks(formgrader)["aa0001"]["score"] == score  # the gradebook keeps the grades
+    cli(course, "grade", A, "--student", "aa0001", check=True)
+    assert notebook.is_file() and _notebooks(formgrader)["aa0001"]["score"] == score
 
 
 @pytest.fixture
@@ -323,8 +327,8 @@ def test_grading_page_shows_flags_lateness_total_and_pairs(graded_demo, formgrad
     assert message and message in text
     assert "on time" in text and "total after the late penalty 20" in text
     for flagged, said in ((False, "Submission unflagged"), (True, "Submission flagged")):  # the documented shortcut
-        browser.evaluate("$('body').trigger($.Event('keydown', {which: 70, keyCode: 70, ctrlKey: true, "
-                         "shiftKey: true}))")  # Ctrl+Shift+F, as nbgrader's keyboard manager reads it
+        browser.wait_for("typeof formgrader !== 'undefined' && formgrader.loaded")  # its shortcuts are bound
+        browser.press("f", control=True, shift=True)
         assert browser.wait_for(f"document.getElementById('statusmessage').innerText === '{said}'")
         assert _notebooks(formgrader)["aa0006"]["flagged"] is flagged
 
