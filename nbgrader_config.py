@@ -129,4 +129,4 @@ c.HTMLExporter.filters = {"clean_html": "autograder.preprocessors.sanitizehtml.c
 # The formgrader's grading page shows the grader's notes for the TA above each submission: flags and their reasons,
 # lateness and the total after the penalty, written answers left to grade, similar pairs (only on the formgrader's
 # pages: a student's feedback, made by the same exporter, never shows them).
-c.HTMLExporter.preprocessors = ["autograder.preprocessors.tanotes.TANotes"]
+c.HTMLExporter.preprocessors = ["autograder.tanotes.TANotes"]

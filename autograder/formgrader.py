@@ -10,7 +10,7 @@ Autograded, which stops the converter and reaches the formgrader as an error who
 
 What the formgrader shows besides (the LMS names, the "Flagged?" column, late penalties on the final score,
 manual grades kept across a regrade) is written into the gradebook by autograder.gradebook, the meeting point;
-the notes above a submission on its grading page are autograder.preprocessors.tanotes.
+the notes above a submission on its grading page are autograder.tanotes.
 """
 from __future__ import annotations
 

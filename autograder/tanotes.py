@@ -22,9 +22,9 @@ from pathlib import Path
 import nbformat
 from nbconvert.preprocessors import Preprocessor
 
-from ..gradebook import describe_flags, standing
-from ..report import ReportGrades
-from ..similarity_page import partners
+from .gradebook import describe_flags, standing
+from .report import ReportGrades
+from .similarity_page import partners
 
 NOTE_KEY = "ta_note"  # cell.metadata.autograder[NOTE_KEY]: a cell this step added
 
