@@ -122,3 +122,16 @@ def test_the_longer_modules_are_the_sandboxs_two():
     are split)?"""
     for name in LONGER:
         assert len((ROOT / name).read_text().splitlines()) > MAX_LINES, f"{name} is short now: take it off LONGER"
+
+
+def test_only_the_gradebook_module_opens_the_gradebook():
+    """Does no module but autograder/gradebook.py import nbgrader's Gradebook (the sandboxed Execute step, which
+    reads a worker's snapshot of the assignment's cells, never gradebook.db, excepted)?"""
+    allowed = {"autograder.gradebook", "autograder.preprocessors.sandboxedexecute"}
+    found = []
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("nbgrader") \
+                    and any(alias.name == "Gradebook" for alias in node.names) and name not in allowed:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not found, "the gradebook opened outside autograder/gradebook.py:\n" + "\n".join(found)
