@@ -128,3 +128,7 @@ c.SandboxedExecute.network = False
 # frames or javascript: links from a student's markdown or outputs (autograder/preprocessors/sanitizehtml.py).
 c.HTMLExporter.sanitize_html = True
 c.HTMLExporter.filters = {"clean_html": "autograder.preprocessors.sanitizehtml.clean_html"}
+# The formgrader's grading page shows the grader's notes for the TA above each submission: flags and their reasons,
+# lateness and the total after the penalty, written answers left to grade, similar pairs (only on the formgrader's
+# pages: a student's feedback, made by the same exporter, never shows them).
+c.HTMLExporter.preprocessors = ["autograder.tanotes.TANotes"]

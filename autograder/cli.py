@@ -79,7 +79,7 @@ def _collect(args, root):
 
 def _grade(args, root):
     from .grade import grade  # measured start-up cost: see the top
-    from .report import flag_lines, score_table  # measured start-up cost: see the top
+    from .report import flag_lines, repairs_file, score_table  # measured start-up cost: see the top
 
     misplaced = [s for s in args.students or [] if s in assignments(root)]
     if args.assignment is None or misplaced:  # `grade --student a b lab` would take lab for a student
@@ -93,8 +93,12 @@ def _grade(args, root):
         for g in run.graded:
             if g.status != "graded":
                 print(f"{g.student}: {g.status}: {g.detail}")
-            for repair in g.repairs:
-                print(f"{g.student}: repaired {repair}")
+        repaired = [g for g in run.graded if g.repairs]
+        if repaired:
+            listed = repairs_file(root=root, assignment=args.assignment).relative_to(root)
+            for g in repaired:
+                print(f"{g.student}: {len(g.repairs)} repair{'s' if len(g.repairs) != 1 else ''} before grading "
+                      f"(each one in {listed})")
     if run.skipped:
         print(f"{len(run.skipped)} unchanged submissions already graded: {', '.join(run.skipped)} (--force regrades)")
     flagged = flag_lines(root=root, assignment=args.assignment, students=[g.student for g in run.graded])
@@ -107,13 +111,17 @@ def _grade(args, root):
 def _report(args, root):
     from .report import report  # measured start-up cost: see the top
 
-    done = report(root=root, assignment=args.assignment, feedback=not args.no_feedback)
+    done = report(root=root, assignment=args.assignment, feedback=not args.no_feedback,
+                  provisional=args.provisional, progress=not args.no_progress)
     for path in (done.grades_csv, done.canvas_csv, done.repairs_csv, done.flags_csv, done.histograms):
-        print(f"wrote {path.relative_to(root)}")
+        if path is not None:
+            print(f"wrote {path.relative_to(root)}")
     if done.feedback:
         print(f"wrote {len(done.feedback)} feedback pages in feedback/<student>/{args.assignment}/")
     if done.similarity:
         print(done.similarity)
+    for note in done.notes:
+        print(f"note: {note}")
 
 
 def _similarity(args, root):
@@ -198,6 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = stages.add_parser("report", help="grades CSV, Canvas CSV, feedback HTML and score histograms")
     p.add_argument("assignment")
     p.add_argument("--no-feedback", action="store_true", help="skip the per-student feedback pages")
+    p.add_argument("--provisional", action="store_true",
+                   help="with written answers not graded yet, write canvas_provisional.csv (those answers count 0) "
+                        "instead of no Canvas file")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=_report)
 
     p = stages.add_parser("similarity", help="answers copied between students: pairs of graded submissions with "

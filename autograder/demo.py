@@ -48,15 +48,19 @@ def _one(root: Path, assignment: str, workers: int | None, out: Callable[[str], 
     results = {g.student: g for g in scores(root=root, assignment=assignment)}
     full = _autograded_points(root, assignment)
     surprises, lines = [], []
-    head = ("student", "example", "status", "points", "late", "total", "repairs", "expected")
+    waiting = {r.student: r.ungraded for r in written.rows}
+    head = ("student", "example", "status", "points", "late", "total", "not graded yet", "repairs", "expected")
     for student, kind in KINDS.items():
         g = results.get(student)
         if g is None:
-            lines.append((student, kind, "missing", "", "", "", "", EXPECTED[kind]))
+            lines.append((student, kind, "missing", "", "", "", "", "", EXPECTED[kind]))
             surprises.append(f"{assignment}/{student}: not graded")
             continue
+        ungraded = waiting.get(student, ())
+        by_hand = sum(written.max_points.get(q, 0.0) for q in ungraded)
         lines.append((student, kind, g.status, f"{g.score:g}/{g.max_score:g}",
                       f"-{g.late_penalty:g}" if g.late_penalty else "", f"{g.total:g}",
+                      f"{len(ungraded)} written ({by_hand:g} pts)" if ungraded else "",
                       str(len(g.repairs)) if g.repairs else "", EXPECTED[kind]))
         ok = {"full": g.total == full, "partial": 0 < g.total < full, "blank": g.total == 0,
               "late": g.late_penalty > 0 and g.total < full, "damaged": g.total == full and bool(g.repairs),
@@ -64,12 +68,18 @@ def _one(root: Path, assignment: str, workers: int | None, out: Callable[[str], 
         if not ok:
             surprises.append(f"{assignment}/{student} ({kind}): {g.status}, {g.total:g}/{full:g} {g.detail}")
     misnamed = [r for r in collection.rejected if r.reason == "bad name"]
-    lines.append(("-", "misnamed", "rejected" if misnamed else "collected?", "", "", "", "", EXPECTED["misnamed"]))
+    lines.append(("-", "misnamed", "rejected" if misnamed else "collected?", "", "", "", "", "",
+                  EXPECTED["misnamed"]))
     if not misnamed:
         surprises.append(f"{assignment}: the misnamed example was not rejected")
     widths = [max(len(x) for x in column) for column in zip(head, *lines)]
     for row in [head, *lines]:
         out("  ".join(x.ljust(w) for x, w in zip(row, widths)).rstrip())
+    if any(waiting.values()):
+        everything = sum(written.max_points.values())
+        out(f"not graded yet: {everything - full:g} of the {everything:g} points are written answers, graded by a TA "
+            "in the formgrader (then `report` again): the totals above are the autograded points only, and "
+            "canvas.csv waits for those grades")
     flagged = flag_lines(root=root, assignment=assignment, students=sorted(results))
     if flagged:
         out("flagged for the TA (shown in the formgrader's 'Flagged?' column; all flags in "

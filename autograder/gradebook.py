@@ -6,7 +6,8 @@
 - the parent's writes while grading (`Recorder`): nbgrader's record steps (SaveAutoGrades, AssignLatePenalties),
   the student and the submission, the flag, the kept reviews, then the autograded notebook with its key;
 - students and their names: the LMS name and user id `collect` read from each file name (collect.json) fill the
-  gradebook's empty student fields (`fill_names`), so the formgrader shows them instead of "None, None";
+  gradebook's empty student fields (`fill_names`, `name_fields`), the id where no name is known, so the
+  formgrader shows 'doejane, Canvas 12345' or 'aa0001, no LMS name', never "None, None";
 - flags: a submission whose autograded notebook carries a flag (`metadata.autograder.flags`) of severity
   `GradebookSync.flag_severity` or above is set `flagged` when it is graded (`flag_submission`), so the
   formgrader's "Flagged?" column shows it (a TA who reviews it may unflag it; the next regrade flags it again);
@@ -131,14 +132,15 @@ def sync_due_date(*, assignment: str, config) -> bool:
     return True
 
 
-def late_penalties(*, assignment: str, config) -> dict[str, float]:
-    """Re-run nbgrader's AssignLatePenalties (the configured plugin) on every submission's current score, manual
-    grades included, after writing the policy's due date; {student: penalty}."""
+def late_penalties(*, assignment: str, config, students: list[str] | None = None) -> dict[str, float]:
+    """Re-run nbgrader's AssignLatePenalties (the configured plugin) on every submission's (or `students'`) current
+    score, manual grades included, after writing the policy's due date; {student: penalty}."""
     from nbgrader.preprocessors import AssignLatePenalties
 
     sync_due_date(assignment=assignment, config=config)
     with _gradebook(config) as gb:
-        pairs = [(s.student.id, [n.name for n in s.notebooks]) for s in gb.assignment_submissions(assignment)]
+        pairs = [(s.student.id, [n.name for n in s.notebooks]) for s in gb.assignment_submissions(assignment)
+                 if students is None or s.student.id in students]
     step = AssignLatePenalties(config=config)
     for student, notebooks in pairs:
         for notebook in notebooks:
@@ -146,7 +148,40 @@ def late_penalties(*, assignment: str, config) -> dict[str, float]:
                                       "db_url": config.CourseDirectory.db_url}}
             step.preprocess(nbformat.v4.new_notebook(), resources)
     with _gradebook(config) as gb:
-        return {s.student.id: float(s.late_submission_penalty or 0.0) for s in gb.assignment_submissions(assignment)}
+        return {s.student.id: float(s.late_submission_penalty or 0.0) for s in gb.assignment_submissions(assignment)
+                if students is None or s.student.id in students}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A submission as the TA grading it should see it, from the gradebook now (manual points included)."""
+    score: float
+    max_score: float
+    late_penalty: float                  # on the current score (AssignLatePenalties re-run)
+    timestamp: datetime | None
+    seconds_late: float
+    ungraded: tuple[str, ...]            # grade ids nobody has graded yet (written answers for a TA)
+
+    @property
+    def total(self) -> float:
+        return max(0.0, self.score - self.late_penalty)
+
+
+def standing(*, config, assignment: str, student: str) -> Standing | None:
+    """The student's submission of `assignment` now, its late penalty recomputed on the current score (and stored,
+    as `report` does); None when the gradebook has no such submission."""
+    from nbgrader.api import MissingEntry
+
+    late_penalties(assignment=assignment, config=config, students=[student])
+    with _gradebook(config) as gb:
+        try:
+            s = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return None
+        ungraded = tuple(g.name for n in s.notebooks for g in n.grades
+                         if g.auto_score is None and g.manual_score is None)
+        return Standing(float(s.score), float(s.max_score), float(s.late_submission_penalty or 0.0), s.timestamp,
+                        float(s.total_seconds_late or 0.0), ungraded)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -246,24 +281,33 @@ def lms_identity(root: Path, student: str, assignment: str) -> dict:
     return {k: str(data[k]) for k in ("lms_name", "lms_user_id") if data.get(k)}
 
 
-def fill_names(*, root: Path, assignment: str, config, students: list[str]) -> list[str]:
-    """Fill the gradebook's empty name fields and LMS user id of `students` from their collect.json.
+def name_fields(student: str, known: dict, first_name, last_name) -> dict:
+    """The gradebook's name fields of `student` as the formgrader shows them ("last_name, first_name"): the LMS
+    name and user id where collect read them ('doejane, Canvas 12345'), else the id ('aa0001, no LMS name').
 
-    The LMS gives one name (Canvas: 'doejane'); it goes into last_name, with an empty first_name, which the
-    formgrader shows as 'doejane, '. Fields a TA filled in (in the formgrader) are kept. Returns who changed.
-    """
+    Names a TA typed in the formgrader are kept: only empty fields, or the LMS name alone (what an earlier version
+    wrote, shown 'doejane, '), are filled. Returns the fields to change (empty: none)."""
+    name = known.get("lms_name") or student
+    user = known.get("lms_user_id")
+    label = f"Canvas {user}" if user else "no LMS name"
+    if not last_name and not first_name:
+        return {"last_name": name, "first_name": label}
+    if last_name == name and not first_name:
+        return {"first_name": label}
+    return {}
+
+
+def fill_names(*, root: Path, assignment: str, config, students: list[str]) -> list[str]:
+    """Fill the gradebook's empty name fields and LMS user id of `students` from their collect.json (see
+    `name_fields`), so the formgrader never shows "None, None". Returns who changed."""
     if not _has_gradebook(config):
         return []
     changed = []
     with _gradebook(config) as gb:
         for student in students:
             known = lms_identity(root, student, assignment)
-            if not known:
-                continue
             row = gb.update_or_create_student(student)
-            wanted = {}
-            if known.get("lms_name") and not row.last_name and not row.first_name:
-                wanted.update(last_name=known["lms_name"], first_name="")
+            wanted = name_fields(student, known, row.first_name, row.last_name)
             if known.get("lms_user_id") and not row.lms_user_id:
                 wanted["lms_user_id"] = known["lms_user_id"]
             if wanted:
@@ -362,7 +406,11 @@ class Recorder:
                 {"code": outcome.flag, "severity": "attempt", "cell": "notebook", "message": outcome.detail})
         info, timestamp = self.student_info(outcome.student)
         with Gradebook(self.db_url, self.course_id) as gb:
-            gb.update_or_create_student(outcome.student, **info)
+            row = gb.update_or_create_student(outcome.student, **info)
+            names = name_fields(outcome.student, lms_identity(self.root, outcome.student, self.assignment),
+                                row.first_name, row.last_name)
+            if names:
+                gb.update_or_create_student(outcome.student, **names)
         with Gradebook(self.db_url, self.course_id) as gb, warnings.catch_warnings():
             # nbgrader's add_submission touches relationships before adding the new row; SQLAlchemy warns
             warnings.filterwarnings("ignore", message=".*not in session, add operation along")

@@ -3,7 +3,10 @@
 Writes into reports/<assignment>/:
   grades.csv      one row per student: each question's points, raw score, late penalty, total, status, repairs,
                   flags
-  canvas.csv      for Canvas's gradebook import (Student, ID, SIS User ID, SIS Login ID, Section, <column>)
+  canvas.csv      for Canvas's gradebook import (Student, ID, SIS User ID, SIS Login ID, Section, <column>), only
+                  when every answer is graded: while written answers wait for a TA, no canvas.csv is written (an
+                  old one is removed) and `provisional=True` (`report --provisional`) writes
+                  canvas_provisional.csv instead, those answers counted as 0
   repairs.csv     every repair made to a damaged submission before grading
   flags.csv       every flag the grading raised (attempts on the grading, limits hit, notices), by student
   histograms.png  per-question score histograms and the totals
@@ -17,14 +20,24 @@ The late penalty is computed here, on the final score (autograded and manual poi
 gradebook, report re-runs nbgrader's AssignLatePenalties with the configured LatePolicy on every submission's
 current score and stores it in the gradebook (late_submission_penalty), so a manual grade given in the formgrader
 after `grade` is penalized too. It also fills the gradebook's empty student names from collect.json.
+
+An answer nobody has graded yet (a written answer before the TA graded it in the formgrader) is "not graded yet"
+in grades.csv's status and on the student's feedback page (instead of nbgrader's "Score: 0.0 / 5.0"), and the
+report's notes say how many answers of how many students still need a TA. The notes also say when canvas.csv's
+column is not Canvas's "Name (id)" (Canvas's import would make a new assignment of it) and which students have no
+Canvas user id to be matched on. A progress bar (stderr) follows the steps and the feedback pages.
 """
 from __future__ import annotations
 
 import csv
+import logging
+import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from tqdm import tqdm
 from traitlets import Dict, Unicode
 from traitlets.config import LoggingConfigurable
 
@@ -35,6 +48,7 @@ from .gradebook import (SEVERITIES, GradebookSync, at_least, describe_flags, fil
                         lms_identity, require_gradebook, stored_submissions, submitted_students)
 from .nbconfig import load_config, nbgrader_api
 from .readnotebook import read_notebook
+from .similarity_page import flagged_rows
 
 
 class ReportGrades(LoggingConfigurable):
@@ -63,6 +77,7 @@ class Row:
     lms_name: str
     flags: tuple[dict, ...] = ()         # the grading's flags ({code, severity, cell, message}) at or above the
                                          # GradebookSync.flag_severity (the others are in flags.csv only)
+    ungraded: tuple[str, ...] = ()       # grade ids nobody has graded yet (written answers waiting for a TA)
 
 
 @dataclass(frozen=True)
@@ -72,12 +87,21 @@ class Report:
     questions: tuple[str, ...]
     max_points: dict[str, float]
     grades_csv: Path
-    canvas_csv: Path
+    canvas_csv: Path | None              # None: not written (answers not graded yet, and not `provisional`)
     repairs_csv: Path
     histograms: Path
     feedback: tuple[Path, ...]
     flags_csv: Path | None = None
     similarity: str = ""   # a line about reports/<a>/similarity.html, if `similarity` wrote one
+    notes: tuple[str, ...] = ()          # what the TA must know before the grades go to Canvas
+
+    @property
+    def ungraded(self) -> int:
+        """Answers nobody has graded yet, all students together."""
+        return sum(len(r.ungraded) for r in self.rows)
+
+
+PROVISIONAL_CANVAS = "canvas_provisional.csv"
 
 
 def _rows(root: Path, assignment: str, config) -> tuple[list[Row], list[str], dict[str, float]]:
@@ -92,12 +116,16 @@ def _rows(root: Path, assignment: str, config) -> tuple[list[Row], list[str], di
         max_points.update(stored.max_points)
         record = grading_record(root, stored.student, assignment)
         info = lms_identity(root, stored.student, assignment)
+        ungraded = tuple(q for q in order + sorted(set(stored.questions) - set(order))
+                         if q in stored.questions and stored.questions[q] is None)
+        status = record.get("status", "graded by nbgrader" if stored.questions else "not graded")
+        if ungraded:
+            status = ("" if status == "graded" else f"{status}; ") + f"not graded yet: {', '.join(ungraded)}"
         rows.append(Row(stored.student, stored.questions, stored.score, stored.late_penalty,
                         max(0.0, stored.score - stored.late_penalty), stored.max_score,
                         stored.timestamp.strftime("%Y-%m-%d %H:%M:%S UTC") if stored.timestamp else "",
-                        record.get("status", "graded by nbgrader" if stored.questions else "not graded"),
-                        len(record.get("repairs", [])), stored.lms_user_id, info.get("lms_name", ""),
-                        tuple(at_least(record.get("flags", []), least))))
+                        status, len(record.get("repairs", [])), stored.lms_user_id, info.get("lms_name", ""),
+                        tuple(at_least(record.get("flags", []), least)), ungraded))
     names = [q for q in order if q in max_points] + sorted(set(max_points) - set(order))
     return rows, names, max_points
 
@@ -139,6 +167,37 @@ def write_repairs(path: Path, root: Path, assignment: str, students: list[str]) 
             for repair in record.get("repairs", []):
                 out.writerow([student, record.get("status", ""), repair])
     return path
+
+
+def repairs_file(*, root: Path, assignment: str) -> Path:
+    """reports/<a>/repairs.csv of every student with an autograded notebook (what `grade` points to when it
+    repaired a submission); returns its path."""
+    folder = root / ReportGrades(config=load_config(root)).folder / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    students = [s for s in collected_students(root, assignment) if autograded_notebook(root, s, assignment).is_file()]
+    return write_repairs(folder / "repairs.csv", root, assignment, students)
+
+
+def canvas_notes(rows: list[Row], assignment: str, columns: dict[str, str]) -> list[str]:
+    """What the TA must know before importing canvas.csv: a column that is not Canvas's 'Name (id)' (Canvas's
+    import matches an existing assignment by it, and makes a new assignment of any other column), and the
+    students without a Canvas user id (matched on SIS Login ID, the course's id, only)."""
+    notes = []
+    column = columns.get(assignment)
+    if column is None:
+        notes.append(f"canvas.csv: the Canvas id of {assignment} is not configured: its column is {assignment!r}, "
+                     "and Canvas's import makes a NEW assignment of a column it does not know; set "
+                     f"c.ReportGrades.canvas_columns = {{{assignment!r}: 'Name (canvas id)'}} in nbgrader_config.py "
+                     "as Canvas's gradebook export names it, e.g. 'Lab 7 (123456)'")
+    elif not re.search(r"\(\d+\)\s*$", column):
+        notes.append(f"canvas.csv: the column {column!r} (c.ReportGrades.canvas_columns) does not end with the "
+                     "Canvas id, e.g. 'Lab 7 (123456)': Canvas's import makes a NEW assignment of it")
+    unmatched = sorted(r.student for r in rows if not r.lms_user_id)
+    if unmatched:
+        notes.append(f"canvas.csv: no Canvas user id for {len(unmatched)} student{'s' if len(unmatched) != 1 else ''}"
+                     f" ({', '.join(unmatched)}; collected from plain file names): Canvas can match them only on "
+                     "SIS Login ID, which is their course id; check that it is their Canvas login")
+    return notes
 
 
 def write_flags(path: Path, root: Path, assignment: str, students: list[str]) -> Path:
@@ -244,9 +303,30 @@ def students_own_text(path: Path) -> str:
     return "\n".join(parts)
 
 
-def generate_feedback(root: Path, assignment: str, config) -> list[Path]:
-    """nbgrader's GenerateFeedback for every autograded student; fails loudly if any shows a hidden test line."""
-    result = nbgrader_api(config).generate_feedback(assignment)
+class _Converted(logging.Handler):
+    """Moves a progress bar on each notebook nbgrader's GenerateFeedback converts (its 'Converting notebook' log)."""
+
+    def __init__(self, bar: tqdm):
+        super().__init__(logging.INFO)
+        self.bar = bar
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if str(record.msg).startswith("Converting notebook"):
+            self.bar.update()
+
+
+def generate_feedback(root: Path, assignment: str, config, bar: tqdm | None = None) -> list[Path]:
+    """nbgrader's GenerateFeedback for every autograded student; fails loudly if any shows a hidden test line.
+    `bar` moves on by one for each page."""
+    api = nbgrader_api(config)
+    handler = _Converted(bar) if bar is not None else None
+    if handler is not None:
+        api.log.addHandler(handler)
+    try:
+        result = api.generate_feedback(assignment)
+    finally:
+        if handler is not None:
+            api.log.removeHandler(handler)
     if not result.get("success"):
         raise CourseError(f"nbgrader generate_feedback failed for {assignment}:\n"
                           f"{result.get('log', '')}{result.get('error', '')}")
@@ -266,27 +346,94 @@ def generate_feedback(root: Path, assignment: str, config) -> list[Path]:
     return pages
 
 
-def report(*, root: Path, assignment: str, feedback: bool = True) -> Report:
-    """Write the grades CSV, the Canvas CSV, the repairs log, the histograms and the feedback of `assignment`."""
+SCORE = r"Score: -?[0-9.]+ / ([0-9.]+)"
+
+
+def mark_ungraded(page: Path, ungraded: tuple[str, ...]) -> None:
+    """On a feedback page, answers nobody has graded yet say 'not graded yet' where nbgrader's template shows
+    'Score: 0.0 / 5.0' (the list at the top, the answer's heading), and the page's total says it counts them as 0."""
+    text = page.read_text()
+    for grade_id in ungraded:
+        gid = re.escape(grade_id)
+        text, listed = re.subn(rf'(<a href="#{gid}">[^<]*</a> \(){SCORE}\)', r"\1not graded yet, of \2 points)", text)
+        text, headed = re.subn(rf'(<a name="{gid}"></a>(?:(?!<a name=).)*?){SCORE}',
+                               r"\1Not graded yet (of \2 points)", text, count=1, flags=re.S)
+        if not (listed and headed):
+            raise CourseError(f"{page}: the score of {grade_id} was not found to mark it 'not graded yet' (has "
+                              "nbgrader's feedback template changed?)")
+    text = re.sub(rf"(<h4>[^<]*\(Score: [0-9.]+ / [0-9.]+)\)",
+                  lambda m: f"{m.group(1)}; not graded yet: {', '.join(ungraded)}, counted as 0)", text, count=1)
+    page.write_text(text)
+
+
+def report(*, root: Path, assignment: str, feedback: bool = True, provisional: bool = False,
+           progress: bool = True) -> Report:
+    """Write the grades CSV, the Canvas CSV (only when every answer is graded, or as canvas_provisional.csv with
+    `provisional`), the repairs log, the histograms and the feedback of `assignment`."""
     check_assignment(root, assignment)
     config = load_config(root)
     settings = ReportGrades(config=config)
     require_gradebook(config, assignment)
-    rows, questions, max_points = _rows(root, assignment, config)
-    if not rows:
-        raise CourseError(f"no graded submissions of {assignment}: run `python -m autograder grade {assignment}`")
-    folder = root / settings.folder / assignment
-    folder.mkdir(parents=True, exist_ok=True)
+    with tqdm(total=4, desc=f"report {assignment}", unit="step", disable=not progress, file=sys.stderr,
+              dynamic_ncols=True) as bar:
+        bar.set_postfix_str("grades and late penalties")
+        rows, questions, max_points = _rows(root, assignment, config)
+        if not rows:
+            raise CourseError(f"no graded submissions of {assignment}: run `python -m autograder grade {assignment}`")
+        bar.update()
+        folder = root / settings.folder / assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        pages = []
+        if feedback:
+            bar.total += len(rows)
+            bar.set_postfix_str(f"feedback pages of {len(rows)} students")
+            pages = generate_feedback(root, assignment, config, bar)
+            by_student = {r.student: r for r in rows}
+            for page in pages:
+                ungraded = by_student.get(page.parent.parent.name)
+                if ungraded is not None and ungraded.ungraded:
+                    mark_ungraded(page, ungraded.ungraded)
+        bar.update()
+        bar.set_postfix_str("grades.csv, canvas.csv, repairs.csv, flags.csv")
+        grades = write_grades(folder / "grades.csv", rows, questions)
+        canvas, notes = _canvas(folder, rows, assignment, settings, provisional)
+        repairs = write_repairs(folder / "repairs.csv", root, assignment, [r.student for r in rows])
+        flags = write_flags(folder / "flags.csv", root, assignment, [r.student for r in rows])
+        bar.update()
+        bar.set_postfix_str("histograms")
+        histograms = plot_histograms(folder / "histograms.png", rows, questions, max_points, assignment)
+        bar.update()
+    return Report(assignment, tuple(rows), tuple(questions), max_points, grades, canvas, repairs, histograms,
+                  tuple(pages), flags, similarity_line(root, assignment, folder), tuple(notes))
+
+
+def _canvas(folder: Path, rows: list[Row], assignment: str, settings: ReportGrades,
+            provisional: bool) -> tuple[Path | None, list[str]]:
+    """canvas.csv when every answer is graded; else none (an old one removed), or canvas_provisional.csv."""
     column = settings.canvas_columns.get(assignment, assignment)
-    pages = generate_feedback(root, assignment, config) if feedback else []
-    return Report(
-        assignment, tuple(rows), tuple(questions), max_points,
-        write_grades(folder / "grades.csv", rows, questions),
-        write_canvas(folder / "canvas.csv", rows, column, max(r.max_score for r in rows)),
-        write_repairs(folder / "repairs.csv", root, assignment, [r.student for r in rows]),
-        plot_histograms(folder / "histograms.png", rows, questions, max_points, assignment),
-        tuple(pages), write_flags(folder / "flags.csv", root, assignment, [r.student for r in rows]),
-        similarity_line(root, assignment, folder))
+    waiting = [r for r in rows if r.ungraded]
+    final, early = folder / "canvas.csv", folder / PROVISIONAL_CANVAS
+    notes = []
+    if waiting:
+        count = sum(len(r.ungraded) for r in waiting)
+        notes.append(f"not graded yet: {count} answer{'s' if count != 1 else ''} of {len(waiting)} of "
+                     f"{len(rows)} students still need a TA (formgrader > Manual Grading; grades.csv's status names "
+                     "them); their totals count them as 0")
+        if final.exists():
+            final.unlink()
+        if not provisional:
+            early.unlink(missing_ok=True)
+            notes.append(f"canvas.csv not written: grade those answers and run `python -m autograder report "
+                         f"{assignment}` again, or `report {assignment} --provisional` for {PROVISIONAL_CANVAS} "
+                         "(not final: those answers count 0)")
+            return None, notes + canvas_notes(rows, assignment, settings.canvas_columns)
+        path = write_canvas(early, rows, column, max(r.max_score for r in rows))
+        notes.append(f"wrote {PROVISIONAL_CANVAS}, NOT FINAL: {count} ungraded answer{'s' if count != 1 else ''} "
+                     "count 0 in it")
+        return path, notes + canvas_notes(rows, assignment, settings.canvas_columns)
+    early.unlink(missing_ok=True)
+    return write_canvas(final, rows, column, max(r.max_score for r in rows)), \
+        canvas_notes(rows, assignment, settings.canvas_columns)
 
 
 def similarity_line(root: Path, assignment: str, folder: Path) -> str:
@@ -296,8 +443,7 @@ def similarity_line(root: Path, assignment: str, folder: Path) -> str:
     page_path, csv_path = folder / "similarity.html", folder / "similarity.csv"
     if not (page_path.is_file() and csv_path.is_file()):
         return ""
-    with csv_path.open(newline="", encoding="utf-8") as f:
-        flagged = {(r.get("student_a"), r.get("student_b")) for r in csv.DictReader(f) if r.get("flagged") == "yes"}
+    flagged = {(r.get("student_a"), r.get("student_b")) for r in flagged_rows(csv_path)}
     written = csv_path.stat().st_mtime
     newer = [s for s in collected_students(root, assignment)
              if autograded_notebook(root, s, assignment).is_file()
@@ -318,4 +464,5 @@ def score_table(results: list[Graded], title: str = "") -> str:
     return "\n".join(text)
 
 
-__all__ = ["Report", "ReportGrades", "Row", "flag_lines", "report", "score_table", "similarity_line"]
+__all__ = ["PROVISIONAL_CANVAS", "Report", "ReportGrades", "Row", "canvas_notes", "flag_lines", "mark_ungraded", "repairs_file",
+           "report", "score_table", "similarity_line"]

@@ -45,6 +45,24 @@ def write_csv(path: Path, matches) -> Path:
     return replace_file(path, write)
 
 
+def flagged_rows(path: Path) -> list[dict]:
+    """The rows of a similarity.csv that belong to a flagged pair (empty when there is no such file)."""
+    if not path.is_file():
+        return []
+    with path.open(newline="", encoding="utf-8") as f:
+        return [r for r in csv.DictReader(f) if r.get("flagged") == "yes"]
+
+
+def partners(path: Path, student: str) -> dict[str, list[str]]:
+    """The students a similarity.csv pairs `student` with (flagged pairs only): {other: ['adam 100%', ...]}."""
+    found: dict[str, list[str]] = {}
+    for r in flagged_rows(path):
+        if student in (r["student_a"], r["student_b"]):
+            other = r["student_b"] if r["student_a"] == student else r["student_a"]
+            found.setdefault(other, []).append(f"{r['question']} {percent(float(r['score']))}")
+    return found
+
+
 TAGS = {"h1", "h2", "h3", "p", "ul", "li", "table", "thead", "tbody", "tr", "th", "td", "pre", "mark", "section",
         "span", "code", "strong", "em"}
 STYLE = """

@@ -11,7 +11,7 @@ from autograder.late import LatePolicy
 from autograder.nbconfig import load_config
 from autograder.twins import notebook_text
 from conftest import ASSIGNMENTS
-from fixtures.coursefolder import REFERENCE, ROOT, cli, make_course
+from fixtures.coursefolder import REFERENCE, ROOT, add_written_answer, cli, make_course
 
 A = REFERENCE
 WITH_EXAMPLES = [a for a in ASSIGNMENTS if examples_folder(ROOT, a).is_dir()]
@@ -96,3 +96,25 @@ def test_demo_runs_the_whole_job(tmp_path):
     assert "aa0004 and zz9999" in (course / "reports" / A / "similarity.html").read_text()
     again = cli(course, "demo", A)
     assert again.returncode == 0 and "6 unchanged since the last run" in again.stdout
+
+
+@pytest.mark.slow
+def test_demo_says_written_answers_are_not_graded_yet(tmp_path):
+    """With a written answer in the assignment (graded by hand, 5 points), does the demo's table say on each row
+    that answered it that it is not graded yet (the blank example's untouched answer scores 0, as nbgrader does),
+    and explain why full marks show only the autograded points, with no canvas.csv written?"""
+    course = make_course(tmp_path / "course")
+    add_written_answer(course)
+    (course / "notebooks").mkdir()
+    shutil.copy(ROOT / "notebooks" / f"{A}.py", course / "notebooks" / f"{A}.py")
+    cli(course, "sync", A, "--from-notebook", check=True)  # the twin follows the source, as an author does
+    done = cli(course, "demo", A)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    head = next(line for line in lines if line.startswith("student"))
+    assert "not graded yet" in head
+    table = {line.split()[0]: line for line in lines if line.startswith(("aa000", "zz9"))}
+    assert head.split()[-1] == "expected" and "20/25" in table["aa0001"], done.stdout
+    assert [s for s, row in table.items() if "1 written (5 pts)" in row] == [s for s in table if s != "aa0003"]
+    assert "not graded yet: 5 of the 25 points are written answers" in done.stdout
+    assert not (course / "reports" / A / "canvas.csv").exists()

@@ -1,6 +1,8 @@
 """Does the TA's job work end to end with the real formgrader: flags shown, names shown, a manual grade given through
 its API penalized like the autograded points in grades.csv and canvas.csv, its Autograde button grading through
-`grade`, and the manual-grading page rendering the flagged student in a real browser?"""
+`grade` and saying so as a success, and, in a real browser, the manual-grading page rendering the flagged student,
+names that read right, and the grader's notes (flags and reasons, lateness, total, similar pairs) where a TA
+grades?"""
 import csv
 import json
 import os
@@ -19,11 +21,11 @@ import nbformat
 import pytest
 
 from autograder.nbconfig import load_config
+from fixtures.browser import Browser, chromium
 from fixtures.coursefolder import REFERENCE, ROOT, SUBMISSIONS, cli, make_course
 
 
 A = REFERENCE
-CHROMIUM = Path("/usr/bin/chromium")
 # the course's own Execute step (the sandbox, which raises the flags), where the test course has nbgrader's
 SANDBOXED = f"\nc.Autograde.autograde_preprocessors = {list(load_config(ROOT).Autograde.autograde_preprocessors)!r}\n"
 PATCH = "\n\nnp.allclose = lambda *a, **k: True  # an attempt on the grading\n"
@@ -173,10 +175,10 @@ def test_pages_and_api_show_flags_and_names(graded_demo, formgrader):
     serious = _seriously_flagged(graded_demo[0])
     assert "aa0006" in serious and "aa0001" not in serious
     assert {s for s, r in rows.items() if r["flagged"]} == serious
-    assert (rows["aa0004"]["last_name"], rows["aa0004"]["first_name"]) == ("studentaa0004", "")
+    assert (rows["aa0004"]["last_name"], rows["aa0004"]["first_name"]) == ("studentaa0004", "Canvas 1000004")
     student = formgrader.api("student/aa0004")
     assert student["lms_user_id"] == "1000004"
-    assert rows["aa0001"]["last_name"] is None  # named by the course rule only: no LMS name to show
+    assert (rows["aa0001"]["last_name"], rows["aa0001"]["first_name"]) == ("aa0001", "no LMS name")
 
 
 @pytest.mark.slow
@@ -229,8 +231,8 @@ def test_autograde_button_grades_through_grade(graded_demo, formgrader):
     formgrader.request(f"/formgrader/api/submitted_notebook/{flagged['id']}/flag", "POST")  # the TA unflags it
     assert _notebooks(formgrader)["aa0006"]["flagged"] is False
     result = formgrader.api(f"submission/{A}/aa0006/autograde", "POST")
-    assert not result["success"] and "graded by `python -m autograder grade" in result["error"], result
-    assert "aa0006   graded  20/20" in result["error"]
+    assert result["success"] and "error" not in result, result
+    assert "graded by `python -m autograder grade" in result["log"] and "aa0006   graded  20/20" in result["log"]
     assert notebook.stat().st_mtime_ns > before
     record = json.loads(notebook.read_text())["metadata"]["autograder"]
     assert record["status"] == "graded" and record["key"] and record["sandbox"]
@@ -240,20 +242,10 @@ def test_autograde_button_grades_through_grade(graded_demo, formgrader):
     assert "1 unchanged submissions already graded" in done.stdout  # the next grade does not regrade it
 
 
-def _chromium() -> Path:
-    """Debian's chromium, installed by the test set-up when missing (as root, as CI runs)."""
-    if not CHROMIUM.is_file() and os.geteuid() == 0:
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, timeout=600)
-        subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], env=env, capture_output=True, timeout=1200)
-    assert CHROMIUM.is_file(), "chromium is missing and could not be installed (apt-get install -y chromium)"
-    return CHROMIUM
-
-
 @pytest.mark.slow
 def test_manual_grading_page_renders_the_flagged_student(graded_demo, formgrader, tmp_path):
     """In headless Chromium, does the manual-grading page list every student, aa0006's row flagged?"""
-    browser = [str(_chromium()), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    browser = [str(chromium()), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run",
                f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000", "--dump-dom"]
     # log in as a TA does (the token in a URL sets the session cookie for the whole site), then open the page
@@ -269,3 +261,117 @@ def test_manual_grading_page_renders_the_flagged_student(graded_demo, formgrader
     assert len(rows) == len(students) == 8 and len(flagged) == len(_seriously_flagged(graded_demo[0])), dom[-3000:]
     assert any(_notebooks(formgrader)["aa0006"]["id"] in row for row in flagged)
     assert not any(_notebooks(formgrader)["aa0001"]["id"] in row for row in flagged)
+
+
+@pytest.mark.slow
+def test_a_failing_autograde_says_why(graded_demo, formgrader):
+    """When `grade` fails behind the Autograde button (here: the release notebook is gone), does the result say
+    it failed and why, say that nbgrader removed the autograded notebook first (its --force), and does `grade`
+    write it again, with the same score, once the cause is fixed?"""
+    course, _ = graded_demo
+    release = course / "release" / A / f"{A}.ipynb"
+    notebook = course / "autograded" / "aa0001" / A / f"{A}.ipynb"
+    score = _stored_score(course, "aa0001")
+    release.rename(release.with_suffix(".away"))
+    try:
+        result = formgrader.api(f"submission/{A}/aa0001/autograde", "POST")
+    finally:
+        release.with_suffix(".away").rename(release)
+    assert not result["success"], result
+    assert "failed (exit 2)" in result["log"] and "no release" in result["log"]
+    assert "no release" in result["error"].strip().splitlines()[-1]
+    assert not notebook.exists() and "nbgrader removed the autograded notebook of aa0001" in result["log"]
+    assert _stored_score(course, "aa0001") == score  # the gradebook keeps the grades
+    cli(course, "grade", A, "--student", "aa0001", check=True)
+    assert notebook.is_file() and _notebooks(formgrader)["aa0001"]["score"] == score == _stored_score(course, "aa0001")
+
+
+def _stored_score(course: Path, student: str) -> float:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "deep-learning-numpy") as gb:
+        return float(gb.find_submission(A, student).score)
+
+
+@pytest.fixture
+def browser(formgrader, tmp_path):
+    """Headless Chromium logged in to the formgrader (the token in a URL sets the session cookie)."""
+    tab = Browser(tmp_path / "profile")
+    try:
+        tab.open(f"{formgrader.url}/formgrader?token={formgrader.token}")
+        yield tab
+    finally:
+        tab.close()
+
+
+NAMES = "Array.from(document.querySelectorAll('tbody tr')).map(r => r.cells[0].innerText)"  # the name column
+
+
+@pytest.mark.slow
+def test_names_read_right_in_the_browser(formgrader, browser):
+    """On Manage Submissions and Manage Students, does each student read as 'LMS name, Canvas id', or 'id, no LMS
+    name' where no name is known, and never 'None'?"""
+    for page in (f"manage_submissions/{A}", "manage_students"):
+        browser.open(f"{formgrader.url}/formgrader/{page}")
+        names = browser.wait_for(f"document.querySelectorAll('tbody tr td a').length >= 8 && {NAMES}")
+        assert len(names) == 8 and not [n for n in names if "None" in n], names
+        assert "studentaa0004, Canvas 1000004" in names and "aa0001, no LMS name" in names, names
+
+
+@pytest.mark.slow
+def test_grading_page_shows_flags_lateness_total_and_pairs(graded_demo, formgrader, browser):
+    """On the page where a TA grades a submission, does the grader's note say why it is flagged (aa0006), how late
+    it is with its total after the penalty and the pair the similarity report found (aa0004), and does a
+    student's feedback page never show the note?"""
+    course, _ = graded_demo
+    rows = _notebooks(formgrader)
+    browser.open(f"{formgrader.url}/formgrader/submissions/{rows['aa0006']['id']}/")
+    text = browser.wait_for("document.body.innerText.includes('For the TA') && document.body.innerText")
+    assert "Flag attempt patch-numpy (forward_pass)" in text and "For the TA: flagged here" in text
+    message = next(f["message"] for f in json.loads((course / "autograded" / "aa0006" / A / f"{A}.ipynb")
+                                                   .read_text())["metadata"]["autograder"]["flags"]
+                   if f["code"] == "patch-numpy")
+    assert message and message in text
+    assert "on time" in text and "total after the late penalty 20" in text
+    for flagged, said in ((False, "Submission unflagged"), (True, "Submission flagged")):  # the documented shortcut
+        browser.wait_for("typeof formgrader !== 'undefined' && formgrader.loaded")  # its shortcuts are bound
+        browser.press("f", control=True, shift=True)
+        assert browser.wait_for(f"document.getElementById('statusmessage').innerText === '{said}'")
+        assert _notebooks(formgrader)["aa0006"]["flagged"] is flagged
+
+    score = rows["aa0004"]["score"]
+    browser.open(f"{formgrader.url}/formgrader/submissions/{rows['aa0004']['id']}/")
+    text = browser.wait_for("document.body.innerText.includes('For the TA') && document.body.innerText")
+    assert "late by 2 h 0 min" in text and f"total after the late penalty {score - 0.3 * score:g}" in text, text
+    assert "answers alike with zz9999" in text and "No flags." in text
+    assert "For the TA" not in (course / "feedback" / "aa0004" / A / f"{A}.html").read_text()
+
+
+@pytest.mark.slow
+def test_autograde_button_says_success_in_the_browser(formgrader, browser):
+    """Does clicking Autograde on Manage Submissions end in a dialog titled Success, with grade's table and no
+    traceback?"""
+    browser.open(f"{formgrader.url}/formgrader/manage_submissions/{A}")
+    browser.wait_for("document.querySelectorAll('tbody tr td.autograde a').length >= 8")
+    browser.evaluate("Array.from(document.querySelectorAll('tbody tr')).find(r => r.innerText.includes('aa0003'))"
+                     ".querySelector('td.autograde a').click()")
+    title = browser.wait_for("(document.querySelector('.modal.in .modal-title') || {}).innerText", timeout=300)
+    body = browser.evaluate("document.querySelector('.modal.in .modal-body').innerText")
+    assert title == "Success", (title, body)
+    assert "Successfully autograded" in body and "graded by `python -m autograder grade" in body
+    assert "aa0003" in body and "Traceback" not in body
+
+
+def test_root_needs_allow_root_as_the_docs_say(tmp_path):
+    """As root, does `jupyter server` refuse to start without --allow-root, as docs/GRADING.md warns, and do the
+    docs give the command with it?"""
+    docs = (ROOT / "docs" / "GRADING.md").read_text()
+    assert "cd /path/to/course && .venv/bin/jupyter server --allow-root" in docs
+    if os.geteuid() != 0:
+        return  # only root is refused; the formgrader fixture adds --allow-root as root, as the docs say
+    env = dict(os.environ, HOME=str(tmp_path), JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+               JUPYTER_DATA_DIR=str(tmp_path / "data"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
+    done = subprocess.run([str(Path(sys.executable).parent / "jupyter-server"), "--ServerApp.ip=127.0.0.1",
+                           f"--ServerApp.port={_free_port()}", "--ServerApp.open_browser=False"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "Use --allow-root to bypass" in done.stdout + done.stderr

@@ -1,5 +1,6 @@
 """Does grade autograde every collected submission into the gradebook, in parallel, resumably, repairing damaged
 notebooks, giving each failure a clear status without stopping the batch, and scoring as nbgrader does?"""
+import csv
 import os
 import signal
 import sqlite3
@@ -234,7 +235,12 @@ def test_every_submission_gets_its_status_and_score(batch):
     assert sorted(found) == sorted(BATCH)
     got = {s: (g.status, g.total, g.late_penalty) for s, g in found.items()}
     assert got == {s: (status, total, late) for s, (_, _, status, total, late) in BATCH.items()}
-    assert "repaired" in done.stdout and "aa0007" in done.stdout
+    repaired = [line for line in done.stdout.splitlines() if "before grading (each one in" in line]
+    listed = list(csv.DictReader((course / "reports" / A / "repairs.csv").open()))  # the details, one per repair
+    students = [line.split(":")[0] for line in repaired]  # one line per repaired student
+    assert "aa0007" in students and sorted(students) == sorted({r["student"] for r in listed}), done.stdout
+    count = len([r for r in listed if r["student"] == "aa0007"])
+    assert count > 1 and f"aa0007: {count} repairs before grading" in repaired[students.index("aa0007")]
     assert "timed out" in done.stdout and "kernel died" in done.stdout
 
 

@@ -7,8 +7,9 @@ import nbformat
 import pytest
 
 from autograder.core import Graded
-from autograder.report import Row, hidden_test_lines, page_text, score_table, write_canvas
-from fixtures.coursefolder import REFERENCE, ROOT, SUBMISSIONS, cli, main, make_course, make_gradebook
+from autograder.report import Row, canvas_notes, hidden_test_lines, page_text, score_table, write_canvas
+from fixtures.coursefolder import (REFERENCE, ROOT, SUBMISSIONS, WRITTEN, add_written_answer, cli, main, make_course,
+                                   make_gradebook, with_written_answer)
 
 
 A = REFERENCE
@@ -32,6 +33,19 @@ def test_canvas_csv_matches_students_by_lms_id_or_login(tmp_path):
     assert lines[1] == ["    Points Possible", "", "", "", "", "20"]
     assert lines[2] == ["doejane", "12345", "", "aa0001", "", "14"]
     assert lines[3] == ["aa0002", "", "", "aa0002", "", "6"]
+
+
+def test_canvas_notes_say_what_canvas_cannot_match():
+    """Do the notes say when the assignment's Canvas id is not configured (or not in the column) and which
+    students have no Canvas user id, and stay quiet when the column is Canvas's 'Name (id)' and all are known?"""
+    rows = [Row("aa0001", {}, 20, 6, 14, 20, "", "graded", 0, "12345", "doejane"),
+            Row("aa0002", {}, 6, 0, 6, 20, "", "graded", 0, "", "")]
+    notes = canvas_notes(rows, A, {})
+    assert len(notes) == 2 and "Canvas id of toy_chain_backprop is not configured" in notes[0]
+    assert "NEW assignment" in notes[0] and "c.ReportGrades.canvas_columns" in notes[0]
+    assert "no Canvas user id for 1 student (aa0002;" in notes[1]
+    assert canvas_notes(rows[:1], A, {A: "Lab 7 (4242)"}) == []
+    assert "does not end with the Canvas id" in canvas_notes(rows[:1], A, {A: "Lab 7"})[0]
 
 
 FLAGS = [{"code": "patch-numpy", "severity": "attempt", "cell": "forward_pass", "message": "patches numpy"},
@@ -202,16 +216,17 @@ def test_repairs_and_histograms(reported):
 
 @pytest.mark.slow
 def test_lms_names_reach_the_gradebook(reported):
-    """Does the gradebook hold the LMS name and user id collect read from Canvas file names (for the formgrader),
-    and nothing made up for a student named by the course rule only?"""
+    """Does the gradebook hold the LMS name and user id collect read from Canvas file names (for the formgrader,
+    which shows 'last_name, first_name'), and the id where no name is known?"""
     from nbgrader.api import Gradebook
 
     course, done = reported
     assert f"reports/{A}/flags.csv" in done.stdout
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "deep-learning-numpy") as gb:
         names = {s.id: (s.last_name, s.first_name, s.lms_user_id) for s in gb.students}
-    assert names["aa0002"] == ("doejane", "", "12345") and names["aa0003"] == ("roesam", "", "67890")
-    assert names["aa0001"] == (None, None, None)
+    assert names["aa0002"] == ("doejane", "Canvas 12345", "12345")
+    assert names["aa0003"] == ("roesam", "Canvas 67890", "67890")
+    assert names["aa0001"] == ("aa0001", "no LMS name", None)  # no name known: its id, never None
 
 
 @pytest.mark.slow
@@ -244,3 +259,75 @@ def test_report_without_grades(tmp_path):
     make_gradebook(course)
     code, _, err = main(course, "report", A)
     assert code == 2 and f"grade {A}" in err
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    """A test course whose assignment has a written answer (5 points, graded by hand): aa0001 (plain file name,
+    full marks) and aa0002 (Canvas file name, partial marks) collected, graded and reported before any TA
+    graded the written answers."""
+    course = make_course(tmp_path_factory.mktemp("written") / "course")
+    add_written_answer(course)
+    make_gradebook(course)
+    download = course.parent / "download"
+    download.mkdir()
+    with_written_answer("full_marks", download / f"{A}_aa0001.ipynb")
+    with_written_answer("partial_marks", download / f"doejane_12345_999_{A}_aa0002.ipynb")
+    cli(course, "collect", A, str(download), check=True)
+    cli(course, "grade", A, check=True)
+    return course, cli(course, "report", A, check=True)
+
+
+@pytest.mark.slow
+def test_ungraded_answers_are_not_graded_yet(written):
+    """Before a TA grades the written answers, does report say how many answers of how many students wait, write
+    no canvas.csv, and say "not graded yet" in grades.csv's status and on the feedback page (not "Score: 0.0")?"""
+    course, done = written
+    assert "not graded yet: 2 answers of 2 of 2 students still need a TA" in done.stdout, done.stdout
+    assert "canvas.csv not written" in done.stdout and "reports/toy_chain_backprop/canvas.csv" not in done.stdout
+    assert not (course / "reports" / A / "canvas.csv").exists()
+    rows = {r["student"]: r for r in csv.DictReader((course / "reports" / A / "grades.csv").open())}
+    assert {s: (r["status"], r[WRITTEN]) for s, r in rows.items()} == {
+        "aa0001": (f"not graded yet: {WRITTEN}", ""), "aa0002": (f"not graded yet: {WRITTEN}", "")}
+    page = page_text((course / "feedback" / "aa0001" / A / f"{A}.html").read_text())
+    assert "Written response (not graded yet, of 5.0 points)" in page and "Not graded yet (of 5.0 points)" in page
+    assert f"(Score: 20.0 / 25.0; not graded yet: {WRITTEN}, counted as 0)" in page
+    assert "Score: 0.0 / 5.0" not in page and "Score: 6.0 / 6.0" in page  # the autograded tests keep theirs
+
+
+@pytest.mark.slow
+def test_report_shows_progress_and_canvas_notes(written):
+    """Does report show a progress bar through its steps and every feedback page, and say that the Canvas id is
+    not configured and which student has no Canvas user id?"""
+    _, done = written
+    assert "report toy_chain_backprop" in done.stderr and "6/6" in done.stderr, done.stderr
+    assert "note: canvas.csv: the Canvas id of toy_chain_backprop is not configured" in done.stdout
+    assert "no Canvas user id for 1 student (aa0001;" in done.stdout
+
+
+@pytest.mark.slow
+def test_provisional_canvas_then_final_once_graded(written, tmp_path):
+    """Does `report --provisional` write canvas_provisional.csv (not canvas.csv) saying it is not final, and, once
+    the TA graded every written answer, does report write canvas.csv with the manual points and remove it?"""
+    from nbgrader.api import Gradebook
+
+    course, _ = written
+    done = cli(course, "report", A, "--provisional", "--no-feedback", check=True)
+    assert "NOT FINAL" in done.stdout and not (course / "reports" / A / "canvas.csv").exists()
+    early = list(csv.reader((course / "reports" / A / "canvas_provisional.csv").open()))
+    assert {line[3] or line[0]: line[5] for line in early[2:]} == {"aa0001": "20", "aa0002": "6"}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "deep-learning-numpy") as gb:  # as the formgrader does
+        for student, points in (("aa0001", 4), ("aa0002", 2)):
+            grade = gb.find_grade(WRITTEN, A, A, student)
+            grade.manual_score = points
+            grade.needs_manual_grade = False
+        gb.db.commit()
+    done = cli(course, "report", A, check=True)
+    assert "not graded yet" not in done.stdout and f"reports/{A}/canvas.csv" in done.stdout
+    assert not (course / "reports" / A / "canvas_provisional.csv").exists()
+    final = list(csv.reader((course / "reports" / A / "canvas.csv").open()))
+    assert {line[3] or line[0]: line[5] for line in final[2:]} == {"aa0001": "24", "aa0002": "8"}
+    rows = {r["student"]: r["status"] for r in csv.DictReader((course / "reports" / A / "grades.csv").open())}
+    assert rows == {"aa0001": "graded", "aa0002": "graded"}
+    page = page_text((course / "feedback" / "aa0001" / A / f"{A}.html").read_text())
+    assert "Written response (Score: 4.0 / 5.0)" in page and "not graded yet" not in page

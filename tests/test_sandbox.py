@@ -333,6 +333,7 @@ def cases() -> list[Case]:
         batch="pipeline", edit="prefilled_outputs")
     add("delete_test_cell", {"backward_pass": HARD_BACKWARD}, honest(backward=0), ("deleted-test",),
         batch="pipeline", edit="delete_test_cell")
+    add("colab_damage", {}, honest(), ("deleted-test",), batch="pipeline", edit="colab_damage")
     add("huge_notebook_200mb", {}, honest(), ("oversized-notebook", "rejected"), batch="pipeline", raw="huge",
         exact=False)
     add("invalid_json", {}, honest(0, 0, 0), ("rejected",), batch="pipeline", raw="invalid")
@@ -582,6 +583,13 @@ def delete_test_cell(nb):
     nb["cells"].remove(_test_cell(nb, "test_backward_pass"))
 
 
+def colab_damage(nb):
+    """What Colab and copy-paste do to an honest notebook: every cell's nbgrader metadata gone, one test deleted."""
+    nb["cells"].remove(_test_cell(nb, "test_forward_pass"))
+    for cell in nb["cells"]:
+        cell.get("metadata", {}).pop("nbgrader", None)
+
+
 # ---------------------------------------------------------------------------------------------------- folder edits
 
 
@@ -757,6 +765,16 @@ def test_the_ta_sees_a_flag_naming_the_attempt(graded, case):
     """Is the attempt named by a flag in the autograded notebook's metadata (or by collect's rejection)?"""
     found = _flags(graded[case.batch], case)
     assert found & set(case.flags), f"{case.name} ({case.student}): expected one of {case.flags}, flags: {found}"
+
+
+def test_a_damaged_honest_notebook_is_repaired_not_accused(graded):
+    """Is an honest notebook that lost its metadata and one test cell (Colab, copy-paste) given a single notice for
+    the missing test, and no attempt flag for the tests that were found by their content?"""
+    case = next(c for c in CASES if c.name == "colab_damage")
+    flags = _autograded(graded[case.batch]["course"], case.student).metadata["autograder"]["flags"]
+    assert not [f for f in flags if f["severity"] == "attempt"], flags
+    assert [(f["code"], f["severity"], f["cell"]) for f in flags if f["code"] == "deleted-test"] == \
+        [("deleted-test", "notice", "test_forward_pass")]
 
 
 @pytest.mark.parametrize("batch", ["nbgrader", "pipeline"])

@@ -109,6 +109,18 @@ def _without_hidden(source: str) -> str:
     return "\n".join(kept)
 
 
+def cell_grade_id(cell) -> str | None:
+    """The grade_id of a submitted cell's nbgrader metadata, None where the metadata is gone or not a mapping."""
+    meta = (cell.get("metadata") or {}).get("nbgrader") if isinstance(cell.get("metadata"), dict) else None
+    gid = meta.get("grade_id") if isinstance(meta, dict) else None
+    return None if gid is None else str(gid)
+
+
+def _cell_text(cell) -> str:
+    text = cell.get("source", "")
+    return "".join(text) if isinstance(text, list) else str(text)
+
+
 def _normalized(source: str) -> str:
     return "\n".join(line.rstrip() for line in source.strip().splitlines() if line.strip())
 
@@ -444,21 +456,24 @@ class SandboxedExecute(Execute):
         cells = [c for c in submitted["cells"] if isinstance(c, dict)]
         seen = {}
         for index, cell in enumerate(cells):
-            meta = (cell.get("metadata") or {}).get("nbgrader") or {}
-            gid = meta.get("grade_id") if isinstance(meta, dict) else None
-            if gid is None:
-                continue
-            seen.setdefault(gid, []).append((index, cell, meta))
+            gid = cell_grade_id(cell)
+            if gid is not None:
+                seen.setdefault(gid, []).append((index, cell, cell["metadata"]["nbgrader"]))
+        # Cells whose nbgrader metadata is gone (Colab, copy-paste): a test found among them by its content is
+        # restored by the repair step, not deleted.
+        anonymous = {_normalized(_cell_text(cell)) for cell in cells if cell_grade_id(cell) is None}
         for gid, (source, points) in self._tests.items():
             found = seen.get(gid, [])
             if not found:
-                self._flag("deleted-test", ATTEMPT, gid, "the test cell is missing from the submission")
+                if not anonymous & {_normalized(source), _normalized(_without_hidden(source))}:
+                    # A missing test alone is no evidence of intent: the grader runs the gradebook's copy anyway.
+                    self._flag("deleted-test", NOTICE, gid, "the test cell is missing from the submission "
+                               "(the gradebook's copy was run)")
                 continue
             if len(found) > 1:
                 self._flag("duplicate-grade-id", ATTEMPT, gid, f"{len(found)} cells carry this test's grade_id")
             index, cell, meta = found[0]
-            text = cell.get("source", "")
-            text = "".join(text) if isinstance(text, list) else str(text)
+            text = _cell_text(cell)
             if _normalized(text) not in (_normalized(source), _normalized(_without_hidden(source))):
                 self._flag("edited-test", ATTEMPT, gid, "the test cell's code was changed")
             if cell.get("cell_type") != "code":
