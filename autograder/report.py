@@ -361,7 +361,7 @@ def mark_ungraded(page: Path, ungraded: tuple[str, ...]) -> None:
         if not (listed and headed):
             raise CourseError(f"{page}: the score of {grade_id} was not found to mark it 'not graded yet' (has "
                               "nbgrader's feedback template changed?)")
-    text = re.sub(rf"(<h4>[^<]*\(Score: [0-9.]+ / [0-9.]+)\)",
+    text = re.sub(r"(<h4>[^<]*\(Score: [0-9.]+ / [0-9.]+)\)",
                   lambda m: f"{m.group(1)}; not graded yet: {', '.join(ungraded)}, counted as 0)", text, count=1)
     page.write_text(text)
 
