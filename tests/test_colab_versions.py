@@ -152,7 +152,7 @@ def build(venv: Path, python: str, requested: list[str]) -> dict:
     # --no-compile: no .pyc for the thousands of files no notebook imports (the kernel compiles what it imports)
     run([venv / "bin" / "python", "-m", "pip", "install", "--disable-pip-version-check", "--only-binary=:all:",
          "--no-compile", "-c", CONSTRAINTS, *requested], timeout=1200)
-    listing = run([venv / "bin" / "python", "-c", "import importlib.metadata as m, json; print(json.dumps("
+    listing = run([venv / "bin" / "python", "-I", "-c", "import importlib.metadata as m, json; print(json.dumps("
                    "{d.metadata['Name']: d.version for d in m.distributions()}))"]).stdout
     installed = {canonicalize_name(name): version for name, version in json.loads(listing).items()}
     # The notebooks' kernel name, as in Colab. ipykernel's wheel puts a spec there that starts "python" from PATH:
