@@ -162,7 +162,7 @@ def cases() -> list[Case]:
         builtins.round = lambda *a: 0
         builtins.abs = lambda x: 0
         builtins.zip = lambda *a: iter(())
-        """)}, honest(forward=0), ("builtins",))
+        """)}, honest(forward=0), ("builtins",), exact=False)  # its broken zip also breaks its own kernel's calls
     add("patch_builtins_isinstance_print", {"backward_pass": HARD_BACKWARD + "\n\n" + code("""
         import builtins
         builtins.isinstance = lambda *a: True
