@@ -14,9 +14,11 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(root, "gradebook.db")
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# The release is what nbgrader makes, plus an "Open in Colab" badge: set the repository students open it from.
+# The release is what nbgrader makes, plus an "Open in Colab" badge (set the repository students open it from) and
+# the hand-in cell's service address and assignment (set before the checksums: the cell is locked).
 c.GenerateAssignment.preprocessors = [
     "nbgrader.preprocessors.IncludeHeaderFooter",
+    "autograder.preprocessors.FillHandInCell",
     "nbgrader.preprocessors.InstantiateTests",
     "nbgrader.preprocessors.LockCells",
     "nbgrader.preprocessors.ClearSolutions",
@@ -32,6 +34,8 @@ c.GenerateAssignment.preprocessors = [
 ]
 c.AddColabBadge.repository = "deep-learning-numpy/course"
 c.AddColabBadge.branch = "main"
+# The hand-in service's public address (docs/GRADING.md, "The hand-in service"); "" while the course has none.
+c.FillHandInCell.service = ""
 
 # Grading: per-cell timeout (seconds); the pipeline adds its own per-notebook limits on top.
 c.Execute.timeout = 120

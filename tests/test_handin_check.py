@@ -9,12 +9,15 @@ import types
 import pytest
 
 from autograder.course import release_notebook, source_notebook
+from autograder.nbconfig import load_config
+from autograder.preprocessors.fillhandincell import FillHandInCell, fill
 from autograder.twins import HANDIN_GRADE_ID, handin_source
 from conftest import ASSIGNMENTS, REFERENCE, ROOT, per_assignment
 
 
-def _run_cell(namespace, *, colab_notebook=None, monkeypatch):
-    """Run the hand-in cell's code in `namespace` (as a kernel would) and return what it printed."""
+def _run_cell(namespace, *, colab_notebook=None, monkeypatch, source=None):
+    """Run the hand-in cell's code (`source`, else handin_check.py's) in `namespace` (as a kernel would) and return
+    what it printed."""
     if colab_notebook is not None:
         message = types.SimpleNamespace(blocking_request=lambda kind, timeout_sec: {"ipynb": copy.deepcopy(colab_notebook)})
         colab = types.ModuleType("google.colab")
@@ -28,7 +31,7 @@ def _run_cell(namespace, *, colab_notebook=None, monkeypatch):
         monkeypatch.setitem(sys.modules, "google.colab", None)  # import fails, as outside Colab
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(handin_source(), "<hand-in check>", "exec"), namespace)
+        exec(compile(source or handin_source(), "<hand-in check>", "exec"), namespace)
     return out.getvalue()
 
 
@@ -54,14 +57,79 @@ def outside_grading(monkeypatch):
 
 @per_assignment
 def test_every_notebook_ends_with_the_one_hand_in_check(assignment):
-    """Is the last cell of every source and release notebook the locked, ungraded copy of autograder/handin_check.py?"""
-    for path in (source_notebook(ROOT, assignment), release_notebook(ROOT, assignment)):
+    """Is the last cell of every source and release notebook the locked, ungraded copy of autograder/handin_check.py,
+    the release's with the course's service address and its own assignment filled in?"""
+    service = FillHandInCell(config=load_config(ROOT)).service
+    released = fill(handin_source(), service=service, assignment=assignment)
+    for path, expected in ((source_notebook(ROOT, assignment), handin_source()),
+                           (release_notebook(ROOT, assignment), released)):
         cells = json.loads(path.read_text())["cells"]
         last = cells[-1]
         meta = last["metadata"].get("nbgrader", {})
         assert meta.get("grade_id") == HANDIN_GRADE_ID, f"{path}: the last cell is not the hand-in check"
         assert meta.get("locked") and not meta.get("grade") and not meta.get("solution"), f"{path}: {meta}"
-        assert "".join(last["source"]) == handin_source(), f"{path}: its hand-in check differs from handin_check.py"
+        assert "".join(last["source"]) == expected, f"{path}: its hand-in check differs from handin_check.py"
+    assert f'    assignment = "{assignment}"  #' in released
+
+
+def test_release_writes_the_configured_service_into_the_hand_in_cell():
+    """With c.FillHandInCell.service set, does the release step write that address (without a trailing slash) and
+    the assignment into the hand-in cell, and refuse a notebook without one?"""
+    import nbformat
+    from traitlets.config import Config
+
+    nb = nbformat.read(source_notebook(ROOT, REFERENCE), as_version=4)
+    config = Config()
+    config.FillHandInCell.service = "https://hand-in.example.org/"
+    step = FillHandInCell(config=config)
+    resources = {"nbgrader": {"assignment": REFERENCE, "notebook": REFERENCE}}
+    nb, _ = step.preprocess(nb, resources)
+    source = nb.cells[-1].source
+    assert '    service = "https://hand-in.example.org"  #' in source
+    assert f'    assignment = "{REFERENCE}"  #' in source
+    nb.cells.pop()
+    with pytest.raises(ValueError, match="expected one hand-in cell"):
+        step.preprocess(nb, resources)
+
+
+def _served(assignment=REFERENCE):
+    """The hand-in cell as released with a service address (nothing listens there)."""
+    return fill(handin_source(), service="http://127.0.0.1:9", assignment=assignment)
+
+
+def test_without_a_yes_nothing_is_sent(outside_grading, monkeypatch):
+    """With a service configured, does the cell ask before sending, and send nothing unless the answer is yes?"""
+    nb = _ran_in_order(json.loads(release_notebook(ROOT, REFERENCE).read_text()))
+    asked = []
+    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or "no")
+    sent = []
+    monkeypatch.setattr("urllib.request.urlopen", lambda *a, **k: sent.append(a))
+    printed = _run_cell({}, colab_notebook=nb, monkeypatch=monkeypatch, source=_served())
+    assert asked and "Type yes to send it" in asked[0] and "http://127.0.0.1:9" in asked[0]
+    assert printed.rstrip().endswith("Not handed in.") and not sent
+    assert "upload that file at http://127.0.0.1:9" in printed
+
+
+def test_a_kernel_that_cannot_ask_sends_nothing_and_says_why(outside_grading, monkeypatch):
+    """Run by a script (input() refused, as nbclient's kernels do), does the cell send nothing and say how to
+    hand in instead?"""
+    nb = _ran_in_order(json.loads(release_notebook(ROOT, REFERENCE).read_text()))
+
+    def refuse(prompt):
+        raise RuntimeError("stdin not implemented")
+
+    monkeypatch.setattr("builtins.input", refuse)
+    printed = _run_cell({}, colab_notebook=nb, monkeypatch=monkeypatch, source=_served())
+    assert "Not handed in: this kernel cannot ask you" in printed
+
+
+def test_an_unreachable_service_is_reported_not_raised(outside_grading, monkeypatch):
+    """With a yes and a token but nothing listening at the address, does the cell say it could not reach it?"""
+    nb = _ran_in_order(json.loads(release_notebook(ROOT, REFERENCE).read_text()))
+    monkeypatch.setattr("builtins.input", lambda prompt: "yes")
+    monkeypatch.setenv("AUTOGRADER_TOKEN", "t.secret")
+    printed = _run_cell({}, colab_notebook=nb, monkeypatch=monkeypatch, source=_served())
+    assert "Not handed in: could not reach http://127.0.0.1:9" in printed
 
 
 def test_report_lists_a_stub_a_failing_check_and_cells_out_of_order(outside_grading, monkeypatch):

@@ -1,7 +1,8 @@
 """nbgrader preprocessors the course adds to nbgrader's own pipelines (see nbgrader_config.py)."""
 from .addcolabbadge import AddColabBadge
+from .fillhandincell import FillHandInCell
 from .hidetestoutput import HideHiddenTestOutput
 from .sandboxedexecute import SandboxedExecute
 from .sanitizehtml import SanitizeHTML
 
-__all__ = ["AddColabBadge", "HideHiddenTestOutput", "SandboxedExecute", "SanitizeHTML"]
+__all__ = ["AddColabBadge", "FillHandInCell", "HideHiddenTestOutput", "SandboxedExecute", "SanitizeHTML"]
