@@ -505,6 +505,12 @@ for _args in [(-1.7, 0.5, -0.7, 0.3, 1.1, -0.2, 1.3, 0.8, -1.5, 0.6)] + [tuple(_
 # Run **Runtime → Restart session and run all** (Jupyter: Kernel → Restart and run all), then read the output of the
 # cell below. It lists the TODOs still unanswered, the visible checks that fail, the cells not run in order, and
 # the exact name to download the notebook as. It changes nothing in your notebook and is not graded.
+#
+# Where your course runs a hand-in service, the cell then asks whether to hand the notebook in. Type `yes` and give
+# your personal token when asked (or store it once as a Colab secret named `AUTOGRADER_TOKEN`: the key icon on the
+# left); within seconds it prints the receipt, with the time that counts, and the result of each visible check.
+# You may hand in again until the deadline: each is kept, and the last one counts. Otherwise, download the file
+# and hand it in as the opening cell says.
 
 # %% nbgrader={"grade": false, "grade_id": "handin_check", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Hand-in check (provided; do not edit). Run this cell last, after Runtime -> Restart session and run all.
