@@ -192,3 +192,43 @@ def test_graded_it_does_nothing(monkeypatch):
     namespace = {}
     printed = _run_cell(namespace, colab_notebook={"cells": []}, monkeypatch=monkeypatch)
     assert printed == "" and set(namespace) == {"__builtins__"}
+
+
+def _run_in_kernel(source: str, *, env: dict, answers: list[str], timeout: float = 180) -> str:
+    """Run `source` in a real IPython kernel started with `env`, answering its input() and getpass() prompts with
+    `answers` in turn, as a student types them; what it printed (prompts included)."""
+    import os
+    import queue
+    import time
+
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3", env=dict(os.environ, **env))
+    try:
+        msg_id = kc.execute(source, allow_stdin=True)
+        printed, pending, deadline = [], list(answers), time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                request = kc.get_stdin_msg(timeout=0.2)
+            except queue.Empty:
+                pass
+            else:
+                printed.append(request["content"]["prompt"])
+                kc.input(pending.pop(0) if pending else "")
+            try:
+                message = kc.get_iopub_msg(timeout=0.2)
+            except queue.Empty:
+                continue
+            if message["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = message["msg_type"], message["content"]
+            if kind == "stream":
+                printed.append(content["text"])
+            elif kind == "error":
+                printed.append(f"{content['ename']}: {content['evalue']}")
+            elif kind == "status" and content["execution_state"] == "idle":
+                return "".join(printed)
+        raise AssertionError(f"the hand-in cell did not finish in {timeout} s:\n{''.join(printed)}")
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
