@@ -232,3 +232,44 @@ def _run_in_kernel(source: str, *, env: dict, answers: list[str], timeout: float
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+@pytest.mark.slow
+def test_the_hand_in_cell_hands_in_to_the_service_from_a_kernel(tmp_path):
+    """Run in a real kernel against the real service (`python -m autograder serve`), does the cell refuse to send
+    with a mistyped token, saying why, then, with a yes and the token, hand the saved notebook in, print the
+    receipt and each visible check's result as the service holds them, and is that the student's submission?"""
+    from fixtures.coursefolder import SUBMISSIONS, make_course, make_gradebook
+    from fixtures.service import SERVE_CONFIG, Service, issue_tokens
+
+    course = make_course(tmp_path / "course", extra_config=SERVE_CONFIG)
+    make_gradebook(course)
+    token = issue_tokens(course, ["aa0001"])["aa0001"]
+    nb = json.loads((SUBMISSIONS / "partial_marks.ipynb").read_text())
+    path = tmp_path / "drive" / f"{REFERENCE}_aa0001.ipynb"
+    path.parent.mkdir()
+    path.write_text(json.dumps(nb))
+    source = "".join(nb["cells"][-1]["source"])
+    assert f'assignment = "{REFERENCE}"' in source  # the cell as released
+    service = Service(course)
+    try:
+        env = {"AUTOGRADER_URL": service.url, "JPY_SESSION_NAME": str(path), "AUTOGRADER_TOKEN": ""}
+        mistyped = _run_in_kernel(source, env=env, answers=["yes", token[:-1]])
+        assert "Your personal hand-in token: " in mistyped
+        assert "Not handed in (401): wrong token" in mistyped, mistyped
+        printed = _run_in_kernel(source, env={**env, "AUTOGRADER_TOKEN": token}, answers=["yes"])
+        assert "Handed in: received at " in printed, printed
+        sid = printed.split("'s submission ")[1].split()[0]
+        held = service.done(token, f"/api/v1/submissions/{REFERENCE}/{sid}")
+    finally:
+        service.stop()
+    assert held["student"] == "aa0001" and f"(the time that counts) as aa0001's submission {sid}" in printed
+    assert f"sent {path} as last saved" in printed
+    checks = held["checks"]
+    passed = sum(c["passed"] for c in checks)
+    assert 0 < passed < len(checks), checks  # partial marks: some visible checks fail
+    assert f"Visible checks: {passed} of {len(checks)} passed" in printed
+    for c in checks:
+        line = f"  {'passed' if c['passed'] else 'FAILED'}  {c['grade_id']} ({c['points']:g} points)"
+        assert line in printed, (line, printed)
+    assert f"Hidden tests: {held['hidden']}" in printed
