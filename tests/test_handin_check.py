@@ -242,7 +242,8 @@ def test_the_hand_in_cell_hands_in_to_the_service_from_a_kernel(tmp_path):
     from fixtures.coursefolder import SUBMISSIONS, make_course, make_gradebook
     from fixtures.service import SERVE_CONFIG, Service, issue_tokens
 
-    course = make_course(tmp_path / "course", extra_config=SERVE_CONFIG)
+    open_ahead = '\nc.LatePolicy.deadlines = {"toy_chain_backprop": "2099-03-14 17:00"}\n'
+    course = make_course(tmp_path / "course", extra_config=SERVE_CONFIG + open_ahead)
     make_gradebook(course)
     token = issue_tokens(course, ["aa0001"])["aa0001"]
     nb = json.loads((SUBMISSIONS / "partial_marks.ipynb").read_text())
