@@ -173,7 +173,7 @@ class Inbox:
             earlier = self.by_key(student, idempotency_key)
             if earlier is not None:
                 raise Replay(earlier)
-        sid = secrets.token_urlsafe(18)
+        sid = secrets.token_hex(16)
         relative = Path("service") / assignment / student / f"{sid}.ipynb"
         write_durably(self.root / relative, data)
         row = dict(id=sid, student=student, assignment=assignment, received_at=received_at, late=late,

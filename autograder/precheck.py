@@ -126,7 +126,8 @@ def check_results(notebook_json: str) -> list[dict]:
         if any(o.get("ename") == "NotRun" for o in errors) or (cell.get("execution_count") is None and not errors):
             message = "not run"
         elif errors:
-            message = f"{errors[0].get('ename', 'Error')}: {errors[0].get('evalue', '')}"[:400]
+            ename, evalue = errors[0].get("ename", "Error"), str(errors[0].get("evalue", "")).strip()
+            message = f"{ename}: {evalue}"[:400] if evalue else ename
         elif score != points:
             stderr = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stderr")
             message = f"wrote to stderr: {stderr.strip()[:300]}" if stderr.strip() else \

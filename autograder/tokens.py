@@ -5,7 +5,7 @@ ROSTER.csv has a `student` column (ids by the course's rule, CourseFileNames.stu
 without a token gets a new one, `<id>.<secret>` (the secret: secrets.token_urlsafe(32)); the service's table
 (autograder.inbox) keeps its id and the SHA-256 of its secret, never the token, so a token cannot be printed again:
 a student who has one keeps it and is listed as such, unless named in `reissue` (then the old token stops working).
-TOKENS.csv gets `student,token` (empty token and a note for those who keep theirs), to mail out or import into the
+TOKENS.csv gets `student,token,note` (an empty token and a note for those who keep theirs), to mail out or import into the
 LMS; students paste theirs into Colab as the secret AUTOGRADER_TOKEN (docs/GRADING.md).
 """
 from __future__ import annotations
@@ -66,9 +66,10 @@ def issue_tokens(*, root: Path, roster: Path, out: Path, reissue: list[str] | No
         for student in students:
             if student in have and student not in again:
                 kept.append(student)
-                lines.append((student, ""))
+                lines.append((student, "", "has a token already: stored hashed, it cannot be shown again "
+                                           "(--reissue replaces it)"))
                 continue
-            lines.append((student, inbox.set_token(student)))
+            lines.append((student, inbox.set_token(student), "new"))
             issued.append(student)
     finally:
         inbox.close()
@@ -76,6 +77,6 @@ def issue_tokens(*, root: Path, roster: Path, out: Path, reissue: list[str] | No
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # secrets: readable by the TA alone
     with os.fdopen(fd, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "token"])
+        writer.writerow(["student", "token", "note"])
         writer.writerows(lines)
     return Issued(out, tuple(issued), tuple(kept))
