@@ -439,3 +439,31 @@ def test_collect_from_service_then_grade_and_report_grade_what_was_received(temp
         assert "not shown" in body["hidden"] and "hidden_scores" not in body
     finally:
         service.stop()
+
+
+def test_the_service_keeps_its_tables_in_a_postgresql_gradebook(template, tmp_path):
+    """With CourseDirectory.db_url a PostgreSQL database (as `grade` uses it), are tokens and submissions stored
+    there (no SQLite file appears) and is a submission checked as on SQLite?"""
+    from test_cluster import Postgres
+
+    postgres = Postgres()
+    try:
+        url = postgres.create("service")
+        course = course_with(template, tmp_path / "course", OPEN)
+        (course / "gradebook.db").unlink()
+        with (course / "nbgrader_config.py").open("a") as f:
+            f.write(f"\nc.CourseDirectory.db_url = {url!r}\n")
+        make_gradebook(course, A)
+        tokens = issue_tokens(course, ["aa0001"])
+        service = Service(course)
+        try:
+            answer = service.post(tokens["aa0001"], notebook("partial_marks"), name=NAME.format("aa0001"))
+            assert answer.status_code == 202, answer.text
+            body = service.done(tokens["aa0001"], answer.json()["url"])
+            assert [c["passed"] for c in body["checks"]] == [True, False, False]
+        finally:
+            service.stop()
+        assert not (course / "gradebook.db").exists()
+        assert [r.id for r in rows_of(course)] == [answer.json()["id"]]
+    finally:
+        postgres.close()
