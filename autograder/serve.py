@@ -135,6 +135,10 @@ class Checker:
                 print(f"serve: the checks of {self.assignment} stopped; starting again in 5 s:\n"
                       f"{traceback.format_exc()}", file=sys.stderr, flush=True)
                 time.sleep(5)
+                for submission in service.inbox.unfinished():  # those the stopped executor had taken
+                    if submission.assignment == self.assignment and submission.state == "checking":
+                        service.inbox.set_state(submission.id, "queued")
+                        self.put(submission.id, service.root / submission.path)
             finally:
                 if executor is not None:
                     executor.close()
