@@ -26,6 +26,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 import uuid
 import warnings
 from collections import OrderedDict
@@ -265,7 +266,6 @@ class DaskPool:
         """For a long-lived caller (the hand-in service): submit the Tasks put on `source` as they come and yield
         each Outcome as it finishes (the local pool's `stream`); `started(task)` is called once it is submitted.
         Ends when None is taken from `source` and the tasks taken before it are done."""
-        from distributed import wait as wait_for
         from distributed.scheduler import KilledWorker
 
         running: dict = {}  # future -> task
@@ -291,11 +291,10 @@ class DaskPool:
                     started(task)
             if not running:
                 continue
-            try:
-                wait_for(list(running), timeout=0.2, return_when="FIRST_COMPLETED")
-            except TimeoutError:
-                pass
-            for future in [f for f in running if f.done()]:
+            finished = [f for f in running if f.done()]
+            if not finished:
+                time.sleep(0.1)
+            for future in finished:
                 task = running.pop(future)
                 try:
                     outcome = future.result()

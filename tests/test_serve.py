@@ -467,3 +467,45 @@ def test_the_service_keeps_its_tables_in_a_postgresql_gradebook(template, tmp_pa
         assert [r.id for r in rows_of(course)] == [answer.json()["id"]]
     finally:
         postgres.close()
+
+
+def test_the_service_listens_on_loopback_only_and_its_page_loads_nothing_external(open_service):
+    """Started without --host, do the service and its workers listen on 127.0.0.1 only, and does the upload page
+    come with a Content-Security-Policy and without any external asset?"""
+    import psutil
+
+    from test_cluster import descendants
+
+    service, _ = open_service
+    pids = [service.process.pid, *descendants(service.process.pid)]
+    listening = {(c.laddr.ip, c.laddr.port) for pid in pids if psutil.pid_exists(pid)
+                 for c in psutil.Process(pid).net_connections(kind="inet") if c.status == psutil.CONN_LISTEN}
+    assert listening == {("127.0.0.1", service.port)}, listening
+    page = service.http.get("/upload")
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page.text) and "innerHTML" not in page.text
+
+
+def test_the_checks_run_on_a_dask_cluster_with_scheduler(template, tmp_path):
+    """With --scheduler, are the visible checks run on the Dask cluster's workers (started with the docs'
+    commands), kept up between submissions, with the results a local run gives?"""
+    from test_cluster import Cluster
+
+    course = course_with(template, tmp_path / "course", OPEN)
+    tokens = issue_tokens(course, ["aa0001", "aa0002"])
+    (tmp_path / "cluster").mkdir()
+    cluster = Cluster(tmp_path / "cluster")
+    try:
+        service = Service(course, "--scheduler", cluster.address)
+        try:
+            passed = {}
+            for student, kind in (("aa0001", "partial_marks"), ("aa0002", "full_marks")):
+                answer = service.post(tokens[student], notebook(kind), name=NAME.format(student))
+                body = service.done(tokens[student], answer.json()["url"])
+                passed[kind] = [c["passed"] for c in body["checks"]]
+            assert passed == {"partial_marks": [True, False, False], "full_marks": [True, True, True]}
+            assert "checks on tcp://127.0.0.1" in service.log.read_text()
+        finally:
+            service.stop()
+    finally:
+        cluster.close()
