@@ -509,3 +509,20 @@ def test_the_checks_run_on_a_dask_cluster_with_scheduler(template, tmp_path):
             service.stop()
     finally:
         cluster.close()
+
+
+def test_with_the_courses_sandbox_the_hidden_tests_do_not_run_either(template, tmp_path):
+    """With the course's own Execute step (the sandbox, which runs test cells in the grader from the workers'
+    snapshot), are the visible checks per question right, and does the hidden-only failure pass them all?"""
+    from test_cluster import SANDBOXED
+
+    course = course_with(template, tmp_path / "course", OPEN + SANDBOXED)
+    tokens = issue_tokens(course, ["aa0001", "aa0002", "aa0003"])
+    service = Service(course)
+    try:
+        sent = {"aa0001": notebook("partial_marks"), "aa0002": hidden_only_failure(), "aa0003": notebook("blank")}
+        urls = {s: service.post(tokens[s], d, name=NAME.format(s)).json()["url"] for s, d in sent.items()}
+        passed = {s: [c["passed"] for c in service.done(tokens[s], url)["checks"]] for s, url in urls.items()}
+        assert passed == {"aa0001": [True, False, False], "aa0002": [True, True, True], "aa0003": [False] * 3}
+    finally:
+        service.stop()
