@@ -145,6 +145,13 @@ class Checker:
                 shutil.rmtree(folder, ignore_errors=True)
 
     def stop(self) -> None:
+        """Finish what the workers hold and stop; what is still queued stays queued in the store, and is checked
+        when the service starts again."""
+        while True:
+            try:
+                self.tasks.get_nowait()
+            except queue.Empty:
+                break
         self.tasks.put(None)
         self.thread.join(60)
 
