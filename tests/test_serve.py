@@ -470,8 +470,8 @@ def test_the_service_keeps_its_tables_in_a_postgresql_gradebook(template, tmp_pa
 
 
 def test_the_service_listens_on_loopback_only_and_its_page_loads_nothing_external(open_service):
-    """Started without --host, do the service and its workers listen on 127.0.0.1 only, and does the upload page
-    come with a Content-Security-Policy and without any external asset?"""
+    """Started without --host, do the service, its workers and their kernels listen on 127.0.0.1 only, and does the
+    upload page come with a Content-Security-Policy and without any external asset?"""
     import psutil
 
     from test_cluster import descendants
@@ -480,7 +480,7 @@ def test_the_service_listens_on_loopback_only_and_its_page_loads_nothing_externa
     pids = [service.process.pid, *descendants(service.process.pid)]
     listening = {(c.laddr.ip, c.laddr.port) for pid in pids if psutil.pid_exists(pid)
                  for c in psutil.Process(pid).net_connections(kind="inet") if c.status == psutil.CONN_LISTEN}
-    assert listening == {("127.0.0.1", service.port)}, listening
+    assert ("127.0.0.1", service.port) in listening and {ip for ip, _ in listening} == {"127.0.0.1"}, listening
     page = service.http.get("/upload")
     assert "default-src 'self'" in page.headers["Content-Security-Policy"]
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page.text) and "innerHTML" not in page.text
