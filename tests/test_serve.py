@@ -396,8 +396,17 @@ def test_collect_from_service_then_grade_and_report_grade_what_was_received(temp
             cli(course, *command.split()[3:], check=True)
     with (course / "tokens.csv").open(newline="") as f:
         tokens = {r["student"]: r["token"] for r in csv.DictReader(f)}
-    service = Service(course)
+    old_token = tokens["aa0001"]
+    reissue = next(c for c in commands if "--reissue" in c)  # aa0001 lost the token
+    cli(course, *reissue.split()[3:], check=True)
+    with (course / reissue.split("--out ")[1].split()[0]).open(newline="") as f:
+        tokens.update({r["student"]: r["token"] for r in csv.DictReader(f) if r["token"]})
+    assert tokens["aa0001"] != old_token
+    serve = next(c for c in commands if " serve " in c).split()[4:]
+    assert "--host" in serve and "127.0.0.1" in serve
+    service = Service(course, *[a.replace("8765", "{port}") for a in serve])
     try:
+        assert service.post(old_token, notebook("blank"), name=NAME.format("aa0001")).status_code == 401
         first = service.post(tokens["aa0002"], notebook("partial_marks"), name=NAME.format("aa0002")).json()
         sent = {"aa0001": notebook("full_marks"), "aa0002": notebook("full_marks"), "aa0003": hidden_only_failure()}
         receipts = {s: service.post(tokens[s], d, name=NAME.format(s)).json() for s, d in sent.items()}
