@@ -52,9 +52,9 @@ def check_name(names: CourseFileNames, file_name: str, assignment: str, student:
     """Notes on the student's file name by collect's naming rule; a Refusal for another assignment's name or one
     carrying another student's id."""
     if not file_name:
-        return [f"no file name was sent (X-Notebook-Name): as a file it would be named {assignment}_{student}.ipynb"
-                .replace(f"{assignment}_{student}", names.file_names.get(assignment, names.default_file_name)
-                         .format(assignment=assignment, student_id=student))]
+        expected = names.file_names.get(assignment, names.default_file_name).format(assignment=assignment,
+                                                                                    student_id=student)
+        return [f"no file name was sent (X-Notebook-Name): as a file it would be named {expected}.ipynb"]
     name = names.parse(file_name, assignment)
     if name.student is not None and name.student != student:
         raise Refusal(403, f"the notebook's name {file_name!r} carries the student id {name.student}, not yours "
