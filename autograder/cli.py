@@ -61,8 +61,14 @@ def _figures(args, root):
 
 def _collect(args, root):
     from .collect import collect  # measured start-up cost: see the top
+    from .fromservice import collect_from_service  # measured start-up cost: see the top
 
-    done = collect(root=root, assignment=args.assignment, paths=args.paths, times=args.times)
+    if args.from_service and (args.paths or args.times):
+        raise CourseError("collect --from-service takes no paths or --times: the service's receipt times count")
+    if not args.from_service and not args.paths:
+        raise CourseError("collect needs the downloaded folders, notebooks or zips (or --from-service)")
+    done = collect_from_service(root=root, assignment=args.assignment) if args.from_service else \
+        collect(root=root, assignment=args.assignment, paths=args.paths, times=args.times)
     for c in done.collected:
         when = c.submitted_at.strftime("%Y-%m-%d %H:%M:%S UTC") if c.submitted_at else "time unknown"
         print(f"{'unchanged' if c.unchanged else 'collected'} {c.student}: {c.file} ({when}"
@@ -75,6 +81,22 @@ def _collect(args, root):
         print(f"warning   {w}")
     print(f"{len(done.collected)} collected, {len(done.dropped)} dropped, {len(done.rejected)} rejected; "
           f"log: {done.log.relative_to(root)}")
+
+
+def _serve(args, root):
+    from .serve import serve  # measured start-up cost: see the top
+
+    serve(root=root, host=args.host, port=args.port, scheduler=args.scheduler, workers=args.workers)
+
+
+def _tokens(args, root):
+    from .tokens import issue_tokens  # measured start-up cost: see the top
+
+    done = issue_tokens(root=root, roster=args.roster, out=args.out, reissue=args.reissue)
+    for student in done.kept:
+        print(f"kept      {student}: has a token already (stored hashed: it cannot be shown again; "
+              f"--reissue {student} replaces it)")
+    print(f"{len(done.issued)} new tokens, {len(done.kept)} kept; wrote {done.out}")
 
 
 def _grade(args, root):
@@ -187,9 +209,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = stages.add_parser("collect", help="put LMS downloads (folders, notebooks, zips) into submitted/")
     p.add_argument("assignment")
-    p.add_argument("paths", nargs="+", type=Path, help="downloaded folders, notebooks or zip files")
+    p.add_argument("paths", nargs="*", type=Path, help="downloaded folders, notebooks or zip files")
     p.add_argument("--times", type=Path, help="CSV with columns file,submitted_at giving submission times")
+    p.add_argument("--from-service", action="store_true",
+                   help="collect what the hand-in service received (each student's last submission, at its "
+                        "receipt time) instead of downloads")
     p.set_defaults(run=_collect)
+
+    p = stages.add_parser("serve", help="the hand-in service: students hand in from Colab or an upload page and get "
+                                        "the visible checks' results (docs/GRADING.md)")
+    p.add_argument("--host", help="address to listen on (default: Serve.host, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default: Serve.port, 8765)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the checks on this Dask scheduler's workers")
+    p.add_argument("--workers", type=int, help="local worker processes per assignment (default: cores)")
+    p.set_defaults(run=_serve)
+
+    p = stages.add_parser("tokens", help="the students' personal tokens for the hand-in service")
+    p.add_argument("roster", type=Path, help="CSV with a `student` column")
+    p.add_argument("--out", type=Path, required=True, help="CSV to write: student,token")
+    p.add_argument("--reissue", nargs="+", metavar="STUDENT", default=[],
+                   help="give these students a new token (their old one stops working)")
+    p.set_defaults(run=_tokens)
 
     p = stages.add_parser("grade", help="autograde every collected submission into gradebook.db")
     p.add_argument("assignment", nargs="?", help="the assignment (before --student)")

@@ -21,17 +21,19 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import queue
 import shutil
 import sys
 import tempfile
 import threading
+import time
 import uuid
 import warnings
 from collections import OrderedDict
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .course import CourseError, release_notebook, source_notebook
 from .core import Grader, Outcome, Settings, Task, data_files, unreadable
@@ -258,6 +260,54 @@ class DaskPool:
                 yielded.add(student)
                 yield outcome
         self.pending = []
+
+    def stream(self, source: "queue.Queue[Task | None]", hang_limit: float | None = None,
+               started: Callable[[Task], None] | None = None) -> Iterator[Outcome]:
+        """For a long-lived caller (the hand-in service): submit the Tasks put on `source` as they come and yield
+        each Outcome as it finishes (the local pool's `stream`); `started(task)` is called once it is submitted.
+        Ends when None is taken from `source` and the tasks taken before it are done."""
+        from distributed.scheduler import KilledWorker
+
+        running: dict = {}  # future -> task
+        open_ = True
+        while open_ or running:
+            while open_:
+                try:
+                    task = source.get(timeout=0.5) if not running else source.get_nowait()
+                except queue.Empty:
+                    break
+                if task is None:
+                    open_ = False
+                    break
+                try:
+                    data = task.data if task.data is not None else read_bytes(task.notebook)
+                except NotebookFileError as exc:
+                    yield unreadable(task, exc)
+                    continue
+                shipped = Task(task.student, task.notebook, prestart=True, data=data)
+                key = f"autograder-{self.assignment}-{task.student}-{uuid.uuid4().hex[:8]}"
+                running[self.client.submit(grade_submission, self.shared, shipped, key=key, pure=False)] = task
+                if started is not None:
+                    started(task)
+            if not running:
+                continue
+            finished = [f for f in running if f.done()]
+            if not finished:
+                time.sleep(0.1)
+            for future in finished:
+                task = running.pop(future)
+                try:
+                    outcome = future.result()
+                except WorkerSetupError as exc:
+                    raise CourseError(str(exc)) from None
+                except KilledWorker as exc:
+                    outcome = Outcome(task.student, "kernel died", f"every Dask worker that graded it died ({exc}); "
+                                      "probably out of memory")
+                except Exception as exc:
+                    outcome = Outcome(task.student, "failed", f"on the cluster: {type(exc).__name__}: "
+                                      f"{str(exc)[:300]}")
+                future.release()
+                yield outcome
 
     def close(self) -> None:
         try:

@@ -206,6 +206,11 @@ class Executor(Protocol):
         """Yield one Outcome per task (each student once) as they finish. `hang_limit`: seconds after which a
         worker that has not answered is given up (a Dask cluster's workers keep their own limits)."""
 
+    def stream(self, source, hang_limit: float | None, started=None) -> Iterator[Outcome]:
+        """For a long-lived caller (the hand-in service, autograder.serve): grade the Tasks put on the queue
+        `source` as they come, the workers kept between them; yield each Outcome as it finishes; `started(task)`
+        when a worker takes one. Ends after None is taken from `source` and what was taken before is done."""
+
     def close(self) -> None:
         """Stop the workers and free what they hold."""
 

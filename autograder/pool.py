@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import queue
 import signal
 import time
 from dataclasses import dataclass
 from multiprocessing import forkserver
 from multiprocessing.connection import wait
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .core import Grader, Outcome, Settings, Task
 from .course import CourseError
@@ -162,6 +163,62 @@ class LocalPool:
                     feed(slot)
                     finished.append(outcome)
             yield from finished
+
+    def stream(self, source: "queue.Queue[Task | None]", hang_limit: float | None,
+               started: Callable[[Task], None] | None = None) -> Iterator[Outcome]:
+        """For a long-lived caller (the hand-in service): grade the Tasks put on `source` as they come, the workers
+        kept between them, and yield each Outcome as it finishes; `started(task)` is called when a worker takes a
+        task. Ends when None is taken from `source` and the tasks taken before it are done."""
+        self.hang_limit, open_ = hang_limit, True
+        while open_ or any(s["task"] for s in self.slots):
+            for slot in self.slots:
+                if slot["task"] is not None or not open_:
+                    continue
+                idle = not any(s["task"] for s in self.slots)
+                try:
+                    task = source.get(timeout=0.5) if idle else source.get_nowait()
+                except queue.Empty:
+                    break
+                if task is None:
+                    open_ = False
+                    break
+                try:
+                    slot["conn"].send(task)
+                except OSError:
+                    self._replace(slot)
+                    slot["conn"].send(task)
+                slot["task"], slot["since"] = task, time.monotonic()
+                if started is not None:
+                    started(task)
+            busy = [s for s in self.slots if s["task"]]
+            if not busy:
+                continue
+            wait([s["conn"] for s in busy] + [s["process"].sentinel for s in busy], timeout=0.2)
+            for slot in busy:
+                outcome = self._answer(slot)
+                if outcome is not None:
+                    slot["task"] = None
+                    yield outcome
+
+    def _answer(self, slot: dict) -> Outcome | None:
+        """The outcome of the slot's task, if there is one now (its worker replaced if it died or hung)."""
+        task, outcome = slot["task"], None
+        if slot["conn"].poll():
+            try:
+                outcome = slot["conn"].recv()
+            except (EOFError, OSError):
+                pass
+        if outcome is None and not slot["process"].is_alive():
+            outcome = Outcome(task.student, "kernel died", "the worker grading it died "
+                              f"(exit code {slot['process'].exitcode}); probably out of memory")
+            self._replace(slot)
+        elif outcome is None and self.hang_limit and time.monotonic() - slot["since"] > self.hang_limit:
+            outcome = Outcome(task.student, "timed out", f"no answer from its worker after "
+                              f"{self.hang_limit:.0f} s; the worker was killed")
+            self._replace(slot)
+        if isinstance(outcome, _WorkerError):
+            raise CourseError(f"a grading worker could not start: {outcome.message}")
+        return outcome
 
     def close(self) -> None:
         for slot in self.slots:
