@@ -1698,13 +1698,13 @@ def _handin_check():
         if checks:
             print(f"Visible checks: {sum(bool(c.get('passed')) for c in checks)} of {len(checks)} passed")
         for c in checks:
-            points = f" ({c['points']:g} points)" if isinstance(c.get("points"), (int, float)) else ""
             verdict = "passed" if c.get("passed") else "FAILED"
             message = f": {c['message']}" if c.get("message") and not c.get("passed") else ""
-            print(f"  {verdict:6}  {c.get('question')}{points}{message}")
+            print(f"  {verdict:6}  {c.get('grade_id')} ({c.get('points', 0):g} points){message}")
         if result.get("hidden"):
-            print(f"Hidden tests: {result['hidden']}" if isinstance(result["hidden"], str) else
-                  f"Hidden tests: {json.dumps(result['hidden'])}")
+            print(f"Hidden tests: {result['hidden']}")
+        for s in result.get("hidden_scores") or []:
+            print(f"  {s.get('grade_id')}: {s.get('score')} of {s.get('points')} points")
 
     def hand_in(nb, where, file):
         answer = ask(f"Hand this notebook in to {url} now? Type yes to send it (anything else: not now): ")
@@ -1730,8 +1730,8 @@ def _handin_check():
             return
         print(f"Handed in: received at {receipt['received_at']} (the time that counts) as {receipt['student']}'s "
               f"submission {receipt['id']} of {assignment}" + (", after the deadline" if receipt.get("late") else ""))
-        for note in receipt.get("problems") or []:
-            print(f"  Problem: {note}")
+        if receipt.get("message"):
+            print(f"  {receipt['message']}")
         if where != "Colab":
             print(f"  (sent {where})")
         result, deadline = receipt, time.monotonic() + 300
