@@ -160,6 +160,17 @@ class Outcome:
     flag: str = ""                # the flag code of a file refused before it was run (unsafe-file ...)
 
 
+def notebook_json(nb) -> str:
+    """A graded notebook as the text Outcome carries (what nbformat.writes makes of a v4 notebook, without checking
+    it against the schema: the parent checks it when it writes the autograded notebook)."""
+    return nbformat.v4.writes(nb)
+
+
+def notebook_from_json(text: str):
+    """The notebook an Outcome carries (from notebook_json), unchecked: see notebook_json."""
+    return nbformat.v4.reads(text)
+
+
 def unreadable(task: Task, exc: NotebookFileError, seconds: float = 0.0) -> Outcome:
     """The outcome of a submission the reader refused: `refused` (flagged) for a link, FIFO, device or a file over
     the size limit, else `unreadable`; the detail names the student and the file."""
@@ -465,7 +476,7 @@ class Grader:
             target = folder / path.relative_to(self.source_dir)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(path, target)
-        nbformat.write(nb, folder / f"{self.assignment}.ipynb")
+        (folder / f"{self.assignment}.ipynb").write_text(notebook_json(nb) + "\n", encoding="utf-8")  # as nbformat
 
     async def run(self, task: Task) -> Outcome:
         """Grade one submission: what every executor's worker runs for each Task. An error of the grading itself
@@ -505,7 +516,7 @@ class Grader:
         except Exception as exc:
             return Outcome(task.student, "failed", f"after execution: {type(exc).__name__}: {str(exc)[:300]}",
                            repairs=found, seconds=time.monotonic() - start)
-        return Outcome(task.student, status, detail, nbformat.writes(nb), found, time.monotonic() - start,
+        return Outcome(task.student, status, detail, notebook_json(nb), found, time.monotonic() - start,
                        run_seconds)
 
     def _execute_own(self, nb, resources) -> tuple[str, str, float]:
