@@ -45,6 +45,7 @@ from .course import CourseError, release_notebook, source_notebook
 from .nbconfig import load_config
 from .readnotebook import NotebookFileError, parse_notebook, read_bytes
 from .repair import RepairError
+from .nbgraderspeed import speed_up_nbgrader
 from .sandbox.zygote import ForkingKernelManager, Zygote, top_level_imports
 
 STATUSES = {
@@ -161,9 +162,12 @@ class Outcome:
 
 
 def notebook_json(nb) -> str:
-    """A graded notebook as the text Outcome carries (what nbformat.writes makes of a v4 notebook, without checking
-    it against the schema: the parent checks it when it writes the autograded notebook)."""
-    return nbformat.v4.writes(nb)
+    """A graded notebook as the text an Outcome carries: compact JSON, not checked against nbformat's schema here
+    (the parent checks it when it writes the autograded notebook, with nbformat's layout)."""
+    try:
+        return json.dumps(nb, ensure_ascii=False, separators=(",", ":"))
+    except TypeError:  # bytes in an output: nbformat's own encoder knows them
+        return nbformat.v4.writes(nb)
 
 
 def notebook_from_json(text: str):
@@ -227,93 +231,6 @@ def data_files(root: Path, assignment: str) -> list[Path]:
     source = source_notebook(root, assignment).parent
     return sorted(p for p in source.rglob("*") if p.is_file() and p.suffix != ".ipynb"
                   and not any(part.startswith(".") for part in p.relative_to(source).parts))
-
-
-def speed_up_nbgrader() -> None:
-    """Two per-call costs of nbgrader, made once per process (results unchanged):
-
-    - every nbgrader step opens its own Gradebook, which creates a new SQLAlchemy engine, so each of the ~30
-      queries per submission is compiled again: engines are shared per database URL (Gradebook.close() disposes
-      an engine's connections, not the engine);
-    - every Gradebook also inspects the database and runs CREATE TABLE IF NOT EXISTS for its whole schema: with a
-      shared engine, once (the tables, once there, stay for the life of the process);
-    - CheckCellMetadata validates each cell with jsonschema.validate, which first checks the schema itself: the
-      checked validator is kept per schema.
-    Together about 0.3 s of CPU per submission on this course's notebooks.
-    """
-    import jsonschema
-    import nbgrader.api as api
-    import nbgrader.nbgraderformat.common as metadata
-
-    if not getattr(api.create_engine, "shared", False):
-        engines, create = {}, api.create_engine
-
-        def create_engine(url, **kwargs):
-            key = (str(url), repr(sorted(kwargs.items())))
-            if key not in engines:
-                engines[key] = create(url, **kwargs)
-            return engines[key]
-
-        create_engine.shared = True
-        api.create_engine = create_engine
-
-    if not getattr(api.inspect, "shared", False):  # needs the shared engines above: one schema check per database
-        ready, inspect, create_all = {}, api.inspect, api.Base.metadata.create_all
-
-        def identity(engine):
-            """What the database is now: a SQLite file by its inode (removed and made again: another), else the
-            engine; None where it cannot be told (an empty or in-memory SQLite database)."""
-            if engine.url.get_backend_name() != "sqlite":
-                return "server"
-            try:
-                stat = os.stat(engine.url.database or "")
-            except OSError:
-                return None
-            return (stat.st_dev, stat.st_ino) if stat.st_size else None
-
-        class KnownTables:
-            def __init__(self, engine):
-                self.engine = engine
-
-            def get_table_names(self):
-                known = ready.get(id(self.engine))
-                if known is not None and known == identity(self.engine):
-                    return ["(made or checked before by this process)"]
-                return inspect(self.engine).get_table_names()
-
-        def create_tables(bind=None, **kwargs):
-            known = ready.get(id(bind)) if bind is not None and not kwargs else None
-            if known is None or known != identity(bind):
-                create_all(bind=bind, **kwargs)
-                if bind is not None and not kwargs and identity(bind) is not None:
-                    ready[id(bind)] = identity(bind)
-
-        KnownTables.shared = True
-        api.inspect = KnownTables
-        api.Base.metadata.create_all = create_tables
-
-    if not isinstance(metadata.jsonschema, CheckedSchemas):
-        metadata.jsonschema = CheckedSchemas(jsonschema)
-
-
-class CheckedSchemas:
-    """jsonschema, whose validate() checks each schema once (for nbgrader.nbgraderformat.common)."""
-
-    def __init__(self, module):
-        self._module, self._validators = module, {}
-
-    def __getattr__(self, name):
-        return getattr(self._module, name)
-
-    def validate(self, instance, schema):
-        key = json.dumps(schema, sort_keys=True)
-        if key not in self._validators:
-            cls = self._module.validators.validator_for(schema)
-            cls.check_schema(schema)
-            self._validators[key] = cls(schema)
-        error = self._module.exceptions.best_match(self._validators[key].iter_errors(instance))
-        if error is not None:
-            raise error
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -476,7 +393,7 @@ class Grader:
             target = folder / path.relative_to(self.source_dir)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(path, target)
-        (folder / f"{self.assignment}.ipynb").write_text(notebook_json(nb) + "\n", encoding="utf-8")  # as nbformat
+        nbformat.write(nb, folder / f"{self.assignment}.ipynb")
 
     async def run(self, task: Task) -> Outcome:
         """Grade one submission: what every executor's worker runs for each Task. An error of the grading itself

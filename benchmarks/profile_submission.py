@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import functools
 import inspect
 import os
+import pstats
 import shutil
 import statistics
 import sys
@@ -177,6 +179,9 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=7)
     parser.add_argument("--show", type=int, default=None, help="the submission whose timeline is printed")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--cprofile", type=int, default=0, metavar="N",
+                        help="also print the N functions of the worker and the parent with the most CPU of their own "
+                             "(cProfile, over every submission after the first)")
     args = parser.parse_args()
     if not os.environ.get("COURSE_DATA_DIR") and (ROOT.parent / "shared" / "data").is_dir():
         os.environ["COURSE_DATA_DIR"] = str(ROOT.parent / "shared" / "data")
@@ -199,6 +204,7 @@ def main() -> int:
         per_kind: dict[str, list[float]] = defaultdict(list)
         per_cpu: dict[str, list[float]] = defaultdict(list)
         shown = None
+        profiler = cProfile.Profile() if args.cprofile else None
 
         async def run_class(grader, recorder, repeat):
             nonlocal shown
@@ -208,6 +214,8 @@ def main() -> int:
                 CPU.clear()
                 cpu = time.process_time()
                 task = Task(student, submitted_notebook(course, student, args.assignment), prestart=True)
+                if profiler is not None and number > 1:
+                    profiler.enable()
                 outcome = await grader.run(task)
                 CPU["worker"] = time.process_time() - cpu
                 cpu = time.process_time()
@@ -215,6 +223,8 @@ def main() -> int:
                     sys.exit(f"{student}: {outcome.status}: {outcome.detail}")
                 recorder.record(outcome, submission_key(course, student, args.assignment))
                 CPU["parent"] = time.process_time() - cpu
+                if profiler is not None:
+                    profiler.disable()
                 events = list(EVENTS)
                 want = args.show or max(n for n, s in enumerate(students, 1) if kinds[s] == "full")
                 if number == want and repeat == 0:
@@ -261,6 +271,9 @@ def main() -> int:
             values = per_kind.get(kind, [])
             total = sum(values) / max(1, fulls)
             print(f"{total * 1000:8.1f}  {kind}")
+        if profiler is not None:
+            print(f"\nthe worker's and the parent's own CPU (cProfile, all submissions after the first):")
+            pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(args.cprofile)
         print("\nCPU per full-marks submission (median): ms")
         for who, label in (("worker", "worker (Grader.grade, this process)"),
                            ("kernel", "kernel's process tree (its control group, from the start of the spare during the "
