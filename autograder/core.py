@@ -393,7 +393,7 @@ class Grader:
             target = folder / path.relative_to(self.source_dir)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(path, target)
-        nbformat.write(nb, folder / f"{self.assignment}.ipynb")
+        (folder / f"{self.assignment}.ipynb").write_text(notebook_json(nb), encoding="utf-8")  # nbformat reads it
 
     async def run(self, task: Task) -> Outcome:
         """Grade one submission: what every executor's worker runs for each Task. An error of the grading itself
