@@ -82,6 +82,8 @@ def traced(owner, name: str, label=None):
 
 def instrument() -> None:
     """Trace the steps of one submission's path, from the worker's Grader to the parent's Recorder."""
+    from jupyter_core.utils import run_sync
+
     from autograder import core, gradebook
     from autograder.preprocessors import sandboxedexecute as sx
     from autograder.sandbox import isolation, remote, testcell
@@ -114,6 +116,8 @@ def instrument() -> None:
     ]:
         traced(sx.SandboxedExecute, name, lambda *a, _l=label, **k: _l)
     traced(sx.SandboxedExecute, "preprocess_cell", cell_label)
+    # nbconvert's Execute calls the blocking twin, made from the coroutine when the class was defined
+    sx.SandboxedExecute.start_new_kernel_client = run_sync(sx.SandboxedExecute.async_start_new_kernel_client)
     traced(sx, "run_test_cell", lambda *a, **k: "the grader's part (test code through the codec)")
     traced(isolation.Sandbox, "deliver", lambda *a, **k: "copy the notebook folder into the sandbox")
     stop = sx.SandboxedExecute._stop
