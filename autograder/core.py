@@ -45,6 +45,7 @@ from .course import CourseError, release_notebook, source_notebook
 from .nbconfig import load_config
 from .readnotebook import NotebookFileError, parse_notebook, read_bytes
 from .repair import RepairError
+from .nbgraderspeed import speed_up_nbgrader
 from .sandbox.zygote import ForkingKernelManager, Zygote, top_level_imports
 
 STATUSES = {
@@ -160,6 +161,20 @@ class Outcome:
     flag: str = ""                # the flag code of a file refused before it was run (unsafe-file ...)
 
 
+def notebook_json(nb) -> str:
+    """A graded notebook as the text an Outcome carries: compact JSON, not checked against nbformat's schema here
+    (the parent checks it when it writes the autograded notebook, with nbformat's layout)."""
+    try:
+        return json.dumps(nb, ensure_ascii=False, separators=(",", ":"))
+    except TypeError:  # bytes in an output: nbformat's own encoder knows them
+        return nbformat.v4.writes(nb)
+
+
+def notebook_from_json(text: str):
+    """The notebook an Outcome carries (from notebook_json), unchecked: see notebook_json."""
+    return nbformat.v4.reads(text)
+
+
 def unreadable(task: Task, exc: NotebookFileError, seconds: float = 0.0) -> Outcome:
     """The outcome of a submission the reader refused: `refused` (flagged) for a link, FIFO, device or a file over
     the size limit, else `unreadable`; the detail names the student and the file."""
@@ -221,56 +236,6 @@ def data_files(root: Path, assignment: str) -> list[Path]:
     source = source_notebook(root, assignment).parent
     return sorted(p for p in source.rglob("*") if p.is_file() and p.suffix != ".ipynb"
                   and not any(part.startswith(".") for part in p.relative_to(source).parts))
-
-
-def speed_up_nbgrader() -> None:
-    """Two per-call costs of nbgrader, made once per process (results unchanged):
-
-    - every nbgrader step opens its own Gradebook, which creates a new SQLAlchemy engine, so each of the ~30
-      queries per submission is compiled again: engines are shared per database URL (Gradebook.close() disposes
-      an engine's connections, not the engine);
-    - CheckCellMetadata validates each cell with jsonschema.validate, which first checks the schema itself: the
-      checked validator is kept per schema.
-    Together about 0.3 s of CPU per submission on this course's notebooks.
-    """
-    import jsonschema
-    import nbgrader.api as api
-    import nbgrader.nbgraderformat.common as metadata
-
-    if not getattr(api.create_engine, "shared", False):
-        engines, create = {}, api.create_engine
-
-        def create_engine(url, **kwargs):
-            key = (str(url), repr(sorted(kwargs.items())))
-            if key not in engines:
-                engines[key] = create(url, **kwargs)
-            return engines[key]
-
-        create_engine.shared = True
-        api.create_engine = create_engine
-
-    if not isinstance(metadata.jsonschema, CheckedSchemas):
-        metadata.jsonschema = CheckedSchemas(jsonschema)
-
-
-class CheckedSchemas:
-    """jsonschema, whose validate() checks each schema once (for nbgrader.nbgraderformat.common)."""
-
-    def __init__(self, module):
-        self._module, self._validators = module, {}
-
-    def __getattr__(self, name):
-        return getattr(self._module, name)
-
-    def validate(self, instance, schema):
-        key = json.dumps(schema, sort_keys=True)
-        if key not in self._validators:
-            cls = self._module.validators.validator_for(schema)
-            cls.check_schema(schema)
-            self._validators[key] = cls(schema)
-        error = self._module.exceptions.best_match(self._validators[key].iter_errors(instance))
-        if error is not None:
-            raise error
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -433,7 +398,7 @@ class Grader:
             target = folder / path.relative_to(self.source_dir)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(path, target)
-        nbformat.write(nb, folder / f"{self.assignment}.ipynb")
+        (folder / f"{self.assignment}.ipynb").write_text(notebook_json(nb), encoding="utf-8")  # nbformat reads it
 
     async def run(self, task: Task) -> Outcome:
         """Grade one submission: what every executor's worker runs for each Task. An error of the grading itself
@@ -473,7 +438,7 @@ class Grader:
         except Exception as exc:
             return Outcome(task.student, "failed", f"after execution: {type(exc).__name__}: {str(exc)[:300]}",
                            repairs=found, seconds=time.monotonic() - start)
-        return Outcome(task.student, status, detail, nbformat.writes(nb), found, time.monotonic() - start,
+        return Outcome(task.student, status, detail, notebook_json(nb), found, time.monotonic() - start,
                        run_seconds)
 
     def _execute_own(self, nb, resources) -> tuple[str, str, float]:

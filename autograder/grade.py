@@ -32,7 +32,8 @@ from tqdm import tqdm
 
 from .cluster import DaskPool
 from .collect import select_students
-from .core import Executor, GradeSubmissions, Graded, Settings, Task, pipelines, speed_up_nbgrader
+from .core import Executor, GradeSubmissions, Graded, Settings, Task, pipelines
+from .nbgraderspeed import speed_up_nbgrader
 from .course import (CourseError, check_assignment, collected_students, grading_record, release_notebook,
                      source_notebook, submitted_notebook)
 from .database import retrying

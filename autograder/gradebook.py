@@ -34,7 +34,7 @@ import nbformat
 from traitlets import Enum
 from traitlets.config import LoggingConfigurable
 
-from .core import RETRIED, Graded, Outcome, failure_notebook, pipelines
+from .core import RETRIED, Graded, Outcome, failure_notebook, notebook_from_json, pipelines
 from .course import (CourseError, autograded_notebook, collect_record, collected_students, grading_record,
                      release_notebook, submitted_notebook)
 from .database import database_url, describe, missing_gradebook, redacted, sqlite_file
@@ -399,7 +399,7 @@ class Recorder:
     def record(self, outcome: Outcome, key: str) -> Graded:
         from nbgrader.api import Gradebook
 
-        nb = nbformat.reads(outcome.notebook, as_version=4) if outcome.notebook else \
+        nb = notebook_from_json(outcome.notebook) if outcome.notebook else \
             failure_notebook(self.release, outcome)
         if outcome.flag:  # the TA is told, as the sandbox tells of links beside the notebook
             nb.metadata.setdefault("autograder", {}).setdefault("flags", []).append(

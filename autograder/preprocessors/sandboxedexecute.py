@@ -22,6 +22,7 @@ autograde` and `python -m autograder grade` both use it.
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import os
 import re
@@ -56,6 +57,7 @@ OUTPUT_ERRORS = {  # ename of an output -> (flag code, severity, message)
 }
 _SPARE = None  # (key, Sandbox, kernel manager) of the kernel started for the next notebook of this process
 _ZYGOTE: Zygote | None = None  # the zygote this process forks its kernels from
+_CELLS: dict = {}  # {(gradebook file, notebook, assignment): (tests, locked)}: the last gradebook read
 
 
 def _discard(sandbox, km) -> None:
@@ -82,6 +84,24 @@ def _close_zygote() -> None:
 
 atexit.register(_close_zygote)
 atexit.register(_discard_spare)  # first: its kernel is the zygote's child
+
+
+@functools.lru_cache(maxsize=16)
+def _imports_of(sources: tuple[str, ...]) -> list[str]:
+    """top_level_imports of the locked cells, parsed once per process for each assignment's cells."""
+    return top_level_imports(list(sources))
+
+
+def _database_file(db_url: str) -> tuple | None:
+    """The identity of a SQLite gradebook file as it is now (path, inode, size, modification time), or None."""
+    if not db_url.startswith("sqlite:///"):
+        return None
+    path = db_url[len("sqlite:///"):]
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return path, stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 def _grade_id(cell) -> str | None:
@@ -334,7 +354,7 @@ class SandboxedExecute(Execute):
     def _zygote(self, sandbox: Sandbox) -> Zygote:
         """This process's zygote for kernels like `sandbox`'s (a new one when the modules or environment changed)."""
         global _ZYGOTE
-        modules = top_level_imports(list(getattr(self, "_locked", {}).values()))
+        modules = _imports_of(tuple(getattr(self, "_locked", {}).values()))
         env = sandbox.kernel_env()
         if _ZYGOTE is None or not _ZYGOTE.serves(modules=modules, env=env, isolated=True):
             _close_zygote()
@@ -360,6 +380,18 @@ class SandboxedExecute(Execute):
         """({grade_id: (source, points)} of the test cells, {grade_id: source} of the locked cells)."""
         if not all(k in info for k in ("db_url", "notebook", "assignment")):
             return {}, {}
+        # a gradebook file unchanged since the last notebook (a grading worker's snapshot) is not read again
+        key = (_database_file(info["db_url"]), info["notebook"], info["assignment"])
+        if key[0] is not None and key in _CELLS:
+            tests, locked = _CELLS[key]
+            return dict(tests), dict(locked)
+        tests, locked = self._read_gradebook_cells(info)
+        if (tests or locked) and key[0] is not None and key[0] == _database_file(info["db_url"]):
+            _CELLS.clear()
+            _CELLS[key] = (dict(tests), dict(locked))
+        return tests, locked
+
+    def _read_gradebook_cells(self, info) -> tuple[dict, dict]:
         from nbgrader.api import Gradebook, MissingEntry
 
         try:

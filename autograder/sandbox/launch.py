@@ -137,12 +137,26 @@ def no_new_privileges() -> bool:
     return _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
 
 
+_COMPILED = {}  # {module name: (source, code)}: compiled once by the zygote, for its kernels
+
+
+def compile_agent(config) -> None:
+    """Compile the codec and agent once (in the zygote), for every kernel whose sources are the same text."""
+    for name, key in (("_autograder_codec", "codec"), ("_autograder_agent", "agent")):
+        with open(config[key]) as f:
+            source = f.read()
+        _COMPILED[name] = (source, compile(source, f"<autograder-sandbox {name}>", "exec"))
+
+
 def load_agent(config):
     """The codec and agent modules from the source text read before the chroot."""
     for name, source in (("_autograder_codec", config["codec_source"]), ("_autograder_agent", config["agent_source"])):
         module = types.ModuleType(name)
         module.__file__ = f"<autograder-sandbox {name}>"
-        exec(compile(source, module.__file__, "exec"), module.__dict__)
+        compiled = _COMPILED.get(name)
+        code = compiled[1] if compiled is not None and compiled[0] == source else compile(source, module.__file__,
+                                                                                          "exec")
+        exec(code, module.__dict__)
         sys.modules[name] = module
     return sys.modules["_autograder_agent"]
 
@@ -339,6 +353,11 @@ def zygote(modules) -> dict:
     os.dup2(stderr, 2)
     os.close(stderr)
     os.close(null)
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        compile_agent({"codec": os.path.join(here, "codec.py"), "agent": os.path.join(here, "agent.py")})
+    except (OSError, SyntaxError):  # each kernel then compiles what it reads, and meets the same error
+        _COMPILED.clear()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the system
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     requests, replies = sys.stdin.buffer, sys.stdout.buffer

@@ -13,6 +13,7 @@ import builtins
 import contextlib
 import ctypes
 import dis
+import functools
 import io
 import threading
 import time
@@ -82,6 +83,15 @@ class TestOutcome:
     requests: int
     aborted: str | None = None
     notes: list = field(default_factory=list)
+
+
+@functools.lru_cache(maxsize=64)
+def compiled_test(source: str, grade_id: str):
+    """(code, names to look up, names bound) of a test cell's source: compiled and walked once per process for each
+    test (code objects are immutable; each run executes it in a namespace of its own). SyntaxError as compile."""
+    code = compile(source, f"<test cell {grade_id}>", "exec")
+    fetch, bound = names_used(code)
+    return code, frozenset(fetch), frozenset(bound)
 
 
 def names_used(code) -> tuple[set[str], set[str]]:
@@ -201,10 +211,9 @@ def _overtime(remote: Remote, grade_id: str) -> NotebookNode:
 def _run_test_cell(*, source, grade_id, remote, pinned, max_output, begin_timeout, start, watchdog) -> TestOutcome:
     where = f"test cell {grade_id}, evaluated by the grader"
     try:
-        code = compile(source, f"<test cell {grade_id}>", "exec")
+        code, fetch, bound = compiled_test(source, grade_id)
     except SyntaxError as exc:
         return TestOutcome([error_output("SyntaxError", str(exc), where)], True, 0.0, 0)
-    fetch, bound = names_used(code)
     table = _builtins_for(remote)
     namespace = _Namespace(remote, table)
     namespace.update({"__builtins__": table, "__name__": "__main__"})
