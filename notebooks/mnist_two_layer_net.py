@@ -55,7 +55,7 @@
 # **Time.** About 6 hours: 1.5 h for the proofs of Part 1, 1 h for the paper review (reading the paper included),
 # 2.5 h for Part 2, 1 h for Part 3.
 #
-# **Run time.** With every answer done, the notebook runs top to bottom in about 30 s as a student and about 10 s
+# **Run time.** With every answer done, the notebook runs top to bottom in about 40 s as a student and about 5 s
 # when graded (measured on a 2-core machine).
 #
 # | Part | Question | Task | Points | Graded |
