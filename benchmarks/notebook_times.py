@@ -23,6 +23,8 @@ import argparse
 import json
 import math
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,8 +33,14 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbgrader.preprocessors import Execute
+from nbgrader.utils import determine_grade
 
+from autograder.core import data_files, pipelines
 from autograder.course import assignments, source_notebook
+from autograder.mutation import inject, solution_answers
+from autograder.nbconfig import load_config
+from autograder.release import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,17 +65,6 @@ def graded(source: Path, assignment: str, repeat: int) -> dict:
     """Grade 1 + `repeat` full-marks submissions of the assignment whose source notebook is `source` with the
     configured Execute step, in one process; {"seconds": median of all but the first, "cells": [[seconds, grade_id],
     ...] of the last, "points": [scored, possible] of the last}."""
-    import shutil
-    import statistics
-
-    from nbgrader.preprocessors import Execute
-    from nbgrader.utils import determine_grade
-
-    from autograder.core import data_files, pipelines
-    from autograder.mutation import inject, solution_answers
-    from autograder.nbconfig import load_config
-    from autograder.release import generate
-
     os.environ["NBGRADER_EXECUTION"] = "autograde"  # as the grader's workers set it
     with tempfile.TemporaryDirectory() as tmp:
         course = Path(tmp) / "course"
