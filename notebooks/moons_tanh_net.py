@@ -48,7 +48,7 @@
 #
 # **Time.** About 90 minutes.
 #
-# **Run time.** With every answer done, the notebook runs top to bottom in about 5 s as a student and about 5 s
+# **Run time.** With every answer done, the notebook runs top to bottom in about 10 s as a student and about 5 s
 # when graded (measured on a 2-core machine).
 #
 # | Question | Task | Points |

@@ -43,7 +43,7 @@
 #
 # **Expected time:** about 5 hours.
 #
-# **Run time.** With every answer done, the notebook runs top to bottom in about 15 s as a student and about 10 s
+# **Run time.** With every answer done, the notebook runs top to bottom in about 30 s as a student and about 15 s
 # when graded (measured on a 2-core machine).
 #
 # | Task | What | Graded by | Points |
