@@ -1588,6 +1588,7 @@ def _handin_check():
     import re
     import time
     import urllib.error
+    import urllib.parse
     import urllib.request
     import uuid
 
@@ -1733,7 +1734,8 @@ def _handin_check():
         name = nb.get("metadata", {}).get("colab", {}).get("name") or file
         status, receipt, wait = call(
             "POST", f"{url}/api/v1/submissions/{assignment}", token, json.dumps(nb).encode(),
-            {"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4()), "X-Notebook-Name": name})
+            {"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4()),
+             "X-Notebook-Name": urllib.parse.quote(name or "")})  # UTF-8, percent-encoded
         if status != 202:
             again = f" Try again in {wait} s." if wait else ""
             code = f" ({status})" if status else ""
