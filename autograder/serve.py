@@ -28,6 +28,7 @@ import traceback
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote
 
 import nbformat
 import uvicorn
@@ -335,7 +336,7 @@ class Service:
                 return error(413, f"the notebook is over the limit of {self.max_bytes / 2**20:.0f} MiB")
             chunks.append(chunk)
         data = b"".join(chunks)
-        file_name = request.headers.get("x-notebook-name", "").strip()
+        file_name = unquote(request.headers.get("x-notebook-name", "")).strip()  # UTF-8, percent-encoded
         key = request.headers.get("idempotency-key", "").strip()[:200] or None
         try:
             received = await run_in_threadpool(

@@ -114,7 +114,7 @@ $("form").addEventListener("submit", async (event) => {
     const answer = await fetch("/api/v1/submissions/" + encodeURIComponent(assignment), {
       method: "POST",
       headers: {"Authorization": "Bearer " + token, "Content-Type": "application/x-ipynb+json",
-                "X-Notebook-Name": file.name, "Idempotency-Key": crypto.randomUUID()},
+                "X-Notebook-Name": encodeURIComponent(file.name), "Idempotency-Key": crypto.randomUUID()},
       body: await file.arrayBuffer(),
     });
     const body = await answer.json();

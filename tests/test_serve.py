@@ -13,6 +13,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import nbformat
@@ -207,6 +208,17 @@ def test_another_students_id_in_the_file_name_is_refused(open_service):
     assert loose.status_code == 202 and "does not follow the rule" in loose.json()["problems"][0]
     unnamed = service.post(tokens["aa0009"], notebook("full_marks"))
     assert unnamed.status_code == 202 and "toy_chain_backprop_aa0009.ipynb" in unnamed.json()["problems"][0]
+
+
+def test_a_file_name_of_any_script_travels_percent_encoded(open_service):
+    """Is X-Notebook-Name read as UTF-8 percent-encoded (what the page and the hand-in cell send), so a name that
+    HTTP headers cannot carry as it is arrives whole, and one carrying another student's id is still refused?"""
+    service, tokens = open_service
+    odd = "ödev – toy_chain_backprop_aa0019.ipynb"
+    answer = service.post(tokens["aa0019"], notebook("full_marks"), name=quote(odd))
+    assert answer.status_code == 202 and f"{odd}: " in answer.json()["problems"][0], answer.json()
+    other = service.post(tokens["aa0019"], notebook("full_marks"), name=quote(NAME.format("aa0020")))
+    assert other.status_code == 403 and "aa0020" in other.json()["error"]
 
 
 def test_another_students_submission_is_not_found(open_service):
