@@ -99,6 +99,18 @@ c.GenerateFeedback.preprocessors = [
 ]
 c.ReportGrades.canvas_columns = {}  # e.g. {"lab7_optimizers": "Lab 7 (123456)"}: the column name Canvas exports
 
+# The hand-in service (`python -m autograder serve`, docs/GRADING.md "The hand-in service"): on 127.0.0.1 behind a TLS
+# reverse proxy; students' tokens from `python -m autograder tokens roster.csv --out tokens.csv`. The visible checks
+# run on GradeSubmissions' workers or scheduler unless set here; hidden results only after the deadline.
+c.Serve.host = "127.0.0.1"
+c.Serve.port = 8765
+c.Serve.assignments = []             # open for hand-in; empty: every released assignment
+c.Serve.queue_limit = 400            # submissions waiting for their checks at most (a class burst of 200 fits); then 503
+c.Serve.retry_after = 30             # seconds a busy answer tells the student to wait
+c.Serve.rate_per_minute = 6.0        # per student, on average (a token bucket) ...
+c.Serve.rate_burst = 10              # ... and at once; then 429
+c.Serve.hidden_results = "after-deadline"  # or "never"
+
 # Similarity report (`python -m autograder similarity <a>`): a question counts against a pair when at least
 # `threshold` of one student's own work there (not the release, the model answer or what more than `common`
 # submissions share) is in the other's answer; the pair is flagged when those questions share `min_tokens` code
