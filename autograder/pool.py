@@ -127,13 +127,7 @@ class LocalPool:
         def feed(slot):
             if slot["task"] is None and pending:
                 task = pending.pop()
-                task = Task(task.student, task.notebook, prestart=len(pending) >= len(self.slots))
-                try:
-                    slot["conn"].send(task)
-                except OSError:
-                    self._replace(slot)
-                    slot["conn"].send(task)
-                slot["task"], slot["since"] = task, time.monotonic()
+                self._send(slot, Task(task.student, task.notebook, prestart=len(pending) >= len(self.slots)))
 
         while pending or any(s["task"] for s in self.slots):
             for slot in self.slots:
@@ -142,22 +136,7 @@ class LocalPool:
             wait([s["conn"] for s in busy] + [s["process"].sentinel for s in busy], timeout=5)
             finished = []
             for slot in busy:
-                task, outcome = slot["task"], None
-                if slot["conn"].poll():
-                    try:
-                        outcome = slot["conn"].recv()
-                    except (EOFError, OSError):
-                        pass
-                if outcome is None and not slot["process"].is_alive():
-                    outcome = Outcome(task.student, "kernel died", "the worker grading it died "
-                                      f"(exit code {slot['process'].exitcode}); probably out of memory")
-                    self._replace(slot)
-                elif outcome is None and self.hang_limit and time.monotonic() - slot["since"] > self.hang_limit:
-                    outcome = Outcome(task.student, "timed out", f"no answer from its worker after "
-                                      f"{self.hang_limit:.0f} s; the worker was killed")
-                    self._replace(slot)
-                if isinstance(outcome, _WorkerError):
-                    raise CourseError(f"a grading worker could not start: {outcome.message}")
+                outcome = self._answer(slot)
                 if outcome is not None:
                     slot["task"] = None
                     feed(slot)
@@ -182,12 +161,7 @@ class LocalPool:
                 if task is None:
                     open_ = False
                     break
-                try:
-                    slot["conn"].send(task)
-                except OSError:
-                    self._replace(slot)
-                    slot["conn"].send(task)
-                slot["task"], slot["since"] = task, time.monotonic()
+                self._send(slot, task)
                 if started is not None:
                     started(task)
             busy = [s for s in self.slots if s["task"]]
@@ -199,6 +173,15 @@ class LocalPool:
                 if outcome is not None:
                     slot["task"] = None
                     yield outcome
+
+    def _send(self, slot: dict, task: Task) -> None:
+        """Give `task` to the slot's worker (a new worker if its pipe is broken)."""
+        try:
+            slot["conn"].send(task)
+        except OSError:
+            self._replace(slot)
+            slot["conn"].send(task)
+        slot["task"], slot["since"] = task, time.monotonic()
 
     def _answer(self, slot: dict) -> Outcome | None:
         """The outcome of the slot's task, if there is one now (its worker replaced if it died or hung)."""
