@@ -51,6 +51,10 @@ for (const a of ASSIGNMENTS) {
   option.value = a; option.textContent = a;
   $("assignment").appendChild(option);
 }
+function newKey() {  // crypto.randomUUID exists only on HTTPS or localhost pages
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
 function cell(row, text, cls) {
   const td = document.createElement("td");
   td.textContent = String(text);
@@ -114,7 +118,7 @@ $("form").addEventListener("submit", async (event) => {
     const answer = await fetch("/api/v1/submissions/" + encodeURIComponent(assignment), {
       method: "POST",
       headers: {"Authorization": "Bearer " + token, "Content-Type": "application/x-ipynb+json",
-                "X-Notebook-Name": encodeURIComponent(file.name), "Idempotency-Key": crypto.randomUUID()},
+                "X-Notebook-Name": encodeURIComponent(file.name), "Idempotency-Key": newKey()},
       body: await file.arrayBuffer(),
     });
     const body = await answer.json();
