@@ -163,6 +163,15 @@ class CourseFileNames(FileNameCollectorPlugin):
             raise CourseError(f"CourseFileNames: the name rule {template!r} for {assignment} has no {{student_id}}")
         return re.compile(pattern, re.IGNORECASE if loose else re.IGNORECASE | re.ASCII)
 
+    def file_stem(self, assignment: str, student: str) -> str:
+        """The name (without .ipynb) the rule gives `student`'s notebook of `assignment`; a CourseError for a rule
+        holding a regex group, from which no name can be made."""
+        template = self.file_names.get(assignment, self.default_file_name)
+        if "(?P<" in template:
+            raise CourseError(f"CourseFileNames: the name rule {template!r} of {assignment} holds a regex group, so "
+                              "no file name can be made from it ({student_id} and {assignment} only)")
+        return template.format(assignment=assignment, student_id=student)
+
     def student_id(self, text: str) -> str | None:
         """`text` as a student id (lower case) if it is one by the course's rule, else None. The rule is checked
         on `text` as written: ASCII, and a whole match of `student_id_regexp` with ASCII-only classes and case."""
@@ -296,9 +305,17 @@ def read_times(path: Path, policy: LatePolicy) -> dict[str, datetime]:
     return times
 
 
-def _check_content(data: bytes, release_nb, release_ids: dict[str, set[str]], assignment: str,
-                   min_share: float) -> tuple[str, str]:
-    """('', '') for a notebook of this assignment, else (reason, detail)."""
+def release_ids(root: Path) -> dict[str, set[str]]:
+    """The grade ids of each released assignment's cells (to tell another assignment's notebook apart)."""
+    return {a: {c.metadata.get("nbgrader", {}).get("grade_id")
+                for c in nbformat.read(release_notebook(root, a), as_version=4).cells} - {None}
+            for a in all_assignments(root) if release_notebook(root, a).is_file()}
+
+
+def check_content(data: bytes, release_nb, release_ids: dict[str, set[str]], assignment: str,
+                  min_share: float) -> tuple[str, str]:
+    """('', '') for a notebook of this assignment, else (reason, detail): what collect and the hand-in service
+    (autograder.precheck) both check of a notebook's content."""
     try:  # the one reader every stage uses
         nb = parse_notebook(data, where="the file")
     except NotebookFileError as exc:
@@ -394,11 +411,7 @@ def collect(*, root: Path, assignment: str, paths: list[Path], times: Path | Non
     limits = DownloadLimits(config=config)
     policy = LatePolicy(config=config)
     release_nb = nbformat.read(release_path, as_version=4)
-    release_ids = {}
-    for a in all_assignments(root):
-        if release_notebook(root, a).is_file():
-            release_ids[a] = {c.metadata.get("nbgrader", {}).get("grade_id")
-                              for c in nbformat.read(release_notebook(root, a), as_version=4).cells} - {None}
+    known_ids = release_ids(root)
     given_times = read_times(times, policy) if times else {}
 
     with tempfile.TemporaryDirectory(prefix="autograder-collect-") as staging:
@@ -427,8 +440,8 @@ def collect(*, root: Path, assignment: str, paths: list[Path], times: Path | Non
                 name = replace(name, lms_name=owner.lms_name, lms_user_id=owner.lms_user_id,
                                late_mark=owner.late_mark or name.late_mark)
             staged = _stage(item, Path(staging) / f"{len(candidates)}.ipynb",
-                            lambda data: _check_content(data, release_nb, release_ids, assignment,
-                                                        names.min_resemblance))
+                            lambda data: check_content(data, release_nb, known_ids, assignment,
+                                                       names.min_resemblance))
             if isinstance(staged, tuple):
                 rejected.append(Rejected(item.label, *staged, name.student or ""))
                 continue

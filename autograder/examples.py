@@ -198,14 +198,6 @@ def other_answers(root: Path, assignment: str, source) -> dict[str, str]:
     return answers
 
 
-def _file_name(config, assignment: str, student: str) -> str:
-    names = CourseFileNames(config=config)
-    rule = names.file_names.get(assignment, names.default_file_name)
-    if "(?P<" in rule:
-        raise CourseError(f"CourseFileNames.file_names[{assignment!r}] holds a regex group: name the examples by hand")
-    return rule.format(assignment=assignment, student_id=student)
-
-
 def submissions(root: Path, assignment: str) -> dict[str, object]:
     """The example notebooks of `assignment`: file name -> notebook."""
     source = nbformat.read(source_notebook(root, assignment), as_version=4)
@@ -224,7 +216,8 @@ def submissions(root: Path, assignment: str) -> dict[str, object]:
     copied = {gid: disguise(text, seed=n, keep=provided[gid]) if gid in code else text
               for n, (gid, text) in enumerate(others.items())}
     config = load_config(root)
-    name = lambda student: _file_name(config, assignment, student)
+    names = CourseFileNames(config=config)
+    name = lambda student: names.file_stem(assignment, student)
     return {
         f"{name('aa0001')}.ipynb": full,
         f"studentaa0002_1000002_2000002_{name('aa0002')}.ipynb": inject(release, partial, where=str(path)),

@@ -11,7 +11,6 @@ that time through the LatePolicy when `grade` runs; there is no LMS identity (th
 from __future__ import annotations
 
 import csv
-import re
 import tempfile
 from pathlib import Path
 
@@ -19,15 +18,6 @@ from .collect import Collection, CourseFileNames, collect
 from .course import CourseError, check_assignment
 from .inbox import Inbox
 from .nbconfig import load_config
-
-
-def service_file_name(names: CourseFileNames, assignment: str, student: str) -> str:
-    """The file name the course's naming rule gives `student`'s notebook of `assignment`."""
-    template = names.file_names.get(assignment, names.default_file_name)
-    if re.search(r"\(\?P<", template):
-        raise CourseError(f"CourseFileNames: the name rule {template!r} of {assignment} holds a regex group; "
-                          "collect --from-service needs a plain rule ({student_id} and {assignment} only)")
-    return template.format(assignment=assignment, student_id=student) + ".ipynb"
 
 
 def collect_from_service(*, root: Path, assignment: str) -> Collection:
@@ -49,7 +39,7 @@ def collect_from_service(*, root: Path, assignment: str) -> Collection:
                 out = csv.writer(f)
                 out.writerow(["file", "submitted_at"])
                 for student, submission in sorted(counting.items()):
-                    name = service_file_name(names, assignment, student)
+                    name = names.file_stem(assignment, student) + ".ipynb"
                     (files / name).write_bytes(inbox.data(submission))
                     out.writerow([name, submission.received_text])
             if not counting:

@@ -17,11 +17,10 @@ from pathlib import Path
 
 import nbformat
 
-from .collect import CourseFileNames
-from .course import assignments as all_assignments, release_notebook
+from .collect import CourseFileNames, check_content
+from .course import CourseError, release_notebook
 from .gradebook import write_snapshot
-from .readnotebook import NotebookFileError, parse_json, parse_notebook
-from .repair import resemblance
+from .readnotebook import NotebookFileError, parse_json
 
 
 class Refusal(Exception):
@@ -34,27 +33,18 @@ class Refusal(Exception):
 
 @dataclass(frozen=True)
 class Received:
-    notebook: object             # the parsed notebook
     problems: tuple[str, ...]    # notes on the file (name, ...)
-
-
-def release_ids(root: Path) -> dict[str, set[str]]:
-    """The grade ids of each released assignment's cells."""
-    found = {}
-    for a in all_assignments(root):
-        if release_notebook(root, a).is_file():
-            found[a] = {c.metadata.get("nbgrader", {}).get("grade_id")
-                        for c in nbformat.read(release_notebook(root, a), as_version=4).cells} - {None}
-    return found
 
 
 def check_name(names: CourseFileNames, file_name: str, assignment: str, student: str) -> list[str]:
     """Notes on the student's file name by collect's naming rule; a Refusal for another assignment's name or one
     carrying another student's id."""
     if not file_name:
-        expected = names.file_names.get(assignment, names.default_file_name).format(assignment=assignment,
-                                                                                    student_id=student)
-        return [f"no file name was sent (X-Notebook-Name): as a file it would be named {expected}.ipynb"]
+        try:
+            expected = f": as a file it would be named {names.file_stem(assignment, student)}.ipynb"
+        except CourseError:  # a rule with a regex group makes no name
+            expected = ""
+        return [f"no file name was sent (X-Notebook-Name){expected}"]
     name = names.parse(file_name, assignment)
     if name.student is not None and name.student != student:
         raise Refusal(403, f"the notebook's name {file_name!r} carries the student id {name.student}, not yours "
@@ -67,27 +57,21 @@ def check_name(names: CourseFileNames, file_name: str, assignment: str, student:
 
 def receive(*, data: bytes, assignment: str, student: str, file_name: str, names: CourseFileNames, release_nb,
             known_ids: dict[str, set[str]]) -> Received:
-    """The submission checked as collect would check it, or a Refusal saying why not."""
+    """The submission checked as collect checks it (collect.check_content), or a Refusal saying why not."""
     where = file_name or "the notebook sent"
     try:
         raw = parse_json(data, where=where)
         if raw.get("nbformat") != 4:
             raise NotebookFileError(where, f"is nbformat {raw.get('nbformat')!r}, not a notebook of nbformat 4")
-        nb = parse_notebook(data, where=where)
     except NotebookFileError as exc:
         raise Refusal(400, f"{exc.path} {exc.problem}: not a notebook; nothing was stored") from None
     problems = check_name(names, file_name, assignment, student)
-    ids = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb.cells} - {None}
-    if ids and not ids & known_ids.get(assignment, set()):
-        others = [a for a, known in known_ids.items() if a != assignment and len(ids & known) > len(ids) / 2]
-        if others:
-            raise Refusal(422, f"{where}: its cells are those of {others[0]}, not {assignment}: hand it in as "
-                               f"{others[0]}; nothing was stored")
-    share = resemblance(nb, release_nb)
-    if share < names.min_resemblance:
-        raise Refusal(422, f"{where}: only {share:.0%} of {assignment}'s provided cells are in it (at least "
-                           f"{names.min_resemblance:.0%} needed): not {assignment}'s notebook; nothing was stored")
-    return Received(nb, tuple(problems))
+    reason, detail = check_content(data, release_nb, known_ids, assignment, names.min_resemblance)
+    if reason == "wrong assignment":
+        raise Refusal(422, f"{where}: {detail}: not {assignment}'s notebook; nothing was stored")
+    if reason:
+        raise Refusal(400, f"{where}: {reason}: {detail}; nothing was stored")
+    return Received(tuple(problems))
 
 
 def visible_snapshot(config, *, root: Path, assignment: str, path: Path) -> None:

@@ -41,7 +41,7 @@ from traitlets import Enum, Float, Integer, List, Unicode
 from traitlets.config import LoggingConfigurable
 
 from .cluster import DaskPool
-from .collect import CourseFileNames
+from .collect import CourseFileNames, release_ids
 from .core import GradeSubmissions, Outcome, Settings, Task
 from .course import CourseError, assignments as all_assignments, release_notebook
 from .downloads import DownloadLimits
@@ -51,7 +51,7 @@ from .inbox import Inbox, Replay, utcnow
 from .late import LatePolicy
 from .nbconfig import ensure_tools_on_path, load_config
 from .pool import LocalPool, start_server
-from .precheck import Refusal, check_results, receive, release_ids, visible_snapshot
+from .precheck import Refusal, check_results, receive, visible_snapshot
 from .uploadpage import PAGE
 
 API = "/api/v1/submissions"
