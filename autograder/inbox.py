@@ -168,11 +168,8 @@ class Inbox:
     def store(self, *, student: str, assignment: str, data: bytes, received_at: datetime, late: bool,
               penalty: float, idempotency_key: str | None, file_name: str, problems: list[str]) -> Submission:
         """Write the submission's file durably, then commit its row (queued); a Replay if the student's
-        Idempotency-Key was seen before (the file just written is then removed)."""
-        if idempotency_key:
-            earlier = self.by_key(student, idempotency_key)
-            if earlier is not None:
-                raise Replay(earlier)
+        Idempotency-Key is already stored (the caller looks it up first, `by_key`; the table's unique constraint
+        decides between two requests at once, and the file just written is then removed)."""
         sid = secrets.token_hex(16)
         relative = Path("service") / assignment / student / f"{sid}.ipynb"
         write_durably(self.root / relative, data)
