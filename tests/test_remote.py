@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autograder.sandbox import agent, codec
-from autograder.sandbox.remote import Handle, LiveDict, LiveList, Remote, SandboxAbort
+from autograder.sandbox.remote import Handle, LiveDict, LiveList, Remote, SandboxAbort, repeat_calls
 from autograder.sandbox.testcell import run_test_cell
 
 
@@ -314,3 +314,97 @@ def test_no_kernel_reply_crashes_the_grader_or_earns_a_point_it_is_not_owed(repl
         assert _honest(reply), f"passed on {str(reply)[:300]}"
     if reply in [{"ok": h} for h in HONEST]:  # the bare honest answers do pass: the test can fail
         assert not outcome.failed, outcome.outputs
+
+
+# ------------------------------------------------------------------------------------------------ repeat_calls
+
+NOISY = """
+noise_rng = np.random.default_rng(7)
+def step(x, hp):
+    return x - hp['alpha'] * noise_rng.normal(), float(np.random.normal())
+def push(acc):
+    acc.append(len(acc))
+    return len(acc)
+calls = [0]
+def fails_third():
+    calls[0] += 1
+    if calls[0] == 3:
+        raise ValueError("the third call fails")
+    return calls[0]
+"""
+
+
+def test_repeat_calls_answers_what_n_calls_answer_in_one_request(kernel_with):
+    """Are n calls of a kernel function made in one request, with the results, the kernel's generator and the
+    global numpy RNG exactly as n calls one by one leave them?"""
+    kernel = kernel_with(NOISY)
+    step = kernel.get("step")
+    np.random.seed(11)
+    before = kernel.remote.requests
+    batched = repeat_calls(step, 500, 1.0, {"alpha": 0.5})
+    assert kernel.remote.requests == before + 1
+    after_batch = np.random.get_state()[1].copy()
+    kernel.namespace["noise_rng"] = np.random.default_rng(7)
+    np.random.seed(11)
+    one_by_one = [step(1.0, {"alpha": 0.5}) for _ in range(500)]
+    assert batched == one_by_one and len(set(batched)) == 500
+    assert np.array_equal(np.random.get_state()[1], after_batch)
+
+
+def test_repeat_calls_hands_back_what_the_calls_changed_and_their_errors(kernel_with):
+    """Does a list the kernel's function appends to come back changed, and does a call that raises raise here as
+    the loop would, with no partial list?"""
+    kernel = kernel_with(NOISY)
+    acc = []
+    assert repeat_calls(kernel.get("push"), 3, acc) == [1, 2, 3]
+    assert acc == [0, 1, 2]
+    with pytest.raises(ValueError, match="the third call fails"):
+        repeat_calls(kernel.get("fails_third"), 5)
+    assert repeat_calls(kernel.get("push"), 0, acc) == [] and acc == [0, 1, 2]
+
+
+def test_repeat_calls_refuses_a_kernel_that_answers_another_number_of_results(kernel_with, monkeypatch):
+    """A kernel whose agent answers fewer results than calls asked for (the student's code can change the agent):
+    does the test fail, flagged as a protocol breach, instead of checking fewer samples?"""
+    kernel = kernel_with(NOISY)
+    original = agent._op_call
+    monkeypatch.setattr(agent, "_op_call", lambda req: (original(req)[0][:10], {"mut": {}}))
+    with pytest.raises(SandboxAbort, match="did not answer the 500 results"):
+        repeat_calls(kernel.get("step"), 500, 1.0, {"alpha": 0.5})
+    assert [code for code, _ in kernel.flags] == ["protocol"]
+
+
+def test_repeat_calls_of_a_grader_function_runs_here_and_a_bad_count_is_an_error():
+    """Is the grader's own function called here n times, and is a count that is not an int >= 0 refused?"""
+    seen = []
+    assert repeat_calls(lambda v: seen.append(v) or len(seen), 3, "x") == [1, 2, 3] and seen == ["x"] * 3
+    for bad in (-1, 2.0, "3", True):
+        with pytest.raises(TypeError, match="number of calls"):
+            repeat_calls(len, bad, "x")
+
+
+def test_the_test_code_gets_the_graders_repeat_calls_whatever_the_kernel_binds_to_it(kernel_with):
+    """A notebook that rebinds repeat_calls to answer perfect samples: does the test cell still get the grader's,
+    so the student's function is what is called?"""
+    kernel = kernel_with(NOISY + "def repeat_calls(fn, n, *a, **k):\n    return [(0.0, 0.0)] * n\n")
+    kernel.remote.end(setnames={})
+    kernel.thread.join(5)
+    kernel.thread = threading.Thread(target=agent.serve, daemon=True)
+    kernel.thread.start()
+    remote = Remote(kernel.grader, deadline=time.monotonic() + 20, max_bytes=64 << 20,
+                    local_modules=frozenset({"numpy"}), on_timeout=lambda: None, flag=lambda code, message: None)
+    kernel.remote = remote
+    source = ("_s = np.array(repeat_calls(step, 200, 1.0, {'alpha': 1.0}))\n"
+              "assert _s[:, 0].std() > 0.5, 'the noise must vary'\n")
+    outcome = run_test_cell(source=source, grade_id="test_step", remote=remote, max_output=1 << 16, begin_timeout=5,
+                            pinned={"np": "numpy", "repeat_calls": "autograder.sandbox.remote:repeat_calls"})
+    assert not outcome.failed, outcome.outputs
+    assert outcome.requests <= 3
+
+
+@pytest.mark.parametrize("times", [-1, 1.5, agent.MAX_TIMES + 1])
+def test_the_agent_refuses_a_number_of_calls_it_cannot_make(kernel_with, times):
+    """Does the kernel's agent refuse a count of calls that is negative, not an int or over its bound?"""
+    kernel = kernel_with(NOISY)
+    with pytest.raises(SandboxAbort, match="refused a request: bad number of calls"):
+        kernel.remote.request("call", {"obj": kernel.get("push"), "args": ([],), "kwargs": {}}, times=times)

@@ -204,8 +204,10 @@ class SandboxedExecute(Execute):
         help="Modules the test code gets from the grader (by name) when the kernel has them: never proxies."
     ).tag(config=True)
     pinned_names = Dict(
-        {"np": "numpy", "numpy": "numpy"},
-        help="Names the test code always gets as the grader's module, whatever the kernel binds to them."
+        {"np": "numpy", "numpy": "numpy", "repeat_calls": "autograder.sandbox.remote:repeat_calls"},
+        help="Names the test code always gets from the grader, whatever the kernel binds to them: \"module\" is the "
+             "grader's module, \"module:name\" that module's attribute (repeat_calls: n calls of a student's "
+             "function in one request to the kernel)."
     ).tag(config=True)
     agent_timeout = Float(
         30.0, help="Seconds to wait for the kernel's agent (start-up, and at the start of each test cell)."

@@ -386,6 +386,43 @@ def _copy_back(original, new) -> None:
                 original[key] = value
 
 
+def _call(handle, args: tuple, kwargs: dict, **control):
+    """Call the kernel object `handle` (`control`: "times" for repeat_calls); the arguments the student's code
+    changed are changed here too."""
+    remote = _remote(handle)
+    result = remote.request("call", {"obj": handle, "args": args, "kwargs": {str(k): v for k, v in kwargs.items()}},
+                            **control)
+    changed = remote.last.get("mut") or {}
+    if changed:
+        originals = {f"a{i}": a for i, a in enumerate(args)}
+        originals.update({f"k{k}": v for k, v in kwargs.items()})
+        for key, data in changed.items() if isinstance(changed, dict) else ():
+            if key in originals:
+                try:
+                    _copy_back(originals[key], remote.decode(data))
+                except codec.ProtocolError:
+                    remote._abort("the kernel sent a bad changed argument", "protocol")
+    return result
+
+
+def repeat_calls(fn, n: int, /, *args, **kwargs) -> list:
+    """[fn(*args, **kwargs) for _ in range(n)]: n calls of `fn` with the same argument objects, in order.
+
+    The test code's name for it is pinned to this function (`SandboxedExecute.pinned_names`), whatever the kernel
+    binds to it. For a function of the student's kernel the n calls are one request: the kernel makes them and
+    answers the n results, which are checked here as every answer is (a list of exactly n, decoded as data).
+    Anything else (the grader's own function) is called here n times.
+    """
+    if type(n) is not int or n < 0:
+        raise TypeError(f"repeat_calls needs a number of calls (an int >= 0), not {n!r}")
+    if not isinstance(fn, Handle):
+        return [fn(*args, **kwargs) for _ in range(n)]
+    results = _call(fn, args, kwargs, times=n)
+    if type(results) is not list or len(results) != n:
+        _remote(fn)._abort(f"the kernel did not answer the {n} results of repeated calls", "protocol")
+    return results
+
+
 def _refuse(use: str):
     def method(self, *args, **kwargs):
         _value_use(self, use)
@@ -418,19 +455,7 @@ class Handle:
         _ask(self, "delattr", name=name)
 
     def __call__(self, *args, **kwargs):
-        remote = _remote(self)
-        result = remote.request("call", {"obj": self, "args": args, "kwargs": {str(k): v for k, v in kwargs.items()}})
-        changed = remote.last.get("mut") or {}
-        if changed:
-            originals = {f"a{i}": a for i, a in enumerate(args)}
-            originals.update({f"k{k}": v for k, v in kwargs.items()})
-            for key, data in changed.items() if isinstance(changed, dict) else ():
-                if key in originals:
-                    try:
-                        _copy_back(originals[key], remote.decode(data))
-                    except codec.ProtocolError:
-                        remote._abort("the kernel sent a bad changed argument", "protocol")
-        return result
+        return _call(self, args, kwargs)
 
     def __repr__(self):
         return f"<student's object ({_described(self)})>"

@@ -14,6 +14,7 @@ import contextlib
 import ctypes
 import dis
 import functools
+import importlib
 import io
 import threading
 import time
@@ -180,6 +181,13 @@ def error_output(ename: str, evalue: str, where: str, notes=()) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=lines)
 
 
+def pinned_value(target: str):
+    """What a pinned name stands for: "module" is the grader's module, "module:name" that module's attribute."""
+    module, _, attribute = target.partition(":")
+    value = importlib.import_module(module)
+    return getattr(value, attribute) if attribute else value
+
+
 def run_test_cell(*, source: str, grade_id: str, remote: Remote, pinned: dict, max_output: int,
                   begin_timeout: float, grace: float = 2.0) -> TestOutcome:
     """Run the test code `source` of cell `grade_id`; the outputs are what the grader writes into the cell.
@@ -227,9 +235,9 @@ def _run_test_cell(*, source, grade_id, remote, pinned, max_output, begin_timeou
         if not isinstance(found, dict):
             raise SandboxAbort("the kernel sent a bad answer for the test's names")
         namespace.update({k: v for k, v in found.items() if k in fetch})
-        for name, module in pinned.items():
+        for name, target in pinned.items():
             if name in fetch:
-                namespace[name] = __import__("importlib").import_module(module)
+                namespace[name] = pinned_value(target)
         remote.namespace = namespace
         remote.tracked = tuple(sorted(n for n in bound if not n.startswith("_")))
         for name in remote.tracked:
