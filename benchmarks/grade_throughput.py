@@ -3,8 +3,10 @@
 Builds a synthetic class in a temporary course folder (copies of nbgrader_config.py, source/<a> and release/<a>):
 N submissions cycling through full marks (the solution answers), partial (the first half of the answers) and
 blank (the release), all on time. Both graders start from the same gradebook and grade every submission; the
-script prints both wall times, their ratio, the scores' agreement, and the per-submission overhead beyond the
-notebook's own execution time.
+script prints both wall times, their ratio, the scores' agreement, the per-submission overhead beyond the
+notebook's own execution time, and the CPU the whole machine was busy with per submission while each ran (from
+/proc/stat: every process of the run counts, kernels, their threads and their ends included, which a per-process
+profile misses; run it on an otherwise quiet machine).
 
     .venv/bin/python benchmarks/grade_throughput.py [--assignment toy_chain_backprop] [--students 40]
         [--workers N] [--execute nbgrader|configured|shipped] [--repeat R] [--scheduler tcp://HOST:PORT]
@@ -76,13 +78,21 @@ def build_class(course: Path, assignment: str, students: int, execute: str) -> d
     return made
 
 
-def timed(command: list[str], cwd: Path, env: dict) -> float:
-    start = time.perf_counter()
+def busy_cpu_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (not idle, not waiting for I/O) since boot (/proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(command: list[str], cwd: Path, env: dict) -> tuple[float, float]:
+    """Run `command`; its wall seconds and the machine's busy CPU seconds meanwhile (every process it started,
+    kernels and their threads included, and whatever else ran then)."""
+    start, cpu = time.perf_counter(), busy_cpu_seconds()
     done = subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, busy_cpu_seconds() - cpu
     if done.returncode:
         sys.exit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-3000:]}")
-    return seconds
+    return seconds, cpu
 
 
 def scores(course: Path, assignment: str) -> dict[str, float]:
@@ -149,6 +159,7 @@ def main() -> int:
                                                                                   "--no-progress"]}
             labels = {"plain": labels["ours"], "ours": f"python -m autograder grade --scheduler {args.scheduler}"}
         times = {"plain": [], "ours": []}
+        cpus = {"plain": [], "ours": []}
         for repeat in range(args.repeat):  # each run on a fresh copy of the class; the order alternates
             for who in (("plain", "ours") if repeat % 2 == 0 else ("ours", "plain")):
                 course = tmp / f"{who}{repeat}"
@@ -158,8 +169,10 @@ def main() -> int:
                 print(f"grading with {labels[who]} ...", flush=True)
                 os.sync()  # each run starts with the last one's writes on disk, not in its fsyncs' way
                 time.sleep(2)
-                times[who].append(timed(commands[who], course, env))
-                print(f"  {times[who][-1]:.1f} s", flush=True)
+                seconds, cpu = timed(commands[who], course, env)
+                times[who].append(seconds)
+                cpus[who].append(cpu)
+                print(f"  {seconds:.1f} s, machine CPU {cpu:.1f} s", flush=True)
         plain, ours = (statistics.median(times[who]) for who in ("plain", "ours"))
 
         disagree = set()
@@ -184,6 +197,10 @@ def main() -> int:
         print(f"notebook execution    {own:7.2f} s per submission (mean time running its cells, measured by grade)")
         print(f"overhead, nbgrader    {plain / n - own:7.2f} s per submission beyond execution")
         print(f"overhead, grade       {ours * workers / n - own:7.2f} s per submission per worker beyond execution")
+        for who, label in (("plain", "nbgrader"), ("ours", "grade")):
+            cpu = statistics.median(cpus[who])
+            print(f"machine CPU, {label:9s}{cpu / n:7.2f} s per submission ({cpu:.1f} s busy in all, "
+                  f"{os.cpu_count()} cores; start-up included)")
         print(f"scores agree          {'yes' if not disagree else 'NO: ' + ', '.join(disagree)}")
         return 1 if disagree else 0
     finally:
