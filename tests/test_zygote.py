@@ -92,6 +92,18 @@ def test_a_forked_kernel_is_a_process_of_its_own_with_the_modules_imported(zygot
     run(check())
 
 
+def test_a_kernel_starts_with_the_zygotes_objects_frozen_and_collects_its_own(zygote, tmp_path):
+    """Are the objects the zygote's imports made frozen (so a kernel's garbage collections skip them instead of
+    touching, and so copying, every page of the inherited heap), while the kernel's own garbage is collected?"""
+    async def check():
+        async with _running(zygote, tmp_path) as (km, kc):
+            assert int(await _value(kc, "__import__('gc').get_freeze_count()")) > 10_000
+            await kc.execute_interactive("import gc, weakref\nclass Cycle: pass\nc = Cycle(); c.me = c\n"
+                                         "alive = weakref.ref(c)\ndel c", timeout=60)
+            assert await _value(kc, "(gc.collect(), alive())[1]") == "None"
+    run(check())
+
+
 def test_nothing_one_kernel_does_is_seen_by_the_next(zygote, tmp_path):
     """Does a name, an import or a patched module of one kernel stay out of the next one?"""
     async def check():
