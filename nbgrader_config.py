@@ -129,8 +129,8 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades",
-    "nbgrader.preprocessors.AssignLatePenalties",
+    "autograder.preprocessors.SessionSaveAutoGrades",       # nbgrader's SaveAutoGrades and AssignLatePenalties,
+    "autograder.preprocessors.SessionAssignLatePenalties",  # in one gradebook session per submission when graded
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.SandboxedExecute.isolation = "auto"       # "namespaces" where unshare works as root, else "plain" (rlimits, uid)

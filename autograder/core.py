@@ -118,8 +118,9 @@ class GradeSubmissions(LoggingConfigurable):
     record_preprocessors = List(Unicode(), [
         "nbgrader.preprocessors.SaveAutoGrades",
         "nbgrader.preprocessors.AssignLatePenalties",
-    ], help="The steps of Autograde.autograde_preprocessors that write the gradebook: the parent process runs "
-            "them, in this order, on each notebook a worker hands back; the workers run all the others").tag(config=True)
+    ], help="The steps of Autograde.autograde_preprocessors that write the gradebook (these classes or subclasses "
+            "of them, e.g. autograder.preprocessors.SessionSaveAutoGrades): the parent process runs them, in this "
+            "order, on each notebook a worker hands back; the workers run all the others").tag(config=True)
 
 
 def pipelines(config) -> tuple[list, list, list]:
@@ -136,7 +137,8 @@ def pipelines(config) -> tuple[list, list, list]:
     record = [load(n) for n in settings.record_preprocessors]
     sanitize = [load(n) for n in settings.repair_preprocessors] + [load(p) for p in autograde.sanitize_preprocessors]
     steps = [load(p) for p in autograde.autograde_preprocessors]
-    return sanitize, [p for p in steps if p not in record], [p for p in record if p in steps]
+    records = lambda p: any(issubclass(p, r) for r in record)  # noqa: E731  (a step or a subclass of one)
+    return sanitize, [p for p in steps if not records(p)], [p for r in record for p in steps if issubclass(p, r)]
 
 
 @dataclass(frozen=True)

@@ -201,7 +201,7 @@ def test_regrading_keeps_reviewed_answers_graded(late_gradebook):
     resources = lambda student: {"nbgrader": {"student": student, "assignment": "lab", "notebook": "lab",
                                               "db_url": url}}
     for student in ("aa0001", "aa0002"):
-        with keep_reviews(db_url=url, course_id="course", assignment="lab", student=student):
+        with Gradebook(url, "course") as gb, keep_reviews(gradebook=gb, assignment="lab", student=student):
             SaveAutoGrades().preprocess(nbformat.v4.new_notebook(cells=[cell]), resources(student))
     with Gradebook(url, "course") as gb:
         kept = gb.find_grade("answer_y", "lab", "lab", "aa0001")
