@@ -43,7 +43,7 @@ from ..sandbox.isolation import Limits, Sandbox, SandboxError, SandboxKernelMana
 from ..sandbox.remote import Remote
 from ..sandbox.scan import ATTEMPT, LIMIT, NOTICE, Flag, printable, scan_cell
 from ..sandbox.testcell import error_output, run_test_cell
-from ..sandbox.zygote import Zygote, top_level_imports
+from ..sandbox.zygote import Zygote, cell_imports
 from .hidetestoutput import HIDDEN_MARKER
 
 SERVE = "__import__('_autograder_agent').serve()"
@@ -88,8 +88,8 @@ atexit.register(_discard_spare)  # first: its kernel is the zygote's child
 
 @functools.lru_cache(maxsize=16)
 def _imports_of(sources: tuple[str, ...]) -> list[str]:
-    """top_level_imports of the locked cells, parsed once per process for each assignment's cells."""
-    return top_level_imports(list(sources))
+    """cell_imports of the locked cells (function bodies too), parsed once per process for each assignment's cells."""
+    return cell_imports(list(sources))
 
 
 def _database_file(db_url: str) -> tuple | None:
