@@ -38,6 +38,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Dict, Enum, Float, Integer, List, Unicode
 
+from ..database import file_identity
 from ..readnotebook import MAX_NOTEBOOK_BYTES, NotebookFileError, parse_json, read_bytes, unsafe_entries
 from ..sandbox.isolation import Limits, Sandbox, SandboxError, SandboxKernelManager, descendants
 from ..sandbox.remote import Remote
@@ -90,18 +91,6 @@ atexit.register(_discard_spare)  # first: its kernel is the zygote's child
 def _imports_of(sources: tuple[str, ...]) -> list[str]:
     """cell_imports of the locked cells (function bodies too), parsed once per process for each assignment's cells."""
     return cell_imports(list(sources))
-
-
-def _database_file(db_url: str) -> tuple | None:
-    """The identity of a SQLite gradebook file as it is now (path, inode, size, modification time), or None."""
-    if not db_url.startswith("sqlite:///"):
-        return None
-    path = db_url[len("sqlite:///"):]
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return path, stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 def _grade_id(cell) -> str | None:
@@ -381,12 +370,12 @@ class SandboxedExecute(Execute):
         if not all(k in info for k in ("db_url", "notebook", "assignment")):
             return {}, {}
         # a gradebook file unchanged since the last notebook (a grading worker's snapshot) is not read again
-        key = (_database_file(info["db_url"]), info["notebook"], info["assignment"])
+        key = (file_identity(info["db_url"]), info["notebook"], info["assignment"])
         if key[0] is not None and key in _CELLS:
             tests, locked = _CELLS[key]
             return dict(tests), dict(locked)
         tests, locked = self._read_gradebook_cells(info)
-        if (tests or locked) and key[0] is not None and key[0] == _database_file(info["db_url"]):
+        if (tests or locked) and key[0] is not None and key[0] == file_identity(info["db_url"]):
             _CELLS.clear()
             _CELLS[key] = (dict(tests), dict(locked))
         return tests, locked
