@@ -125,10 +125,11 @@ def test_the_longer_modules_are_the_sandboxs_two():
 
 
 def test_only_the_gradebook_module_opens_the_gradebook():
-    """Does no module but autograder/gradebook.py import nbgrader's Gradebook (the sandboxed Execute step and
-    OverwriteCells, nbgrader steps which read a worker's snapshot of the assignment's cells, excepted)?"""
+    """Does no module but autograder/gradebook.py import nbgrader's Gradebook (the sandboxed Execute step,
+    OverwriteCells and OverwriteKernelspec, nbgrader steps which read a worker's snapshot of the assignment's cells,
+    excepted)?"""
     allowed = {"autograder.gradebook", "autograder.preprocessors.sandboxedexecute",
-               "autograder.preprocessors.overwritecells"}
+               "autograder.preprocessors.overwritecells", "autograder.preprocessors.overwritekernelspec"}
     found = []
     for name, path in MODULES.items():
         for node in ast.walk(ast.parse(path.read_text())):

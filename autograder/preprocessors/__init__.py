@@ -3,8 +3,9 @@ from .addcolabbadge import AddColabBadge
 from .fillhandincell import FillHandInCell
 from .hidetestoutput import HideHiddenTestOutput
 from .overwritecells import OverwriteCells
+from .overwritekernelspec import OverwriteKernelspec
 from .sandboxedexecute import SandboxedExecute
 from .sanitizehtml import SanitizeHTML
 
-__all__ = ["AddColabBadge", "FillHandInCell", "HideHiddenTestOutput", "OverwriteCells", "SandboxedExecute",
-           "SanitizeHTML"]
+__all__ = ["AddColabBadge", "FillHandInCell", "HideHiddenTestOutput", "OverwriteCells", "OverwriteKernelspec",
+           "SandboxedExecute", "SanitizeHTML"]
