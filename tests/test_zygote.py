@@ -3,6 +3,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -235,3 +236,31 @@ def test_what_a_kernel_start_up_imports_is_imported_by_the_zygote(tmp_path):
                           text=True, timeout=120, env=dict(os.environ, JPY_PARENT_PID=""))
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+ERROR_CELL = "import numpy as np\ndef forward(x):\n    raise NotImplementedError(np.arange(3))\nforward(1)"
+
+
+async def _first_traceback(zygote, folder) -> list[str]:
+    km = ForkingKernelManager(zygote=zygote)
+    await km.start_kernel(cwd=str(folder), env=dict(os.environ), extra_arguments=["--HistoryManager.hist_file=:memory:"])
+    kc = km.client()
+    kc.start_channels()
+    try:
+        await kc.wait_for_ready(timeout=60)
+        errors = []
+        await kc.execute_interactive(ERROR_CELL, timeout=60, output_hook=lambda m: errors.append(m["content"])
+                                     if m["msg_type"] == "error" else None)
+        return errors[0]["traceback"]
+    finally:
+        await _stop(km, kc)
+
+
+def test_a_forked_kernel_shows_a_traceback_as_a_kernel_started_from_scratch(zygote, tmp_path):
+    """Is the first traceback of a kernel forked from the zygote (which prepared the traceback machinery) the same
+    text, colours included, as that of a kernel started from scratch?"""
+    forked = run(_first_traceback(zygote, tmp_path))
+    scratch = run(_first_traceback(None, tmp_path))
+    assert any("NotImplementedError" in line for line in forked)
+    same = lambda lines: [re.sub(r"ipykernel_\d+", "ipykernel_PID", line) for line in lines]
+    assert same(forked) == same(scratch)

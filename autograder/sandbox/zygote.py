@@ -41,7 +41,9 @@ KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshe
                   # ... and what IPKernelApp.initialize then imports (0.02 s of CPU per kernel)
                   "faulthandler", "psutil", "IPython.core.completerlib", "IPython.core.debugger",
                   "IPython.core.oinspect", "IPython.extensions.storemagic", "IPython.utils.wildcard",
-                  "tornado.platform.asyncio", "importlib.readers", "importlib.resources.readers")
+                  "tornado.platform.asyncio", "importlib.readers", "importlib.resources.readers",
+                  # ... and its first traceback (IPython's ultratb formats it with stack_data and pygments)
+                  "stack_data", "pygments.formatters.terminal256", "pygments.console", "pygments.lexers.python")
 HOME_KEYS = ("HOME", "TMPDIR", "IPYTHONDIR", "MPLCONFIGDIR", "COURSE_DATA_CACHE")  # per kernel: the zygote's own
 PER_KERNEL = ("JPY_PARENT_PID", "JPY_SESSION_NAME")
 
