@@ -243,7 +243,8 @@ ERROR_CELL = "import numpy as np\ndef forward(x):\n    raise NotImplementedError
 
 async def _first_traceback(zygote, folder) -> list[str]:
     km = ForkingKernelManager(zygote=zygote)
-    await km.start_kernel(cwd=str(folder), env=dict(os.environ), extra_arguments=["--HistoryManager.hist_file=:memory:"])
+    await km.start_kernel(cwd=str(folder), env=dict(os.environ),
+                          extra_arguments=["--HistoryManager.hist_file=:memory:"])
     kc = km.client()
     kc.start_channels()
     try:
