@@ -123,6 +123,13 @@ c.Serve.hidden_results = "after-deadline"  # or "never"
 # unprivileged uid, rlimits, per-cell and per-notebook time limits, an output cap); test cells run in the grader
 # with the gradebook's code and pristine numpy. What held and what was attempted goes into each autograded
 # notebook's metadata ("autograder": {"sandbox": ..., "flags": [...]}) and the log. See docs/SECURITY.md.
+c.Autograde.sanitize_preprocessors = [  # nbgrader's, reading the cells of an unchanged gradebook file once
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "autograder.preprocessors.OverwriteKernelspec",  # in place of nbgrader.preprocessors.OverwriteKernelspec
+    "autograder.preprocessors.OverwriteCells",       # in place of nbgrader.preprocessors.OverwriteCells
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.Autograde.autograde_preprocessors = [
     "autograder.preprocessors.SandboxedExecute",  # in place of nbgrader.preprocessors.Execute
     "autograder.preprocessors.SanitizeHTML",      # no script, handler or frame from a student's output

@@ -46,7 +46,7 @@ from .nbconfig import load_config
 from .readnotebook import NotebookFileError, parse_notebook, read_bytes
 from .repair import RepairError
 from .nbgraderspeed import speed_up_nbgrader
-from .sandbox.zygote import ForkingKernelManager, Zygote, top_level_imports
+from .sandbox.zygote import ForkingKernelManager, Zygote, cell_imports
 
 STATUSES = {
     "graded": "ran to the end (tests that raised score 0)",
@@ -375,7 +375,7 @@ class Grader:
         self.warm = self.execute_class.preprocess is Execute.preprocess
         locked = [c.source for c in self.release.cells
                   if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("locked")]
-        preimports = top_level_imports(locked) if self.settings.preimport else []
+        preimports = cell_imports(locked) if self.settings.preimport else []
         self.pool = KernelPool(self.settings, self.execute_class(config=self.config), preimports) \
             if self.warm else None
 

@@ -13,6 +13,7 @@ Nothing here imports SQLAlchemy or nbgrader at import time.
 from __future__ import annotations
 
 import importlib.util
+import os
 import time
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -47,6 +48,22 @@ def redacted(url: str) -> str:
 def sqlite_file(url: str) -> Path | None:
     """The file of a `sqlite:///` URL; None for a database server."""
     return Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
+
+
+def file_identity(url: str) -> tuple | None:
+    """The identity of a SQLite gradebook file as it is now (path, device, inode, size, modification time and the
+    file change counter SQLite's header holds, which each write transaction increments), or None (a database server,
+    or no such file): what a reader keeps cells read from it under, to read them again once the file changed."""
+    path = sqlite_file(url)
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as f:
+            stat = os.fstat(f.fileno())
+            header = f.read(100)
+    except OSError:
+        return None
+    return str(path), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, header[24:28]
 
 
 def describe(url: str) -> str:

@@ -196,10 +196,14 @@ def resemblance(nb, release_nb) -> float:
 
     A submission of this assignment, however damaged, keeps most of them; another assignment's notebook does not.
     """
+    return _share_found(nb, release_nb, match(nb, release_nb)[0])
+
+
+def _share_found(nb, release_nb, matched: dict) -> float:
+    """resemblance, given `match`'s cells of `nb` for the release's grade_ids."""
     locked = [c for c in release_nb.cells if _gid(c) and kind(_meta(c)) in ("locked", "test")]
     if not locked:
         return 1.0
-    matched, _ = match(nb, release_nb)
     found = sum(1 for c in locked if _gid(c) in matched
                 and similarity(c.source, nb.cells[matched[_gid(c)]].source) >= SAME_CELL)
     return found / len(locked)
@@ -211,13 +215,13 @@ def repair(nb, release_nb, *, min_resemblance: float = 0.5) -> tuple[object, lis
     Raises RepairError when less than `min_resemblance` of the release's provided cells can be found.
     """
     nb = copy.deepcopy(nb)
-    share = resemblance(nb, release_nb)
+    matched, repairs = match(nb, release_nb)
+    share = _share_found(nb, release_nb, matched)
     if share < min_resemblance:
         raise RepairError(f"only {share:.0%} of the release's provided cells are in this notebook "
                           f"(at least {min_resemblance:.0%} expected): another assignment, or not this one's notebook")
     release = [c for c in release_nb.cells if _gid(c)]
     by_id = {_gid(c): c for c in release}
-    matched, repairs = match(nb, release_nb)
     duplicates = {r.cell for r in repairs}
 
     for gid, index in matched.items():

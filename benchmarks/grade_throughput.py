@@ -13,8 +13,8 @@ profile misses; run it on an otherwise quiet machine).
 
 --execute nbgrader (default) runs both with nbgrader's own Execute step; `configured` keeps the course's
 Autograde.autograde_preprocessors (the sandboxed Execute) for both; `shipped` runs `nbgrader autograde` as nbgrader
-ships (its own Execute) and `autograder grade` as the course configures it (sandboxed): what a TA gains over
-plain nbgrader while getting the sandbox. Wall times include each command's start-up.
+ships (its own Execute and sanitize steps) and `autograder grade` as the course configures it (sandboxed): what a
+TA gains over plain nbgrader while getting the sandbox. Wall times include each command's start-up.
 
 --scheduler ADDRESS compares instead `python -m autograder grade` on the local pool with the same command on the
 Dask cluster at ADDRESS (its workers started from this checkout, see docs/GRADING.md), on the same class, and
@@ -42,6 +42,14 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.Execute", "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+'''
+NBGRADER_SANITIZE = '''
+# benchmark: nbgrader's own sanitize steps (as shipped)
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput", "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec", "nbgrader.preprocessors.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 '''
@@ -166,6 +174,9 @@ def main() -> int:
                 shutil.copytree(tmp / "class", course)
                 if args.execute == "shipped" and (who == "ours" or args.scheduler):  # as the course configures it
                     shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+                elif args.execute == "shipped":  # nbgrader as shipped: its own Execute and sanitize steps
+                    with open(course / "nbgrader_config.py", "a") as f:
+                        f.write(NBGRADER_SANITIZE)
                 print(f"grading with {labels[who]} ...", flush=True)
                 os.sync()  # each run starts with the last one's writes on disk, not in its fsyncs' way
                 time.sleep(2)

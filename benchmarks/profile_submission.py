@@ -39,6 +39,7 @@ from grade_throughput import build_class  # noqa: E402  (a script beside this on
 
 EVENTS: list[tuple[str, float, float]] = []  # (label, start, end), in the order they end
 CPU: dict[str, float] = {}  # CPU seconds of the last submission: worker, kernel tree, parent
+KERNEL_CELLS: dict[str, float] = {}  # CPU seconds of the kernel's tree while each cell of the last submission ran
 
 
 def kernel_cpu(sandbox) -> None:
@@ -51,6 +52,23 @@ def kernel_cpu(sandbox) -> None:
         except OSError:
             continue
         CPU["kernel"] = CPU.get("kernel", 0.0) + sum(int(f) for f in fields[11:15]) / ticks
+
+
+def kernel_ns(sandbox) -> int:
+    """Nanoseconds of CPU the kernel's live processes (every thread of each process of its control group) have run
+    so far (/proc/PID/task/TID/schedstat: exact, where /proc/PID/stat counts 10 ms ticks)."""
+    total = 0
+    for pid in sandbox.group.pids():
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                total += int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue
+    return total
 
 
 def traced(owner, name: str, label=None):
@@ -127,6 +145,22 @@ def instrument() -> None:
         return stop(self, km)
 
     sx.SandboxedExecute._stop = stop_counting
+
+    def kernel_cpu_of(name):
+        run = getattr(sx.SandboxedExecute, name)
+
+        def counted(self, cell, *args):
+            before = kernel_ns(self._sandbox)
+            try:
+                return run(self, cell, *args)
+            finally:
+                gid = cell.metadata.get("nbgrader", {}).get("grade_id") or "?"
+                KERNEL_CELLS[f"{'test' if name == '_run_test' else 'cell'} {gid}"] = \
+                    (kernel_ns(self._sandbox) - before) / 1e9
+        setattr(sx.SandboxedExecute, name, counted)
+
+    kernel_cpu_of("_run_in_kernel")
+    kernel_cpu_of("_run_test")
     traced(isolation.Sandbox, "close", lambda *a, **k: "close the sandbox")
     traced(isolation.Sandbox, "accept_agent", lambda *a, **k: "accept the agent's connection")
     traced(remote.Remote, "begin", lambda *a, **k: "codec: begin (the agent's hello)")
@@ -206,8 +240,9 @@ def main() -> int:
         per_step: dict[str, list[float]] = defaultdict(list)
         per_kind: dict[str, list[float]] = defaultdict(list)
         per_cpu: dict[str, list[float]] = defaultdict(list)
+        per_cell_cpu: dict[str, list[float]] = defaultdict(list)
         shown = None
-        profiler = cProfile.Profile() if args.cprofile else None
+        profiler = cProfile.Profile(time.process_time) if args.cprofile else None  # CPU, not wall time
 
         async def run_class(grader, recorder, repeat):
             nonlocal shown
@@ -215,6 +250,7 @@ def main() -> int:
             for number, student in enumerate(students, 1):
                 EVENTS.clear()
                 CPU.clear()
+                KERNEL_CELLS.clear()
                 cpu = time.process_time()
                 task = Task(student, submitted_notebook(course, student, args.assignment), prestart=True)
                 if profiler is not None and number > 1:
@@ -242,6 +278,8 @@ def main() -> int:
                         per_step[label].append(seconds)
                     for who, seconds in CPU.items():
                         per_cpu[who].append(seconds)
+                    for label, seconds in KERNEL_CELLS.items():
+                        per_cell_cpu[label].append(seconds)
 
         async def run_all():
             for repeat in range(args.repeat):
@@ -277,6 +315,12 @@ def main() -> int:
         if profiler is not None:
             print(f"\nthe worker's and the parent's own CPU (cProfile, all submissions after the first):")
             pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(args.cprofile)
+        if per_cell_cpu:
+            print("\nthe kernel's CPU while each cell ran (its processes' schedstat), per full-marks submission "
+                  "(median): ms")
+            for label, values in per_cell_cpu.items():
+                print(f"{statistics.median(values) * 1000:8.1f}  {label}")
+            print(f"{sum(statistics.median(v) for v in per_cell_cpu.values()) * 1000:8.1f}  all cells")
         print("\nCPU per full-marks submission (median): ms")
         for who, label in (("worker", "worker (Grader.grade, this process)"),
                            ("kernel", "kernel's process tree (its control group, from the start of the spare during the "

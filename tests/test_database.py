@@ -1,6 +1,7 @@
 """Is a gradebook URL given the installed PostgreSQL driver, a password never printed, a lost connection retried
 (and only a lost connection), a SQLite snapshot of one assignment's cells the same from any gradebook, and is
-Dask left unimported when no scheduler is configured?"""
+Dask left unimported when no scheduler is configured, and does a SQLite file's identity change with every write?"""
+import os
 import sqlite3
 import subprocess
 import sys
@@ -9,7 +10,8 @@ import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from autograder.course import CourseError
-from autograder.database import database_url, lost_connection, missing_gradebook, redacted, retrying
+from autograder.database import (database_url, file_identity, lost_connection, missing_gradebook, redacted,
+                                 retrying)
 from autograder.gradebook import snapshot, snapshot_cells
 from autograder.nbconfig import load_config
 from fixtures.coursefolder import REFERENCE, ROOT, make_course, make_gradebook
@@ -110,3 +112,23 @@ def test_no_dask_without_a_scheduler():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_sqlite_files_identity_changes_with_every_write(tmp_path):
+    """Does a gradebook file's identity change with each committed write, even one that keeps its size and its
+    modification time (SQLite's change counter), and is there none for a database server or a missing file?"""
+    path = tmp_path / "cells.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE cell (name TEXT)")
+        db.execute("INSERT INTO cell VALUES ('a')")
+    url = f"sqlite:///{path}"
+    before = file_identity(url)
+    assert before == file_identity(url)
+    mtime = path.stat().st_mtime_ns
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE cell SET name = 'b'")
+    os.utime(path, ns=(mtime, mtime))  # the same instant and the same size: only the change counter tells
+    after = file_identity(url)
+    assert after[:5] == before[:5] and after != before
+    assert file_identity("postgresql://grader@db/course") is None
+    assert file_identity(f"sqlite:///{tmp_path / 'missing.db'}") is None

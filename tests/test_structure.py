@@ -125,10 +125,12 @@ def test_the_longer_modules_are_the_sandboxs_two():
 
 
 def test_only_the_gradebook_module_opens_the_gradebook():
-    """Does no module but autograder/gradebook.py import nbgrader's Gradebook (the sandboxed Execute step, which
-    reads a worker's snapshot of the assignment's cells, never gradebook.db, and the record steps' OpenGradebook,
-    a Gradebook on the session gradebook.Recorder opens, excepted)?"""
+    """Does no module but autograder/gradebook.py import nbgrader's Gradebook (the sandboxed Execute step,
+    OverwriteCells and OverwriteKernelspec, nbgrader steps which read a worker's snapshot of the assignment's cells,
+    never gradebook.db, and the record steps' OpenGradebook, a Gradebook on the session gradebook.Recorder opens,
+    excepted)?"""
     allowed = {"autograder.gradebook", "autograder.preprocessors.sandboxedexecute",
+               "autograder.preprocessors.overwritecells", "autograder.preprocessors.overwritekernelspec",
                "autograder.preprocessors.opengradebook"}
     found = []
     for name, path in MODULES.items():

@@ -1,14 +1,17 @@
 """Is a kernel forked from the zygote a kernel of its own: clean, limited, in its folder, and gone when it ends?"""
 import asyncio
 import contextlib
+import json
 import os
+import re
 import signal
+import subprocess
 import sys
 import time
 
 import pytest
 
-from autograder.sandbox.zygote import ForkingKernelManager, Zygote, ZygoteError, top_level_imports
+from autograder.sandbox.zygote import KERNEL_MODULES, ForkingKernelManager, Zygote, ZygoteError, cell_imports
 
 
 def run(coro):
@@ -199,6 +202,78 @@ def test_a_zygote_that_cannot_start_is_a_clear_error():
 
 
 def test_imports_are_found_in_the_provided_cells():
-    """Which modules does the zygote import for a notebook: the top-level imports of its cells, magics ignored?"""
-    assert top_level_imports(["import numpy as np\n%matplotlib inline", "from os import path\nx = 1",
-                              "def f():\n    import json", "from . import local"]) == ["numpy", "os"]
+    """Which modules does the zygote import for a notebook: every import of its cells, at top level or in a function
+    or class body at any depth, in source order, once each; magics, relative imports and unparsable cells left out?"""
+    assert cell_imports(["import numpy as np\n%matplotlib inline", "from os import path\nx = 1",
+                         "def f():\n    import json\n    class C:\n        def g(self):\n"
+                         "            from urllib import request\n            import numpy",
+                         "from . import local", "try:\n    import wave\nexcept ImportError:\n    pass",
+                         "def broken(:\n    import gzip"]) == ["numpy", "os", "json", "urllib", "wave"]
+
+
+def test_a_function_body_import_of_a_provided_cell_is_done_before_the_kernel_starts(tmp_path):
+    """Does a kernel forked from a zygote given a locked cell's imports start with the modules the cell imports only
+    when its function is called, and start all the same when one of them cannot be imported?"""
+    cell = "def _check():\n    import wave\n    import no_such_module_anywhere\n    import colorsys\n_check()"
+    modules = cell_imports([cell])
+    assert modules == ["wave", "no_such_module_anywhere", "colorsys"]
+    z = Zygote(modules=modules, env=dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1"), isolated=False)
+    try:
+        async def check():
+            async with _running(z, tmp_path) as (km, kc):
+                loaded = "sorted(m for m in ('wave', 'colorsys', 'no_such_module_anywhere') if m in " \
+                         "__import__('sys').modules)"
+                assert await _value(kc, loaded) == repr(["colorsys", "wave"])
+        run(check())
+    finally:
+        z.close()
+
+
+START_UP = """
+import json, sys
+from autograder.sandbox.zygote import KERNEL_MODULES
+for name in KERNEL_MODULES:
+    __import__(name)
+before = set(sys.modules)
+from ipykernel.kernelapp import IPKernelApp
+IPKernelApp.instance().initialize(["-f", sys.argv[1], "--HistoryManager.hist_file=:memory:"])
+print(json.dumps(sorted(set(sys.modules) - before)), file=sys.__stdout__, flush=True)
+"""
+
+
+def test_what_a_kernel_start_up_imports_is_imported_by_the_zygote(tmp_path):
+    """Once KERNEL_MODULES are imported (as the zygote does), does IPKernelApp.initialize (what each forked kernel
+    runs) import nothing more of its own: faulthandler, psutil, IPython's debugger ... were all done beforehand?"""
+    done = subprocess.run([sys.executable, "-c", START_UP, str(tmp_path / "kernel.json")], capture_output=True,
+                          text=True, timeout=120, env=dict(os.environ, JPY_PARENT_PID=""))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+ERROR_CELL = "import numpy as np\ndef forward(x):\n    raise NotImplementedError(np.arange(3))\nforward(1)"
+
+
+async def _first_traceback(zygote, folder) -> list[str]:
+    km = ForkingKernelManager(zygote=zygote)
+    await km.start_kernel(cwd=str(folder), env=dict(os.environ),
+                          extra_arguments=["--HistoryManager.hist_file=:memory:"])
+    kc = km.client()
+    kc.start_channels()
+    try:
+        await kc.wait_for_ready(timeout=60)
+        errors = []
+        await kc.execute_interactive(ERROR_CELL, timeout=60, output_hook=lambda m: errors.append(m["content"])
+                                     if m["msg_type"] == "error" else None)
+        return errors[0]["traceback"]
+    finally:
+        await _stop(km, kc)
+
+
+def test_a_forked_kernel_shows_a_traceback_as_a_kernel_started_from_scratch(zygote, tmp_path):
+    """Is the first traceback of a kernel forked from the zygote (which prepared the traceback machinery) the same
+    text, colours included, as that of a kernel started from scratch?"""
+    forked = run(_first_traceback(zygote, tmp_path))
+    scratch = run(_first_traceback(None, tmp_path))
+    assert any("NotImplementedError" in line for line in forked)
+    same = lambda lines: [re.sub(r"ipykernel_\d+", "ipykernel_PID", line) for line in lines]
+    assert same(forked) == same(scratch)

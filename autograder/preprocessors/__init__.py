@@ -3,8 +3,10 @@ from .addcolabbadge import AddColabBadge
 from .fillhandincell import FillHandInCell
 from .hidetestoutput import HideHiddenTestOutput
 from .opengradebook import SessionAssignLatePenalties, SessionSaveAutoGrades
+from .overwritecells import OverwriteCells
+from .overwritekernelspec import OverwriteKernelspec
 from .sandboxedexecute import SandboxedExecute
 from .sanitizehtml import SanitizeHTML
 
-__all__ = ["AddColabBadge", "FillHandInCell", "HideHiddenTestOutput", "SandboxedExecute", "SanitizeHTML",
-           "SessionAssignLatePenalties", "SessionSaveAutoGrades"]
+__all__ = ["AddColabBadge", "FillHandInCell", "HideHiddenTestOutput", "OverwriteCells", "OverwriteKernelspec",
+           "SandboxedExecute", "SanitizeHTML", "SessionAssignLatePenalties", "SessionSaveAutoGrades"]

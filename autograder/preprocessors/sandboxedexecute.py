@@ -38,12 +38,13 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Dict, Enum, Float, Integer, List, Unicode
 
+from ..database import file_identity
 from ..readnotebook import MAX_NOTEBOOK_BYTES, NotebookFileError, parse_json, read_bytes, unsafe_entries
 from ..sandbox.isolation import Limits, Sandbox, SandboxError, SandboxKernelManager, descendants
 from ..sandbox.remote import Remote
 from ..sandbox.scan import ATTEMPT, LIMIT, NOTICE, Flag, printable, scan_cell
 from ..sandbox.testcell import error_output, run_test_cell
-from ..sandbox.zygote import Zygote, top_level_imports
+from ..sandbox.zygote import Zygote, cell_imports
 from .hidetestoutput import HIDDEN_MARKER
 
 SERVE = "__import__('_autograder_agent').serve()"
@@ -88,20 +89,8 @@ atexit.register(_discard_spare)  # first: its kernel is the zygote's child
 
 @functools.lru_cache(maxsize=16)
 def _imports_of(sources: tuple[str, ...]) -> list[str]:
-    """top_level_imports of the locked cells, parsed once per process for each assignment's cells."""
-    return top_level_imports(list(sources))
-
-
-def _database_file(db_url: str) -> tuple | None:
-    """The identity of a SQLite gradebook file as it is now (path, inode, size, modification time), or None."""
-    if not db_url.startswith("sqlite:///"):
-        return None
-    path = db_url[len("sqlite:///"):]
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return path, stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
+    """cell_imports of the locked cells (function bodies too), parsed once per process for each assignment's cells."""
+    return cell_imports(list(sources))
 
 
 def _grade_id(cell) -> str | None:
@@ -383,12 +372,12 @@ class SandboxedExecute(Execute):
         if not all(k in info for k in ("db_url", "notebook", "assignment")):
             return {}, {}
         # a gradebook file unchanged since the last notebook (a grading worker's snapshot) is not read again
-        key = (_database_file(info["db_url"]), info["notebook"], info["assignment"])
+        key = (file_identity(info["db_url"]), info["notebook"], info["assignment"])
         if key[0] is not None and key in _CELLS:
             tests, locked = _CELLS[key]
             return dict(tests), dict(locked)
         tests, locked = self._read_gradebook_cells(info)
-        if (tests or locked) and key[0] is not None and key[0] == _database_file(info["db_url"]):
+        if (tests or locked) and key[0] is not None and key[0] == file_identity(info["db_url"]):
             _CELLS.clear()
             _CELLS[key] = (dict(tests), dict(locked))
         return tests, locked

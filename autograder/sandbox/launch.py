@@ -9,14 +9,15 @@ PID 1 reaps what the kernel forks and, when the kernel ends, writes how it ended
 the kernel namespace dies with everything in it.
 
 `python launch.py --zygote MODULES` is the kernels' zygote (autograder.sandbox.zygote starts it, one per grading
-process): it imports ipykernel and the modules the notebooks import, once, then forks a kernel per request read on
-stdin, so that no kernel pays for a Python start and those imports. A forked child first becomes its own session
-and dies with the zygote (which dies with the grader); then it does what the command line would have done: for a
-sandbox, `unshare --mount [--net] --pid --fork --kill-child launch.py CONFIG` (here the unshare(2) call and the
-fork); for a plain kernel, the rlimits, folder and environment it was given, then ipykernel.
+process): it imports ipykernel and the modules the notebooks import, once (and prepares what a kernel's first
+traceback uses), then forks a kernel per request read on stdin, so that no kernel pays for a Python start and
+those imports. A forked child first becomes its own session and dies with the zygote (which dies with the
+grader); then it does what the command line would have done: for a sandbox, `unshare --mount [--net] --pid
+--fork --kill-child launch.py CONFIG` (here the unshare(2) call and the fork); for a plain kernel, the rlimits,
+folder and environment it was given, then ipykernel.
 
-Only the standard library here (and ipykernel in the kernel); what was achieved is written to status.json for the
-grader, which reports it to the TA.
+Only the standard library here (and, in the zygote and kernel, ipykernel and the modules it was given); what was
+achieved is written to status.json for the grader, which reports it to the TA.
 """
 import ctypes
 import gc
@@ -333,6 +334,22 @@ def die_with_parent() -> None:
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
+def warm_tracebacks() -> None:
+    """Do once here what a kernel's first traceback costs it (30-40 ms of CPU, IPython formats it with stack_data
+    and pygments): compile the Python lexer's rules (stack_data makes a new lexer class for each traceback, whose
+    rules re.compile then finds in its cache) and fill inspect's map of module files. Library code only, run before
+    any kernel exists; a traceback shows the same text."""
+    try:
+        import inspect
+
+        from pygments.lexers import get_lexer_by_name
+
+        get_lexer_by_name("python3")
+        inspect.getmodule(warm_tracebacks.__code__)
+    except Exception:  # noqa: BLE001 - the kernel pays for it itself, as without a zygote
+        pass
+
+
 def zygote(modules) -> dict:
     """Import `modules`, then fork a child per JSON request line on stdin and answer {"pid": ...} on stdout.
 
@@ -351,6 +368,8 @@ def zygote(modules) -> dict:
             __import__(name)
         except BaseException:  # noqa: BLE001 - the notebook will meet the same error itself
             pass
+    if "IPython.core.completer" in modules:  # a kernel's zygote
+        warm_tracebacks()
     os.dup2(stderr, 2)
     os.close(stderr)
     os.close(null)

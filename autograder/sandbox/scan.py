@@ -126,12 +126,13 @@ EXITS = {("sys", "exit"), ("os", "_exit"), ("os", "kill"), ("os", "killpg"), ("o
 def _ast_findings(tree, numpy_names: set[str]) -> list[tuple[str, str]]:
     found = []
     modules = {}
-    for node in ast.walk(tree):
+    nodes = list(ast.walk(tree))  # walked once, read in the same order by each pass below
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 modules[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else \
                     alias.name.split(".")[0]
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules:
             pair = (modules[node.value.id], node.attr)
             if pair in INTROSPECTION:
@@ -139,7 +140,7 @@ def _ast_findings(tree, numpy_names: set[str]) -> list[tuple[str, str]]:
             elif pair in EXITS:
                 found.append(("exit", f"uses {pair[0]}.{pair[1]}"))
     aliases = set(numpy_names)
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] == "numpy":
@@ -147,7 +148,7 @@ def _ast_findings(tree, numpy_names: set[str]) -> list[tuple[str, str]]:
         elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "numpy":
             aliases.update(alias.asname or alias.name for alias in node.names)
     top_level = {id(node) for node in tree.body}
-    for node in ast.walk(tree):
+    for node in nodes:
         targets = []
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]

@@ -37,7 +37,13 @@ from traitlets import DottedObjectName, Dict, Type
 
 LAUNCH = Path(__file__).resolve().parent / "launch.py"
 KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger",
-                  "IPython.core.completer", "sqlite3", "pdb")  # what a kernel's start-up imports (0.12 s of CPU)
+                  "IPython.core.completer", "sqlite3", "pdb",  # what a kernel's start-up imports (0.12 s of CPU)
+                  # ... and what IPKernelApp.initialize then imports (0.02 s of CPU per kernel)
+                  "faulthandler", "psutil", "IPython.core.completerlib", "IPython.core.debugger",
+                  "IPython.core.oinspect", "IPython.extensions.storemagic", "IPython.utils.wildcard",
+                  "tornado.platform.asyncio", "importlib.readers", "importlib.resources.readers",
+                  # ... and its first traceback (IPython's ultratb formats it with stack_data and pygments)
+                  "stack_data", "pygments.formatters.terminal256", "pygments.console", "pygments.lexers.python")
 HOME_KEYS = ("HOME", "TMPDIR", "IPYTHONDIR", "MPLCONFIGDIR", "COURSE_DATA_CACHE")  # per kernel: the zygote's own
 PER_KERNEL = ("JPY_PARENT_PID", "JPY_SESSION_NAME")
 
@@ -46,8 +52,10 @@ class ZygoteError(RuntimeError):
     """The zygote could not fork a kernel."""
 
 
-def top_level_imports(sources: list[str]) -> list[str]:
-    """Modules imported at top level by these cells, in order (IPython magics and shell lines ignored)."""
+def cell_imports(sources: list[str]) -> list[str]:
+    """Modules these cells import, in order: at top level and in the bodies of functions, classes, branches and
+    loops at any depth (a locked cell's function that imports when it is called costs its kernel that import just
+    the same); IPython magics and shell lines ignored, relative imports and cells that do not parse skipped."""
     found = []
     for source in sources:
         code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
@@ -55,9 +63,11 @@ def top_level_imports(sources: list[str]) -> list[str]:
             tree = ast.parse(code)
         except SyntaxError:
             continue
-        for node in tree.body:
+        nodes = sorted((n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))),
+                       key=lambda n: (n.lineno, n.col_offset))
+        for node in nodes:
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
+                [node.module] if node.module and not node.level else []
             found += [n for n in names if n not in found]
     return found
 
