@@ -789,6 +789,17 @@ def test_honest_students_in_the_batch_get_full_marks_and_no_flags(graded, batch)
 
 
 @pytest.mark.parametrize("batch", ["nbgrader", "pipeline"])
+def test_the_hand_in_cell_is_not_run_when_graded(graded, batch):
+    """Is the hand-in check (a locked cell that does nothing when graded) left unrun, with no outputs and no count,
+    in the honest students' autograded notebooks, while the code cells before it ran?"""
+    for student in HONEST[batch]:
+        cells = [c for c in _autograded(graded[batch]["course"], student).cells if c.cell_type == "code"]
+        handin = [c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") == "handin_check"]
+        assert len(handin) == 1 and handin[0].outputs == [] and handin[0].execution_count is None, student
+        assert cells[-1] is handin[0] and any(c.execution_count for c in cells[:-1]), student
+
+
+@pytest.mark.parametrize("batch", ["nbgrader", "pipeline"])
 def test_gradebook_and_other_students_files_are_intact(graded, batch):
     """Is each batch's gradebook sound with its points unchanged, and are the honest students' files untouched?"""
     run = graded[batch]

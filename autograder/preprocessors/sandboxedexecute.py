@@ -229,6 +229,11 @@ class SandboxedExecute(Execute):
         True, help="Fork each kernel from a zygote that imported ipykernel and the modules the notebook's locked "
                    "cells import, once per grading process (False: start each kernel from scratch)."
     ).tag(config=True)
+    not_run = List(
+        Unicode(), ["handin_check"],
+        help="Grade ids of locked cells that do nothing when the notebook is graded (the hand-in check): such a cell, "
+             "its source the gradebook's, is not sent to the kernel and keeps no outputs and no execution count."
+    ).tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxKernelManager)
@@ -660,6 +665,9 @@ class SandboxedExecute(Execute):
             return cell, resources
         gid = _grade_id(cell)
         self._current = gid or f"cell {index}"
+        if gid in self.not_run and gid in self._locked and cell.source == self._locked[gid]:
+            cell.outputs, cell.execution_count = [], None
+            return cell, resources
         test = self.tests_in_grader and gid in self._tests
         if test:
             self._restore_test(cell, gid)
