@@ -1,5 +1,6 @@
 """Shared fixtures: the course root, the assignments present in source/, and where the data is."""
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,22 @@ elif os.environ.get("COURSE_DATA_DIR"):  # notebooks run in their own folders: a
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def reference_gradebook_file(tmp_path_factory) -> Path:
+    """The gradebook of the reference assignment's course, made once."""
+    from fixtures.coursefolder import make_course, make_gradebook
+
+    return make_gradebook(make_course(tmp_path_factory.mktemp("reference-gradebook")))
+
+
+@pytest.fixture
+def gradebook(reference_gradebook_file, tmp_path) -> str:
+    """The URL of a copy of the reference assignment's gradebook of its own (a test may write it)."""
+    path = tmp_path / "cells.db"
+    shutil.copy(reference_gradebook_file, path)
+    return f"sqlite:///{path}"
 
 
 def per_assignment(function):

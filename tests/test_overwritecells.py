@@ -2,7 +2,6 @@
 while it reads an unchanged gradebook once, and the new cells once the gradebook was written again?"""
 import copy
 import logging
-import shutil
 
 import nbformat
 import pytest
@@ -11,23 +10,9 @@ from nbgrader.preprocessors import OverwriteCells as NbgraderOverwriteCells
 from nbgrader.utils import compute_checksum
 
 from autograder.preprocessors import OverwriteCells, overwritecells
-from fixtures.coursefolder import REFERENCE, SUBMISSIONS, make_course, make_gradebook
+from fixtures.coursefolder import REFERENCE, SUBMISSIONS
 
 A = REFERENCE
-
-
-@pytest.fixture(scope="module")
-def gradebook_file(tmp_path_factory):
-    course = make_course(tmp_path_factory.mktemp("overwritecells"))
-    return make_gradebook(course)
-
-
-@pytest.fixture
-def gradebook(gradebook_file, tmp_path):
-    """A copy of the assignment's gradebook of its own (a test may write it)."""
-    path = tmp_path / "cells.db"
-    shutil.copy(gradebook_file, path)
-    return f"sqlite:///{path}"
 
 
 def fixture(name):

@@ -2,7 +2,6 @@
 gradebook once, and the new kernelspec once the gradebook was written again?"""
 import copy
 import json
-import shutil
 
 import nbformat
 import pytest
@@ -10,23 +9,9 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import OverwriteKernelspec as NbgraderOverwriteKernelspec
 
 from autograder.preprocessors import OverwriteKernelspec, overwritekernelspec
-from fixtures.coursefolder import REFERENCE, SUBMISSIONS, make_course, make_gradebook
+from fixtures.coursefolder import REFERENCE, SUBMISSIONS
 
 A = REFERENCE
-
-
-@pytest.fixture(scope="module")
-def gradebook_file(tmp_path_factory):
-    course = make_course(tmp_path_factory.mktemp("overwritekernelspec"))
-    return make_gradebook(course)
-
-
-@pytest.fixture
-def gradebook(gradebook_file, tmp_path):
-    """A copy of the assignment's gradebook of its own (a test may write it)."""
-    path = tmp_path / "cells.db"
-    shutil.copy(gradebook_file, path)
-    return f"sqlite:///{path}"
 
 
 def submission():
