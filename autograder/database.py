@@ -66,6 +66,24 @@ def file_identity(url: str) -> tuple | None:
     return str(path), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, header[24:28]
 
 
+_KEPT: dict = {}  # {what: (file identity, key, value)}: the last read of each kind (read_once)
+
+
+def read_once(url: str, what: str, key: tuple, read: Callable[[], T], *,
+              keep: Callable[[T], bool] | None = None) -> T:
+    """`read()`'s value for `key`, read again only when the SQLite file at `url` changed (`file_identity`): a
+    grading worker reads its snapshot of the gradebook once. Each kind of read (`what`) keeps its last value; a
+    database server, a file written while it was read or a value `keep` refuses is read every time."""
+    identity = file_identity(url)
+    kept = _KEPT.get(what)
+    if identity is not None and kept is not None and kept[:2] == (identity, key):
+        return kept[2]
+    value = read()
+    if identity is not None and identity == file_identity(url) and (keep is None or keep(value)):
+        _KEPT[what] = (identity, key, value)
+    return value
+
+
 def describe(url: str) -> str:
     """The gradebook's name in messages: its file, or its URL without the password."""
     path = sqlite_file(url)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from autograder.course import CourseError
-from autograder.database import (database_url, file_identity, lost_connection, missing_gradebook, redacted,
+from autograder.database import (database_url, file_identity, lost_connection, missing_gradebook, read_once, redacted,
                                  retrying)
 from autograder.gradebook import snapshot, snapshot_cells
 from autograder.nbconfig import load_config
@@ -132,3 +132,35 @@ def test_a_sqlite_files_identity_changes_with_every_write(tmp_path):
     assert after[:5] == before[:5] and after != before
     assert file_identity("postgresql://grader@db/course") is None
     assert file_identity(f"sqlite:///{tmp_path / 'missing.db'}") is None
+
+
+def test_a_read_is_kept_while_its_file_is_unchanged(tmp_path):
+    """Is a read of a gradebook file made again only when the file was written, a different key is asked for or
+    the value was refused; are two kinds of reads kept side by side, and is a database server read every time?"""
+    path = tmp_path / "cells.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE cell (name TEXT)")
+        db.execute("INSERT INTO cell VALUES ('a')")
+    url, reads = f"sqlite:///{path}", []
+
+    def read(what):
+        reads.append(what)
+        with sqlite3.connect(path) as db:
+            return db.execute("SELECT name FROM cell").fetchone()[0]
+
+    assert read_once(url, "cells", ("nb",), lambda: read("cells")) == "a"
+    assert read_once(url, "kernelspec", ("nb",), lambda: read("kernelspec")) == "a"
+    assert read_once(url, "cells", ("nb",), lambda: read("cells")) == "a"
+    assert reads == ["cells", "kernelspec"]
+    read_once(url, "cells", ("other",), lambda: read("cells"))
+    assert reads == ["cells", "kernelspec", "cells"]
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE cell SET name = 'b'")
+    assert read_once(url, "kernelspec", ("nb",), lambda: read("kernelspec")) == "b"
+    read_once(url, "refused", (), lambda: read("refused"), keep=lambda value: False)
+    read_once(url, "refused", (), lambda: read("refused"), keep=lambda value: False)
+    assert reads.count("refused") == 2
+    server = []
+    for _ in range(2):
+        read_once("postgresql://grader@db/course", "cells", (), lambda: server.append(1))
+    assert len(server) == 2

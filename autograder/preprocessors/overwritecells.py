@@ -3,8 +3,9 @@
 nbgrader's step asks the gradebook for every cell that has a grade_id (one query, two for a grade cell): some 20
 queries per submission, 11 ms of a grading worker's CPU on toy_chain_backprop. A worker reads a private snapshot
 of the gradebook that does not change while it grades (autograder.core), so this step reads the notebook's
-source, grade and task cells in one session and keeps them for as long as the file is the same (by
-`database.file_identity`: path, inode, size, modification time); a gradebook written since (a re-release, or
+source, grade and task cells in one session and keeps them for as long as the file is the same
+(`database.read_once`, by `database.file_identity`: path, inode, size, modification time, SQLite's change
+counter); a gradebook written since (a re-release, or
 `nbgrader autograde` recording grades into it) is read again, and a database server is read once per notebook.
 
 Each cell is then checked and restored by nbgrader's own `preprocess_cell`, whose two gradebook lookups
@@ -20,9 +21,7 @@ from dataclasses import dataclass
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import OverwriteCells as NbgraderOverwriteCells
 
-from ..database import file_identity
-
-_READ: dict = {}  # {(gradebook file, notebook, assignment): NotebookCells}: the last gradebook read
+from ..database import read_once
 
 
 @dataclass(frozen=True)
@@ -82,14 +81,7 @@ class OverwriteCells(NbgraderOverwriteCells):
         return super(NbgraderOverwriteCells, self).preprocess(nb, resources)
 
     def _notebook_cells(self) -> NotebookCells:
-        key = (file_identity(self.db_url), self.notebook_id, self.assignment_id)
-        if key[0] is not None and key in _READ:
-            return _READ[key]
-        cells = self._read_cells()
-        if key[0] is not None and key[0] == file_identity(self.db_url):  # not written while it was read
-            _READ.clear()
-            _READ[key] = cells
-        return cells
+        return read_once(self.db_url, "OverwriteCells", (self.notebook_id, self.assignment_id), self._read_cells)
 
     def _read_cells(self) -> NotebookCells:
         with Gradebook(self.db_url) as gb:

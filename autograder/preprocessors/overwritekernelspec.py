@@ -2,7 +2,7 @@
 
 nbgrader's step opens the gradebook for every submission to read one field (2 ms of a grading worker's CPU): this
 one keeps the field, as the gradebook holds it (JSON text), for as long as the file is the same
-(`database.file_identity`), and decodes it for each notebook as nbgrader does, so no two notebooks share it. A
+(`database.read_once`), and decodes it for each notebook as nbgrader does, so no two notebooks share it. A
 gradebook written since is read again; a database server is read for every notebook, as nbgrader reads it.
 """
 from __future__ import annotations
@@ -12,9 +12,7 @@ import json
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import OverwriteKernelspec as NbgraderOverwriteKernelspec
 
-from ..database import file_identity
-
-_READ: dict = {}  # {(gradebook file, notebook, assignment): kernelspec JSON or None}: the last gradebook read
+from ..database import read_once
 
 
 class OverwriteKernelspec(NbgraderOverwriteKernelspec):
@@ -24,15 +22,11 @@ class OverwriteKernelspec(NbgraderOverwriteKernelspec):
         notebook_id = resources["nbgrader"]["notebook"]
         assignment_id = resources["nbgrader"]["assignment"]
         db_url = resources["nbgrader"]["db_url"]
-        key = (file_identity(db_url), notebook_id, assignment_id)
-        if key[0] is not None and key in _READ:
-            stored = _READ[key]
-        else:
+        def read():
             with Gradebook(db_url) as gb:  # an unknown notebook raises MissingEntry, as in nbgrader
-                stored = gb.find_notebook(notebook_id, assignment_id).kernelspec
-            if key[0] is not None and key[0] == file_identity(db_url):
-                _READ.clear()
-                _READ[key] = stored
+                return gb.find_notebook(notebook_id, assignment_id).kernelspec
+
+        stored = read_once(db_url, "OverwriteKernelspec", (notebook_id, assignment_id), read)
         kernelspec = json.loads(stored) if stored is not None else None
 
         self.log.debug("Source notebook kernelspec: {}".format(kernelspec))

@@ -38,7 +38,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Dict, Enum, Float, Integer, List, Unicode
 
-from ..database import file_identity
+from ..database import read_once
 from ..readnotebook import MAX_NOTEBOOK_BYTES, NotebookFileError, parse_json, read_bytes, unsafe_entries
 from ..sandbox.isolation import Limits, Sandbox, SandboxError, SandboxKernelManager, descendants
 from ..sandbox.remote import Remote
@@ -58,7 +58,6 @@ OUTPUT_ERRORS = {  # ename of an output -> (flag code, severity, message)
 }
 _SPARE = None  # (key, Sandbox, kernel manager) of the kernel started for the next notebook of this process
 _ZYGOTE: Zygote | None = None  # the zygote this process forks its kernels from
-_CELLS: dict = {}  # {(gradebook file, notebook, assignment): (tests, locked)}: the last gradebook read
 
 
 def _discard(sandbox, km) -> None:
@@ -377,15 +376,9 @@ class SandboxedExecute(Execute):
         if not all(k in info for k in ("db_url", "notebook", "assignment")):
             return {}, {}
         # a gradebook file unchanged since the last notebook (a grading worker's snapshot) is not read again
-        key = (file_identity(info["db_url"]), info["notebook"], info["assignment"])
-        if key[0] is not None and key in _CELLS:
-            tests, locked = _CELLS[key]
-            return dict(tests), dict(locked)
-        tests, locked = self._read_gradebook_cells(info)
-        if (tests or locked) and key[0] is not None and key[0] == file_identity(info["db_url"]):
-            _CELLS.clear()
-            _CELLS[key] = (dict(tests), dict(locked))
-        return tests, locked
+        tests, locked = read_once(info["db_url"], "SandboxedExecute", (info["notebook"], info["assignment"]),
+                                  lambda: self._read_gradebook_cells(info), keep=lambda cells: any(cells))
+        return dict(tests), dict(locked)
 
     def _read_gradebook_cells(self, info) -> tuple[dict, dict]:
         from nbgrader.api import Gradebook, MissingEntry
