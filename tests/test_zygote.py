@@ -1,6 +1,7 @@
 """Is a kernel forked from the zygote a kernel of its own: clean, limited, in its folder, and gone when it ends?"""
 import asyncio
 import contextlib
+import io
 import json
 import os
 import re
@@ -277,3 +278,67 @@ def test_a_forked_kernel_shows_a_traceback_as_a_kernel_started_from_scratch(zygo
     assert any("NotImplementedError" in line for line in forked)
     same = lambda lines: [re.sub(r"ipykernel_\d+", "ipykernel_PID", line) for line in lines]
     assert same(forked) == same(scratch)
+
+
+def _parsed_as_ipykernel(argv):
+    from ipykernel.kernelapp import IPKernelApp
+
+    app = IPKernelApp()
+    app.parse_command_line(argv)
+    return app.cli_config, app.extra_args
+
+
+def test_a_command_line_the_zygote_parsed_gives_each_kernel_what_parsing_it_gives(tmp_path):
+    """Does a kernel whose command line the zygote parsed (once, for every connection file) get the configuration
+    ipykernel's own parsing of its command line gives, its own connection file in it, without parsing again?"""
+    from autograder.sandbox import launch
+
+    launch._PARSED.clear()
+    line = ["--HistoryManager.hist_file=:memory:", "--IPKernelApp.parent_handle=4242", "--Session.key=b''"]
+    launch.preparse(["-f", str(tmp_path / "first.json"), *line])
+    assert len(launch._PARSED) == 1
+    app = launch.kernel_app()()
+    app._create_loader = None  # parsing again would call it
+    mine = ["-f", str(tmp_path / "second.json"), *line]
+    app.parse_command_line(mine)
+    assert (app.cli_config, app.extra_args) == _parsed_as_ipykernel(mine)
+    assert app.connection_file == str(tmp_path / "second.json") and app.parent_handle == 4242
+    assert app.argv == mine
+    launch.preparse(mine)
+    assert len(launch._PARSED) == 1  # the same line but for its connection file: parsed once
+
+
+def test_a_command_line_ipykernel_refuses_is_refused_as_before_and_the_zygote_goes_on(zygote, tmp_path):
+    """Does a command line ipykernel refuses (a second connection file) raise the same error when the zygote parses
+    it, caching nothing, and does the zygote, which only tried, then fork the next kernel as before?"""
+    from autograder.sandbox import launch
+
+    launch._PARSED.clear()
+    bad = ["-f", str(tmp_path / "a.json"), f"--IPKernelApp.connection_file={tmp_path / 'b.json'}"]
+    with pytest.raises(SystemExit) as zygotes, contextlib.redirect_stderr(io.StringIO()):
+        launch.preparse(bad)
+    with pytest.raises(SystemExit) as ipykernels, contextlib.redirect_stderr(io.StringIO()):
+        _parsed_as_ipykernel(bad)
+    assert zygotes.value.code == ipykernels.value.code != 0 and launch._PARSED == {}
+    refused = zygote.spawn({"kind": "kernel", "args": bad, "env": dict(os.environ), "cwd": str(tmp_path),
+                            "rlimits": {}})
+    assert _ends_soon(refused.pid, 60)
+
+    async def check():
+        async with _running(zygote, tmp_path) as (km, kc):
+            parsed = "type(get_ipython().kernel.parent).parse_command_line.__globals__['_PARSED']"
+            assert await _value(kc, f"len({parsed})") == "1"
+    run(check())
+
+
+def test_a_forked_kernel_runs_on_the_command_line_the_zygote_parsed(zygote, tmp_path):
+    """Did the zygote parse a forked kernel's command line (the kernel's app took it from there), and is the
+    kernel's connection file its own?"""
+    async def check():
+        async with _running(zygote, tmp_path) as (km, kc):
+            app = "get_ipython().kernel.parent"
+            parsed = f"type({app}).parse_command_line.__globals__['_PARSED']"  # launch.py's (the zygote's)
+            assert await _value(kc, f"len({parsed})") == "1"
+            assert await _value(kc, f"{app}.connection_file") == repr(km.connection_file)
+            assert await _value(kc, "get_ipython().history_manager.hist_file") == repr(":memory:")
+    run(check())

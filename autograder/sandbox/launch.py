@@ -19,8 +19,10 @@ folder and environment it was given, then ipykernel.
 Only the standard library here (and, in the zygote and kernel, ipykernel and the modules it was given); what was
 achieved is written to status.json for the grader, which reports it to the TA.
 """
+import contextlib
 import ctypes
 import gc
+import io
 import json
 import os
 import resource
@@ -198,9 +200,7 @@ def run_kernel(config, held: list) -> None:
         os.listdir("/")
         os._exit(0)
 
-    from ipykernel.kernelapp import IPKernelApp
-
-    app = IPKernelApp.instance()
+    app = kernel_app().instance()
     app.initialize(config["kernel_args"] + kernel_env_args())
     channel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     channel.connect(config["agent_socket"])
@@ -214,11 +214,69 @@ def run_kernel(config, held: list) -> None:
     app.start()
 
 
-def kernel_env_args() -> list:
+def kernel_env_args(env=None) -> list:
     """ipykernel reads JPY_PARENT_PID when it is imported, which in a zygote's kernel was before its environment
     was set: pass it as an argument (without it the kernel thinks it has no parent and prints a banner)."""
-    pid = os.environ.get("JPY_PARENT_PID", "")
+    pid = (os.environ if env is None else env).get("JPY_PARENT_PID", "")
     return [f"--IPKernelApp.parent_handle={int(pid)}"] if pid.isdigit() else []
+
+
+# ------------------------------------------------------------------------------------------------ command line
+
+_PARSED = {}  # {a kernel's command line, its connection file replaced by CONNECTION_FILE: (Config, extra args)}
+CONNECTION_FILE = "\0connection file\0"  # no path has a NUL in it
+_KERNEL_APP = []
+
+
+def _template(argv) -> tuple | None:
+    """argv with the file of its `-f FILE` replaced by CONNECTION_FILE, and that file; None without one `-f FILE`."""
+    argv = list(argv)
+    if argv.count("-f") != 1 or argv.index("-f") == len(argv) - 1:
+        return None
+    at = argv.index("-f") + 1
+    return (*argv[:at], CONNECTION_FILE, *argv[at + 1:]), argv[at]
+
+
+def preparse(argv) -> None:
+    """In the zygote, before it forks a kernel: parse the kernel's command line as IPKernelApp does, once for all
+    the kernels whose command lines differ only in their connection file (traitlets builds an argument parser for
+    all of ipykernel's classes to do it: some 10 ms of CPU per kernel)."""
+    template = _template(argv)
+    if template is None or template[0] in _PARSED:
+        return
+    from ipykernel.kernelapp import IPKernelApp
+
+    app = IPKernelApp()  # not the kernel's (that is the singleton the kernel makes after the fork)
+    app.parse_command_line(list(template[0]))
+    if app.cli_config.get("IPKernelApp", {}).get("connection_file") == CONNECTION_FILE:  # -f meant nothing else
+        _PARSED[template[0]] = (app.cli_config, list(app.extra_args))
+
+
+def kernel_app():
+    """ipykernel's IPKernelApp, taking a command line the zygote parsed (`preparse`) from there instead of parsing
+    it again; the connection file is this kernel's own. Any other command line is parsed as IPKernelApp does."""
+    if _KERNEL_APP:
+        return _KERNEL_APP[0]
+    import copy
+
+    from ipykernel import kernelapp
+
+    class IPKernelApp(kernelapp.IPKernelApp):  # ipykernel's name: its log's, as a kernel's own would be
+        def parse_command_line(self, argv=None):
+            argv = list(sys.argv[1:] if argv is None else argv)
+            template = _template(argv)
+            parsed = _PARSED.get(template[0]) if template is not None else None
+            if parsed is None:
+                return super().parse_command_line(argv)
+            self.argv = argv
+            self.cli_config = copy.deepcopy(parsed[0])
+            self.cli_config.IPKernelApp.connection_file = template[1]
+            self.update_config(self.cli_config)
+            self.extra_args = list(parsed[1])
+            return None
+
+    _KERNEL_APP.append(IPKernelApp)
+    return IPKernelApp
 
 
 def pid1(config, held: list) -> None:
@@ -390,6 +448,11 @@ def zygote(modules) -> dict:
         if not line.strip():
             os._exit(0)
         request = json.loads(line)
+        try:  # quietly (stdout is the answer pipe): the kernel parses a line that fails here again, and says why
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                preparse(kernel_argv(request))
+        except BaseException:  # noqa: BLE001 - SystemExit too (traitlets exits on --help or a bad option)
+            pass
         ready_r, ready_w = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -414,6 +477,15 @@ def zygote(modules) -> dict:
         os.close(ready_r)
         replies.write(json.dumps({"pid": pid}).encode() + b"\n")
         replies.flush()
+
+
+def kernel_argv(request) -> list:
+    """The command line the kernel of a zygote's request will give IPKernelApp (see run_kernel and forked)."""
+    if request["kind"] == "launch":
+        with open(request["config"]) as f:
+            config = json.load(f)
+        return [*config["kernel_args"], *kernel_env_args(config["env"])]
+    return [*request["args"], *kernel_env_args(request["env"])]
 
 
 def unshare(flags) -> None:
@@ -462,10 +534,8 @@ def forked(request) -> None:
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
-    from ipykernel import kernelapp
-
     sys.argv = ["ipykernel_launcher", *request["args"], *kernel_env_args()]
-    kernelapp.launch_new_instance()
+    kernel_app().launch_instance()
 
 
 if __name__ == "__main__":
