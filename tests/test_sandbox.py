@@ -544,6 +544,17 @@ def _test_cell(nb: dict, grade_id: str) -> dict:
     return next(c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
 
 
+HISTORY_CELLS = ["history_marker = 'seen'", "print(_i == \"history_marker = 'seen'\", In[-2] == _i)\n%history -l 1"]
+
+
+def reads_its_history(nb):
+    """An honest notebook that reads its own earlier cells (_i, In) and IPython's history database (%history -l)."""
+    at = next(i for i, c in enumerate(nb["cells"]) if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+              == "handin_check")
+    nb["cells"][at:at] = [{"cell_type": "code", "execution_count": None, "id": f"history-{k}", "metadata": {},
+                           "outputs": [], "source": source} for k, source in enumerate(HISTORY_CELLS)]
+
+
 def edit_test_source(nb):
     _test_cell(nb, "test_forward_pass")["source"] = "# the tests pass\npass\n"
 
@@ -655,7 +666,7 @@ def _grade_nbgrader(base: Path) -> dict:
     assert done.returncode == 0, done.stderr
     release = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     for case in [c for c in CASES if c.batch == "nbgrader"] + \
-            [Case("honest", s, {}, honest(), ()) for s in HONEST["nbgrader"]]:
+            [Case("honest", s, {}, honest(), (), edit="reads_its_history") for s in HONEST["nbgrader"]]:
         folder = course / "submitted" / case.student / ASSIGNMENT
         folder.mkdir(parents=True)
         (folder / f"{ASSIGNMENT}.ipynb").write_bytes(_notebook(release, case, course))
@@ -677,7 +688,7 @@ def _grade_pipeline(base: Path) -> dict:
     downloads = base / "downloads"
     downloads.mkdir()
     for case in [c for c in CASES if c.batch == "pipeline"] + \
-            [Case("honest", s, {}, honest(), ()) for s in HONEST["pipeline"]]:
+            [Case("honest", s, {}, honest(), (), edit="reads_its_history") for s in HONEST["pipeline"]]:
         (downloads / f"{ASSIGNMENT}_{case.student}.ipynb").write_bytes(_notebook(release, case, course))
     collect = _run(course, sys.executable, "-m", "autograder", "collect", ASSIGNMENT, str(downloads))
     rejected = {line.split()[1]: line for line in collect.stdout.splitlines() if line.startswith("rejected")}
@@ -797,6 +808,16 @@ def test_the_hand_in_cell_is_not_run_when_graded(graded, batch):
         handin = [c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") == "handin_check"]
         assert len(handin) == 1 and handin[0].outputs == [] and handin[0].execution_count is None, student
         assert cells[-1] is handin[0] and any(c.execution_count for c in cells[:-1]), student
+
+
+@pytest.mark.parametrize("batch", ["nbgrader", "pipeline"])
+def test_a_graded_notebook_reads_its_own_history_which_no_database_keeps(graded, batch):
+    """Do _i and In give an honest notebook its earlier cells when graded, while IPython's history database, which
+    `%history -l` searches, is off (SandboxedExecute.history_database: each cell's write to it saved)?"""
+    for student in HONEST[batch]:
+        cells = _autograded(graded[batch]["course"], student).cells
+        reader = next(c for c in cells if c.get("id") == "history-1")
+        assert [o.get("text") for o in reader.outputs] == ["True True\n"], (student, reader.outputs)
 
 
 @pytest.mark.parametrize("batch", ["nbgrader", "pipeline"])

@@ -33,7 +33,7 @@ import zmq
 import zmq.asyncio
 from jupyter_client.kernelspec import KernelSpec
 from traitlets import Any as AnyTrait
-from traitlets import Integer
+from traitlets import Bool, Integer
 
 from .cgroups import KernelGroup
 from .zygote import ForkingKernelManager
@@ -341,6 +341,8 @@ class SandboxKernelManager(ForkingKernelManager):
     sandbox = AnyTrait(None, allow_none=True)
     message_limit = Integer(16 << 20, help="Largest message taken from the kernel's channels (ZMQ_MAXMSGSIZE).")
     message_queue = Integer(16, help="Messages held unread per channel (ZMQ_RCVHWM); past it the kernel waits.")
+    history_database = Bool(True, help="Let IPython keep the kernel's history in its SQLite database (False: in "
+                                       "lists only, --HistoryManager.enabled=False).")
 
     def _bounded(self, context):
         context.setsockopt(zmq.MAXMSGSIZE, self.message_limit)
@@ -365,4 +367,5 @@ class SandboxKernelManager(ForkingKernelManager):
         return spec
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        return self.sandbox.command(super().format_kernel_cmd(extra_arguments))
+        extra = [*(extra_arguments or []), *([] if self.history_database else ["--HistoryManager.enabled=False"])]
+        return self.sandbox.command(super().format_kernel_cmd(extra))
