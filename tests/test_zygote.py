@@ -3,6 +3,7 @@ import asyncio
 import contextlib
 import io
 import json
+import logging
 import os
 import re
 import signal
@@ -294,9 +295,11 @@ def test_a_command_line_the_zygote_parsed_gives_each_kernel_what_parsing_it_give
     from autograder.sandbox import launch
 
     launch._PARSED.clear()
+    logging.getLogger("IPKernelApp").handlers.clear()
     line = ["--HistoryManager.hist_file=:memory:", "--IPKernelApp.parent_handle=4242", "--Session.key=b''"]
     launch.preparse(["-f", str(tmp_path / "first.json"), *line])
     assert len(launch._PARSED) == 1
+    assert logging.getLogger("IPKernelApp").handlers == []  # the kernels' log is theirs to set up
     app = launch.kernel_app()()
     app._create_loader = None  # parsing again would call it
     mine = ["-f", str(tmp_path / "second.json"), *line]

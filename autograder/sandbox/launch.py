@@ -246,7 +246,11 @@ def preparse(argv) -> None:
         return
     from ipykernel.kernelapp import IPKernelApp
 
-    app = IPKernelApp()  # not the kernel's (that is the singleton the kernel makes after the fork)
+    import logging
+
+    # not the kernel's app (the singleton the kernel makes after the fork), nor its log: a logger of its own leaves
+    # the kernels' "IPKernelApp" logger as a kernel started from scratch finds it
+    app = IPKernelApp(log=logging.getLogger("autograder.sandbox.preparse"))
     app.parse_command_line(list(template[0]))
     if app.cli_config.get("IPKernelApp", {}).get("connection_file") == CONNECTION_FILE:  # -f meant nothing else
         _PARSED[template[0]] = (app.cli_config, list(app.extra_args))
