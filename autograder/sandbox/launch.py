@@ -20,10 +20,13 @@ Only the standard library here (and, in the zygote and kernel, ipykernel and the
 achieved is written to status.json for the grader, which reports it to the TA.
 """
 import contextlib
+import copy
 import ctypes
+import functools
 import gc
 import io
 import json
+import logging
 import os
 import resource
 import select
@@ -201,7 +204,7 @@ def run_kernel(config, held: list) -> None:
         os._exit(0)
 
     app = kernel_app().instance()
-    app.initialize(config["kernel_args"] + kernel_env_args())
+    app.initialize(launch_argv(config))
     channel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     channel.connect(config["agent_socket"])
     load_agent(config).setup(channel, user_ns=app.shell.user_ns, shell=app.shell, max_bytes=config["max_message"])
@@ -214,18 +217,30 @@ def run_kernel(config, held: list) -> None:
     app.start()
 
 
-def kernel_env_args(env=None) -> list:
+def kernel_env_args(env) -> list:
     """ipykernel reads JPY_PARENT_PID when it is imported, which in a zygote's kernel was before its environment
-    was set: pass it as an argument (without it the kernel thinks it has no parent and prints a banner)."""
-    pid = (os.environ if env is None else env).get("JPY_PARENT_PID", "")
+    (`env`) was set: pass it as an argument (without it the kernel thinks it has no parent and prints a banner)."""
+    pid = env.get("JPY_PARENT_PID", "")
     return [f"--IPKernelApp.parent_handle={int(pid)}"] if pid.isdigit() else []
+
+
+def launch_argv(config) -> list:
+    """The command line the kernel of a sandbox's CONFIG gives IPKernelApp."""
+    return [*config["kernel_args"], *kernel_env_args(config["env"])]
+
+
+def kernel_argv(request) -> list:
+    """The command line the kernel of a zygote's request gives IPKernelApp (run_kernel's, or forked's)."""
+    if request["kind"] == "launch":
+        with open(request["config"]) as f:
+            return launch_argv(json.load(f))
+    return [*request["args"], *kernel_env_args(request["env"])]
 
 
 # ------------------------------------------------------------------------------------------------ command line
 
 _PARSED = {}  # {a kernel's command line, its connection file replaced by CONNECTION_FILE: (Config, extra args)}
 CONNECTION_FILE = "\0connection file\0"  # no path has a NUL in it
-_KERNEL_APP = []
 
 
 def _template(argv) -> tuple | None:
@@ -246,8 +261,6 @@ def preparse(argv) -> None:
         return
     from ipykernel.kernelapp import IPKernelApp
 
-    import logging
-
     # not the kernel's app (the singleton the kernel makes after the fork), nor its log: a logger of its own leaves
     # the kernels' "IPKernelApp" logger as a kernel started from scratch finds it
     app = IPKernelApp(log=logging.getLogger("autograder.sandbox.preparse"))
@@ -256,13 +269,10 @@ def preparse(argv) -> None:
         _PARSED[template[0]] = (app.cli_config, list(app.extra_args))
 
 
+@functools.cache
 def kernel_app():
     """ipykernel's IPKernelApp, taking a command line the zygote parsed (`preparse`) from there instead of parsing
     it again; the connection file is this kernel's own. Any other command line is parsed as IPKernelApp does."""
-    if _KERNEL_APP:
-        return _KERNEL_APP[0]
-    import copy
-
     from ipykernel import kernelapp
 
     class IPKernelApp(kernelapp.IPKernelApp):  # ipykernel's name: its log's, as a kernel's own would be
@@ -279,7 +289,6 @@ def kernel_app():
             self.extra_args = list(parsed[1])
             return None
 
-    _KERNEL_APP.append(IPKernelApp)
     return IPKernelApp
 
 
@@ -483,15 +492,6 @@ def zygote(modules) -> dict:
         replies.flush()
 
 
-def kernel_argv(request) -> list:
-    """The command line the kernel of a zygote's request will give IPKernelApp (see run_kernel and forked)."""
-    if request["kind"] == "launch":
-        with open(request["config"]) as f:
-            config = json.load(f)
-        return [*config["kernel_args"], *kernel_env_args(config["env"])]
-    return [*request["args"], *kernel_env_args(request["env"])]
-
-
 def unshare(flags) -> None:
     """unshare(2) with util-linux's flags (--mount, --net, --pid; --fork and --kill-child are carried out by the
     caller)."""
@@ -538,7 +538,7 @@ def forked(request) -> None:
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
-    sys.argv = ["ipykernel_launcher", *request["args"], *kernel_env_args()]
+    sys.argv = ["ipykernel_launcher", *kernel_argv(request)]
     kernel_app().launch_instance()
 
 
