@@ -466,11 +466,19 @@ class Grader:
         return status, detail, time.monotonic() - start
 
     async def _execute_warm(self, nb, resources, task: Task) -> tuple[str, str, float]:
-        """Run `nb` in place in a pre-started kernel; (status, detail, seconds of execution)."""
+        """Run `nb` in place in a pre-started kernel; (status, detail, seconds of execution). A kernel that is not
+        ready (it died, or did not answer, before any of the notebook ran in it) is replaced once, and the detail
+        says so."""
         from jupyter_core.utils import ensure_async
         from nbclient.client import NotebookClient
 
-        kernel = await self.pool.take(task.prestart)
+        replaced = ""
+        try:
+            kernel = await self.pool.take(task.prestart)
+        except Exception as exc:  # noqa: BLE001 - it died (or never answered) before any of the notebook ran
+            replaced = f"graded in a second kernel: the first one started for it was not ready " \
+                       f"({type(exc).__name__}: {str(exc)[:200]})"
+            kernel = await self.pool.take(task.prestart)
         start = time.monotonic()
         self._fill(kernel.folder, nb)
         resources.setdefault("metadata", {})["path"] = str(kernel.folder)
@@ -518,6 +526,6 @@ class Grader:
             seconds = time.monotonic() - start
             await self.pool.stop(kernel)
         fail_cells(nb, len(nb.cells), "NotRun", "this test cell never ran")
-        return status, detail, seconds
+        return status, detail or replaced, seconds
 
 

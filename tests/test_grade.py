@@ -1,5 +1,6 @@
 """Does grade autograde every collected submission into the gradebook, in parallel, resumably, repairing damaged
 notebooks, giving each failure a clear status without stopping the batch, and scoring as nbgrader does?"""
+import asyncio
 import csv
 import os
 import signal
@@ -12,8 +13,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.core import fail_cells
-from autograder.gradebook import scores
+from autograder.core import Grader, KernelPool, Settings, Task, fail_cells
+from autograder.course import submitted_notebook
+from autograder.grade import submission_key
+from autograder.gradebook import Recorder, scores, write_snapshot
+from autograder.nbconfig import load_config
 from autograder.repair import RepairError, repair, resemblance
 from fixtures.coursefolder import (REFERENCE, ROOT, SUBMISSIONS, cli, copy_course, main, make_course, make_gradebook,
                                    submit)
@@ -345,6 +349,49 @@ def test_scores_equal_nbgrader_autograde(template, tmp_path):
                                  "ON g.notebook_id = sn.id JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
                                  "GROUP BY sa.student_id"))
     assert {g.student: g.score for g in scores(root=ours, assignment=A)} == theirs
+
+
+@pytest.mark.slow
+def test_a_kernel_that_dies_before_it_is_ready_is_replaced(template, tmp_path, monkeypatch):
+    """When the kernel started for a notebook dies before it is ready (none of the notebook has run in it), is the
+    notebook graded in another kernel, with its full score and a detail saying so, rather than failed?"""
+    course = copy_course(template, tmp_path / "course")
+    submit(course, "aa0001", "full_marks")
+    config = load_config(course)
+    write_snapshot(config, A, tmp_path / "cells.db")
+    killed = []
+    manager = KernelPool._manager
+
+    def first_one_dies(pool):
+        km = manager(pool)
+        if not killed:
+            start = km.start_kernel
+
+            async def start_then_die(**kwargs):
+                await start(**kwargs)
+                km.provisioner.process.kill()  # before it has answered kernel_info
+                killed.append(km)
+
+            km.start_kernel = start_then_die
+        return km
+
+    monkeypatch.setattr(KernelPool, "_manager", first_one_dies)
+
+    async def grade_one():
+        grader = Grader(Settings(course, A, tmp_path / "cells.db"))
+        grader.prepare()  # the first kernel starts in advance, as in a worker
+        try:
+            return await grader.run(Task("aa0001", submitted_notebook(course, "aa0001", A)))
+        finally:
+            await grader.close()
+
+    outcome = asyncio.run(grade_one())
+    assert killed and outcome.status == "graded", outcome.detail
+    assert "second kernel" in outcome.detail and "not ready" in outcome.detail
+    Recorder(course, A, config).record(outcome, submission_key(course, "aa0001", A))
+    assert [(g.status, g.total) for g in scores(root=course, assignment=A)] == [("graded", 20)]
+    graded = nbformat.read(course / "autograded" / "aa0001" / A / f"{A}.ipynb", as_version=4)
+    assert graded.metadata["autograder"]["detail"] == outcome.detail
 
 
 @pytest.mark.slow
