@@ -46,7 +46,7 @@ from .nbconfig import load_config
 from .readnotebook import NotebookFileError, parse_notebook, read_bytes
 from .repair import RepairError
 from .nbgraderspeed import speed_up_nbgrader
-from .sandbox.zygote import ForkingKernelManager, Zygote, cell_imports
+from .sandbox.zygote import ForkingKernelManager, KernelNotReady, Zygote, cell_imports
 
 STATUSES = {
     "graded": "ran to the end (tests that raised score 0)",
@@ -324,6 +324,11 @@ class KernelPool:
             self.zygote.close()
 
 
+def second_kernel(exc: KernelNotReady) -> str:
+    """The detail of a notebook graded in a second kernel, the first not being ready (not the student's doing)."""
+    return f"graded in a second kernel: the first one started for it was not ready ({str(exc)[:200]})"
+
+
 def fail_cells(nb, start: int, ename: str, evalue: str, unrun_only: bool = True) -> None:
     """Give every code cell from `start` on an error, so that it scores 0; also every test cell that never ran
     (no execution count), or with `unrun_only=False` every test cell."""
@@ -444,7 +449,8 @@ class Grader:
                        run_seconds)
 
     def _execute_own(self, nb, resources) -> tuple[str, str, float]:
-        """Run `nb` with the configured Execute's own preprocess, in a new folder."""
+        """Run `nb` with the configured Execute's own preprocess, in a new folder; a kernel that is not ready (none
+        of the notebook has run) is replaced once, as in `_execute_warm`."""
         from nbclient.exceptions import DeadKernelError
 
         folder = Path(tempfile.mkdtemp(prefix="autograder-run-"))
@@ -453,8 +459,11 @@ class Grader:
         try:
             self._fill(folder, nb)
             resources.setdefault("metadata", {})["path"] = str(folder)
-            ep = self.execute_class(config=self.config)
-            ep.preprocess(nb, resources)
+            try:
+                self.execute_class(config=self.config).preprocess(nb, resources)
+            except KernelNotReady as exc:
+                detail = second_kernel(exc)
+                self.execute_class(config=self.config).preprocess(nb, resources)
         except DeadKernelError as exc:
             status, detail = "kernel died", f"{type(exc).__name__}: {str(exc)[:300]}"
             fail_cells(nb, len(nb.cells), "KernelDied", detail, unrun_only=False)
@@ -475,9 +484,8 @@ class Grader:
         replaced = ""
         try:
             kernel = await self.pool.take(task.prestart)
-        except Exception as exc:  # noqa: BLE001 - it died (or never answered) before any of the notebook ran
-            replaced = f"graded in a second kernel: the first one started for it was not ready " \
-                       f"({type(exc).__name__}: {str(exc)[:200]})"
+        except KernelNotReady as exc:
+            replaced = second_kernel(exc)
             kernel = await self.pool.take(task.prestart)
         start = time.monotonic()
         self._fill(kernel.folder, nb)

@@ -12,12 +12,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from jupyter_core.utils import run_sync
 
 from autograder.core import Grader, KernelPool, Settings, Task, fail_cells
 from autograder.course import submitted_notebook
 from autograder.grade import submission_key
 from autograder.gradebook import Recorder, scores, write_snapshot
 from autograder.nbconfig import load_config
+from autograder.preprocessors import SandboxedExecute
 from autograder.repair import RepairError, repair, resemblance
 from fixtures.coursefolder import (REFERENCE, ROOT, SUBMISSIONS, cli, copy_course, main, make_course, make_gradebook,
                                    submit)
@@ -351,14 +353,48 @@ def test_scores_equal_nbgrader_autograde(template, tmp_path):
     assert {g.student: g.score for g in scores(root=ours, assignment=A)} == theirs
 
 
+def autograde_steps(course: Path, *steps: str) -> None:
+    """Make `steps` the test course's autograde pipeline (c.Autograde.autograde_preprocessors)."""
+    config = course / "nbgrader_config.py"
+    config.write_text(config.read_text() + f"\nc.Autograde.autograde_preprocessors = {list(steps)!r}\n")
+
+
+def grade_here(course: Path, snapshot: Path, student: str):
+    """Grade `student`'s submission in this process, as a worker does (its first kernel started in advance), and
+    record it: (the worker's Outcome, the autograded notebook)."""
+    config = load_config(course)
+    write_snapshot(config, A, snapshot)
+
+    async def run():
+        grader = Grader(Settings(course, A, snapshot))
+        grader.prepare()
+        try:
+            return await grader.run(Task(student, submitted_notebook(course, student, A)))
+        finally:
+            await grader.close()
+
+    outcome = asyncio.run(run())
+    Recorder(course, A, config).record(outcome, submission_key(course, student, A))
+    return outcome, nbformat.read(course / "autograded" / student / A / f"{A}.ipynb", as_version=4)
+
+
+def graded_in_a_second_kernel(course: Path, snapshot: Path, student: str):
+    """grade_here, checking that the full-marks submission of `student` got its 20 points in a second kernel, and
+    that the gradebook and the autograded notebook say so."""
+    outcome, graded = grade_here(course, snapshot, student)
+    assert outcome.status == "graded" and "second kernel" in outcome.detail and "not ready" in outcome.detail, \
+        outcome.detail
+    assert [(g.status, g.total) for g in scores(root=course, assignment=A)] == [("graded", 20)]
+    assert graded.metadata["autograder"]["detail"] == outcome.detail
+    return outcome, graded
+
+
 @pytest.mark.slow
 def test_a_kernel_that_dies_before_it_is_ready_is_replaced(template, tmp_path, monkeypatch):
     """When the kernel started for a notebook dies before it is ready (none of the notebook has run in it), is the
     notebook graded in another kernel, with its full score and a detail saying so, rather than failed?"""
     course = copy_course(template, tmp_path / "course")
     submit(course, "aa0001", "full_marks")
-    config = load_config(course)
-    write_snapshot(config, A, tmp_path / "cells.db")
     killed = []
     manager = KernelPool._manager
 
@@ -376,32 +412,38 @@ def test_a_kernel_that_dies_before_it_is_ready_is_replaced(template, tmp_path, m
         return km
 
     monkeypatch.setattr(KernelPool, "_manager", first_one_dies)
+    outcome, _ = graded_in_a_second_kernel(course, tmp_path / "cells.db", "aa0001")
+    assert killed
 
-    async def grade_one():
-        grader = Grader(Settings(course, A, tmp_path / "cells.db"))
-        grader.prepare()  # the first kernel starts in advance, as in a worker
-        try:
-            return await grader.run(Task("aa0001", submitted_notebook(course, "aa0001", A)))
-        finally:
-            await grader.close()
 
-    outcome = asyncio.run(grade_one())
-    assert killed and outcome.status == "graded", outcome.detail
-    assert "second kernel" in outcome.detail and "not ready" in outcome.detail
-    Recorder(course, A, config).record(outcome, submission_key(course, "aa0001", A))
-    assert [(g.status, g.total) for g in scores(root=course, assignment=A)] == [("graded", 20)]
-    graded = nbformat.read(course / "autograded" / "aa0001" / A / f"{A}.ipynb", as_version=4)
-    assert graded.metadata["autograder"]["detail"] == outcome.detail
+@pytest.mark.slow
+def test_a_sandboxed_kernel_that_dies_before_it_is_ready_is_replaced(template, tmp_path, monkeypatch):
+    """With the course's sandbox as the Execute step: when the sandbox's kernel dies before it is ready, is the
+    notebook graded in a new sandbox, with its full score and a detail saying so?"""
+    course = copy_course(template, tmp_path / "course")
+    autograde_steps(course, "autograder.preprocessors.SandboxedExecute", "autograder.preprocessors.SessionSaveAutoGrades",
+                    "autograder.preprocessors.SessionAssignLatePenalties")
+    submit(course, "aa0001", "full_marks")
+    killed = []
+    ready = SandboxedExecute.async_start_new_kernel_client
+
+    async def first_one_dies(ep):
+        if not killed:
+            killed.append(ep.km)
+            ep.km.provisioner.process.kill()  # the sandbox's launcher: its namespace and kernel die with it
+        return await ready(ep)
+
+    monkeypatch.setattr(SandboxedExecute, "start_new_kernel_client", run_sync(first_one_dies))  # as nbconvert calls it
+    _, graded = graded_in_a_second_kernel(course, tmp_path / "cells.db", "aa0001")
+    assert killed and graded.metadata["autograder"]["sandbox"]["isolation"]  # the sandbox ran it
 
 
 @pytest.mark.slow
 def test_a_configured_execute_step_is_used(template, tmp_path):
     """With another Execute step configured (a sandbox), does grade run it as nbgrader would?"""
     course = copy_course(template, tmp_path / "course")
-    config = course / "nbgrader_config.py"
-    config.write_text(config.read_text() + '\nc.Autograde.autograde_preprocessors = ['
-                      '"fixtures.markingexecute.MarkingExecute", "nbgrader.preprocessors.SaveAutoGrades", '
-                      '"nbgrader.preprocessors.AssignLatePenalties"]\n')
+    autograde_steps(course, "fixtures.markingexecute.MarkingExecute", "nbgrader.preprocessors.SaveAutoGrades",
+                    "nbgrader.preprocessors.AssignLatePenalties")
     submit(course, "aa0001", "full_marks")
     submit(course, "aa0002", "blank")
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", A], cwd=course, capture_output=True, text=True,
@@ -419,9 +461,7 @@ def test_a_configured_execute_step_is_used(template, tmp_path):
 def test_a_pipeline_without_execute_stops_the_run(template, tmp_path):
     """Does a grading pipeline the workers cannot build stop the run with the reason, not grade everyone 0?"""
     course = copy_course(template, tmp_path / "course")
-    config = course / "nbgrader_config.py"
-    config.write_text(config.read_text() + '\nc.Autograde.autograde_preprocessors = '
-                      '["nbgrader.preprocessors.SaveAutoGrades"]\n')
+    autograde_steps(course, "nbgrader.preprocessors.SaveAutoGrades")
     submit(course, "aa0001", "full_marks")
     done = cli(course, "grade", A)
     assert done.returncode == 2

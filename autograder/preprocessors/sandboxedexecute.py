@@ -44,7 +44,7 @@ from ..sandbox.isolation import Limits, Sandbox, SandboxError, SandboxKernelMana
 from ..sandbox.remote import Remote
 from ..sandbox.scan import ATTEMPT, LIMIT, NOTICE, Flag, printable, scan_cell
 from ..sandbox.testcell import error_output, run_test_cell
-from ..sandbox.zygote import Zygote, cell_imports
+from ..sandbox.zygote import KernelNotReady, Zygote, cell_imports
 from .hidetestoutput import HIDDEN_MARKER
 
 SERVE = "__import__('_autograder_agent').serve()"
@@ -560,16 +560,21 @@ class SandboxedExecute(Execute):
         return km
 
     async def async_start_new_kernel_client(self):
+        """The client of a kernel that is ready: it answered kernel_info, its agent connected and it ran the
+        baseline. Otherwise KernelNotReady (no student code has run yet)."""
         kc = await super().async_start_new_kernel_client()
         self._monitors = {name: getattr(kc, f"{name}_channel").socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
                           for name in ("iopub", "shell")}
-        self._agent = self._sandbox.accept_agent(self.agent_timeout)
+        try:
+            self._agent = self._sandbox.accept_agent(self.agent_timeout)
+        except SandboxError as exc:
+            raise KernelNotReady(f"{self._where}: {exc}") from None
         status = self._sandbox.status()
         if status.get("error"):
-            raise SandboxError(f"{self._where}: {status['error']}")
+            raise KernelNotReady(f"{self._where}: {status['error']}")
         reply = await self._run_hidden(BASELINE)
         if reply is None:
-            raise SandboxError(f"{self._where}: the sandboxed kernel did not run its first cell")
+            raise KernelNotReady(f"{self._where}: the sandboxed kernel did not run its first cell")
         return kc
 
     start_new_kernel_client = run_sync(async_start_new_kernel_client)

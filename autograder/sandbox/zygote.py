@@ -52,6 +52,10 @@ class ZygoteError(RuntimeError):
     """The zygote could not fork a kernel."""
 
 
+class KernelNotReady(RuntimeError):
+    """A kernel died, or did not answer, before it was ready: none of a notebook has run in it."""
+
+
 def cell_imports(sources: list[str]) -> list[str]:
     """Modules these cells import, in order: at top level and in the bodies of functions, classes, branches and
     loops at any depth (a locked cell's function that imports when it is called costs its kernel that import just
@@ -268,9 +272,9 @@ class ReadyKernelClient(AsyncKernelClient):
                     self._handle_kernel_info_reply(reply)
                     return
             if not await self._async_is_alive():
-                raise RuntimeError("Kernel died before replying to kernel_info")
+                raise KernelNotReady("Kernel died before replying to kernel_info")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+                raise KernelNotReady(f"Kernel didn't respond in {timeout:.0f} seconds")
 
     async def _drain_iopub(self, msg_id: str | None, seconds: float) -> bool:
         """Read IOPub up to the idle status of request `msg_id`; False if it does not come within `seconds` (IOPub
