@@ -421,8 +421,8 @@ def test_a_sandboxed_kernel_that_dies_before_it_is_ready_is_replaced(template, t
     """With the course's sandbox as the Execute step: when the sandbox's kernel dies before it is ready, is the
     notebook graded in a new sandbox, with its full score and a detail saying so?"""
     course = copy_course(template, tmp_path / "course")
-    autograde_steps(course, "autograder.preprocessors.SandboxedExecute",
-                    "autograder.preprocessors.SessionSaveAutoGrades", "autograder.preprocessors.SessionAssignLatePenalties")
+    steps = ("SandboxedExecute", "SessionSaveAutoGrades", "SessionAssignLatePenalties")
+    autograde_steps(course, *(f"autograder.preprocessors.{step}" for step in steps))
     submit(course, "aa0001", "full_marks")
     killed = []
     ready = SandboxedExecute.async_start_new_kernel_client
