@@ -233,19 +233,24 @@ def test_a_function_body_import_of_a_provided_cell_is_done_before_the_kernel_sta
 
 START_UP = """
 import json, sys
+from autograder.sandbox import agent
 from autograder.sandbox.zygote import KERNEL_MODULES
 for name in KERNEL_MODULES:
     __import__(name)
 before = set(sys.modules)
+sys.modules["numpy"].random.seed()  # what a forked kernel does first (launch.zygote)
 from ipykernel.kernelapp import IPKernelApp
-IPKernelApp.instance().initialize(["-f", sys.argv[1], "--HistoryManager.hist_file=:memory:"])
+app = IPKernelApp.instance()
+app.initialize(["-f", sys.argv[1], "--HistoryManager.hist_file=:memory:"])
+agent.setup(None, user_ns=app.shell.user_ns, shell=app.shell)  # a sandboxed kernel's agent takes its baseline
 print(json.dumps(sorted(set(sys.modules) - before)), file=sys.__stdout__, flush=True)
 """
 
 
 def test_what_a_kernel_start_up_imports_is_imported_by_the_zygote(tmp_path):
-    """Once KERNEL_MODULES are imported (as the zygote does), does IPKernelApp.initialize (what each forked kernel
-    runs) import nothing more of its own: faulthandler, psutil, IPython's debugger ... were all done beforehand?"""
+    """Once KERNEL_MODULES are imported (as the zygote does), does what each forked kernel then runs (its numpy
+    reseed, IPKernelApp.initialize, the sandbox agent's baseline) import nothing more of its own: faulthandler,
+    psutil, IPython's debugger, numpy's lazily imported random and testing ... were all done beforehand?"""
     done = subprocess.run([sys.executable, "-c", START_UP, str(tmp_path / "kernel.json")], capture_output=True,
                           text=True, timeout=120, env=dict(os.environ, JPY_PARENT_PID=""))
     assert done.returncode == 0, done.stderr[-2000:]

@@ -43,7 +43,10 @@ KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshe
                   "IPython.core.oinspect", "IPython.extensions.storemagic", "IPython.utils.wildcard",
                   "tornado.platform.asyncio", "importlib.readers", "importlib.resources.readers",
                   # ... and its first traceback (IPython's ultratb formats it with stack_data and pygments)
-                  "stack_data", "pygments.formatters.terminal256", "pygments.console", "pygments.lexers.python")
+                  "stack_data", "pygments.formatters.terminal256", "pygments.console", "pygments.lexers.python",
+                  # ... and what numpy imports lazily, on first use, that every kernel uses: random (a forked kernel
+                  # reseeds it) and testing (the sandbox agent's baseline), 8-13 ms of CPU each per kernel
+                  "numpy", "numpy.random", "numpy.testing")
 HOME_KEYS = ("HOME", "TMPDIR", "IPYTHONDIR", "MPLCONFIGDIR", "COURSE_DATA_CACHE")  # per kernel: the zygote's own
 PER_KERNEL = ("JPY_PARENT_PID", "JPY_SESSION_NAME")
 
