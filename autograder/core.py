@@ -325,8 +325,9 @@ class KernelPool:
 
 
 def second_kernel(exc: KernelNotReady) -> str:
-    """The detail of a notebook graded in a second kernel, the first not being ready (not the student's doing)."""
-    return f"graded in a second kernel: the first one started for it was not ready ({str(exc)[:200]})"
+    """The detail of a notebook graded in a second kernel, the first having died before it was ready (before any of
+    the notebook ran in it: not the student's doing)."""
+    return f"graded in a second kernel: the first one started for it died before it was ready ({str(exc)[:200]})"
 
 
 def fail_cells(nb, start: int, ename: str, evalue: str, unrun_only: bool = True) -> None:
@@ -449,8 +450,8 @@ class Grader:
                        run_seconds)
 
     def _execute_own(self, nb, resources) -> tuple[str, str, float]:
-        """Run `nb` with the configured Execute's own preprocess, in a new folder; a kernel that is not ready (none
-        of the notebook has run) is replaced once, as in `_execute_warm`."""
+        """Run `nb` with the configured Execute's own preprocess, in a new folder; a kernel that died before it was
+        ready (none of the notebook has run) is replaced once, as in `_execute_warm`."""
         from nbclient.exceptions import DeadKernelError
 
         folder = Path(tempfile.mkdtemp(prefix="autograder-run-"))
@@ -475,9 +476,8 @@ class Grader:
         return status, detail, time.monotonic() - start
 
     async def _execute_warm(self, nb, resources, task: Task) -> tuple[str, str, float]:
-        """Run `nb` in place in a pre-started kernel; (status, detail, seconds of execution). A kernel that is not
-        ready (it died, or did not answer, before any of the notebook ran in it) is replaced once, and the detail
-        says so."""
+        """Run `nb` in place in a pre-started kernel; (status, detail, seconds of execution). A kernel that died
+        before it was ready (before any of the notebook ran in it) is replaced once, and the detail says so."""
         from jupyter_core.utils import ensure_async
         from nbclient.client import NotebookClient
 

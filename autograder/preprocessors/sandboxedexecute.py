@@ -561,20 +561,21 @@ class SandboxedExecute(Execute):
 
     async def async_start_new_kernel_client(self):
         """The client of a kernel that is ready: it answered kernel_info, its agent connected and it ran the
-        baseline. Otherwise KernelNotReady (no student code has run yet)."""
+        baseline. A kernel that died before (no student code has run in it) is KernelNotReady."""
         kc = await super().async_start_new_kernel_client()
         self._monitors = {name: getattr(kc, f"{name}_channel").socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
                           for name in ("iopub", "shell")}
         try:
             self._agent = self._sandbox.accept_agent(self.agent_timeout)
+            status = self._sandbox.status()
+            if status.get("error"):
+                raise SandboxError(f"{self._where}: {status['error']}")
+            if await self._run_hidden(BASELINE) is None:
+                raise SandboxError(f"{self._where}: the sandboxed kernel did not run its first cell")
         except SandboxError as exc:
-            raise KernelNotReady(f"{self._where}: {exc}") from None
-        status = self._sandbox.status()
-        if status.get("error"):
-            raise KernelNotReady(f"{self._where}: {status['error']}")
-        reply = await self._run_hidden(BASELINE)
-        if reply is None:
-            raise KernelNotReady(f"{self._where}: the sandboxed kernel did not run its first cell")
+            if not await self.km.is_alive():
+                raise KernelNotReady(f"the kernel died before it was ready: {exc}") from None
+            raise
         return kc
 
     start_new_kernel_client = run_sync(async_start_new_kernel_client)

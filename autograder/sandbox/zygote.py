@@ -56,7 +56,7 @@ class ZygoteError(RuntimeError):
 
 
 class KernelNotReady(RuntimeError):
-    """A kernel died, or did not answer, before it was ready: none of a notebook has run in it."""
+    """A kernel died before it was ready: none of a notebook has run in it."""
 
 
 def cell_imports(sources: list[str]) -> list[str]:
@@ -277,7 +277,7 @@ class ReadyKernelClient(AsyncKernelClient):
             if not await self._async_is_alive():
                 raise KernelNotReady("Kernel died before replying to kernel_info")
             if time.monotonic() > deadline:
-                raise KernelNotReady(f"Kernel didn't respond in {timeout:.0f} seconds")
+                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
 
     async def _drain_iopub(self, msg_id: str | None, seconds: float) -> bool:
         """Read IOPub up to the idle status of request `msg_id`; False if it does not come within `seconds` (IOPub
