@@ -359,9 +359,10 @@ def autograde_steps(course: Path, *steps: str) -> None:
     config.write_text(config.read_text() + f"\nc.Autograde.autograde_preprocessors = {list(steps)!r}\n")
 
 
-def grade_here(course: Path, snapshot: Path, student: str):
+def grade_here(course: Path, snapshot: Path, student: str, monkeypatch):
     """Grade `student`'s submission in this process, as a worker does (its first kernel started in advance), and
     record it: (the worker's Outcome, the autograded notebook)."""
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")  # a worker sets it for good: put back after the test
     config = load_config(course)
     write_snapshot(config, A, snapshot)
 
@@ -378,10 +379,10 @@ def grade_here(course: Path, snapshot: Path, student: str):
     return outcome, nbformat.read(course / "autograded" / student / A / f"{A}.ipynb", as_version=4)
 
 
-def graded_in_a_second_kernel(course: Path, snapshot: Path, student: str):
+def graded_in_a_second_kernel(course: Path, snapshot: Path, student: str, monkeypatch):
     """grade_here, checking that the full-marks submission of `student` got its 20 points in a second kernel, and
     that the gradebook and the autograded notebook say so."""
-    outcome, graded = grade_here(course, snapshot, student)
+    outcome, graded = grade_here(course, snapshot, student, monkeypatch)
     assert outcome.status == "graded", outcome.detail
     assert "second kernel" in outcome.detail and "died before it was ready" in outcome.detail
     assert [(g.status, g.total) for g in scores(root=course, assignment=A)] == [("graded", 20)]
@@ -412,7 +413,7 @@ def test_a_kernel_that_dies_before_it_is_ready_is_replaced(template, tmp_path, m
         return km
 
     monkeypatch.setattr(KernelPool, "_manager", first_one_dies)
-    outcome, _ = graded_in_a_second_kernel(course, tmp_path / "cells.db", "aa0001")
+    outcome, _ = graded_in_a_second_kernel(course, tmp_path / "cells.db", "aa0001", monkeypatch)
     assert killed
 
 
@@ -434,7 +435,7 @@ def test_a_sandboxed_kernel_that_dies_before_it_is_ready_is_replaced(template, t
         return await ready(ep)
 
     monkeypatch.setattr(SandboxedExecute, "start_new_kernel_client", run_sync(first_one_dies))  # as nbconvert calls it
-    _, graded = graded_in_a_second_kernel(course, tmp_path / "cells.db", "aa0001")
+    _, graded = graded_in_a_second_kernel(course, tmp_path / "cells.db", "aa0001", monkeypatch)
     assert killed and graded.metadata["autograder"]["sandbox"]["isolation"]  # the sandbox ran it
 
 
