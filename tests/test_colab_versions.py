@@ -287,10 +287,15 @@ def execute(nb, name: str, folder: Path, modules: dict[str, str], kernel_manager
             except DeadKernelError as exc:
                 raise NotebookFailed(f"{name}: the kernel died in {cell_name(cell, index)}: {exc}") from exc
         seconds = time.perf_counter() - start
-        try:
-            client.execute_cell(check, len(nb.cells) - 1)
+        replies = []
+        client.on_cell_executed = lambda **kwargs: replies.append(kwargs["execute_reply"]["content"]["status"])
+        try:  # ipykernel aborts a request that reaches it before it has stopped aborting after an error: ask again
+            while len(replies) < 2 and replies in ([], ["aborted"]):
+                client.execute_cell(check, len(nb.cells) - 1)
         except CellExecutionError as exc:
             raise NotebookFailed(f"{name}: the kernel cannot report its versions: {str(exc)[-2500:]}") from exc
+        if replies[-1] != "ok":
+            raise NotebookFailed(f"{name}: the kernel did not run the version report ({replies})")
     printed = "".join(o.get("text", "") for o in check.get("outputs", []) if o.get("output_type") == "stream")
     stderr = [f"{cell_name(cell, index)}: {o.get('text', '').strip()}" for index, cell in enumerate(nb.cells[:-1])
               for o in cell.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == "stderr"]
