@@ -290,8 +290,10 @@ def execute(nb, name: str, folder: Path, modules: dict[str, str], kernel_manager
         replies = []
         client.on_cell_executed = lambda **kwargs: replies.append(kwargs["execute_reply"]["content"]["status"])
         try:  # ipykernel aborts a request that reaches it before it has stopped aborting after an error: ask again
-            while len(replies) < 2 and replies in ([], ["aborted"]):
+            for _ in range(2):
                 client.execute_cell(check, len(nb.cells) - 1)
+                if replies[-1] != "aborted":
+                    break
         except CellExecutionError as exc:
             raise NotebookFailed(f"{name}: the kernel cannot report its versions: {str(exc)[-2500:]}") from exc
         if replies[-1] != "ok":

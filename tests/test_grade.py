@@ -413,7 +413,7 @@ def test_a_kernel_that_dies_before_it_is_ready_is_replaced(template, tmp_path, m
         return km
 
     monkeypatch.setattr(KernelPool, "_manager", first_one_dies)
-    outcome, _ = graded_in_a_second_kernel(course, tmp_path / "cells.db", "aa0001", monkeypatch)
+    graded_in_a_second_kernel(course, tmp_path / "cells.db", "aa0001", monkeypatch)
     assert killed
 
 

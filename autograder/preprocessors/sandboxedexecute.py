@@ -574,7 +574,7 @@ class SandboxedExecute(Execute):
                 raise SandboxError(f"{self._where}: the sandboxed kernel did not run its first cell")
         except SandboxError as exc:
             if not await self.km.is_alive():
-                raise KernelNotReady(f"the kernel died before it was ready: {exc}") from None
+                raise KernelNotReady(str(exc)) from None
             raise
         return kc
 
