@@ -464,18 +464,31 @@ def cases() -> list[Case]:
         honest(), ("hidden-test-output",))
     both("empty_arrays", only_hidden("forward_pass", "tuple(np.array([]) for _ in range(8))"), honest(forward=0), ())
     # --- the whole kernel tree: memory over several processes, and traces left behind
+    # (each child grows until it is killed, or holds what its own address-space limit let it take; the cell waits
+    # for the first child killed, at most 6 s, and says what it saw: the TA's flag must not depend on timing)
     both("memory_over_children", {"backward_pass": SOLUTION["backward_pass"] + "\n\n" + code("""
-        import os, time
+        import os, signal, time
         for _ in range(6):
             if os.fork() == 0:
                 try:
-                    _block = bytearray(500 << 20)
-                    for _i in range(0, len(_block), 4096):
-                        _block[_i] = 1
-                    time.sleep(30)
+                    _held = []
+                    while True:
+                        try:
+                            _held.append(bytearray(100 << 20))
+                        except MemoryError:
+                            time.sleep(30)
                 finally:
                     os._exit(0)
-        time.sleep(6)
+        _deadline, _seen = time.monotonic() + 6, []
+        while time.monotonic() < _deadline and signal.SIGKILL not in _seen:
+            try:
+                _pid, _status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if _pid:
+                _seen.append(os.WTERMSIG(_status) if os.WIFSIGNALED(_status) else -os.WEXITSTATUS(_status))
+            time.sleep(0.02)
+        print("children ended:", _seen)
         """)}, honest(), ("memory-limit",))
     both("traces_left_behind", {"parameter_derivatives": SOLUTION["parameter_derivatives"] + "\n\n" + code("""
         import ctypes, os, subprocess, sys
@@ -759,6 +772,12 @@ def _flags(run: dict, case: Case) -> set[str]:
     return found
 
 
+def _printed(run: dict, case: Case) -> str:
+    nb = _autograded(run["course"], case.student)
+    cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") in case.cells] if nb else []
+    return "".join(o.get("text", "") for c in cells for o in c.get("outputs", []))[-2000:]
+
+
 # ---------------------------------------------------------------------------------------------------- the tests
 
 
@@ -775,7 +794,8 @@ def test_attack_earns_nothing_beyond_its_honest_part(graded, case):
 def test_the_ta_sees_a_flag_naming_the_attempt(graded, case):
     """Is the attempt named by a flag in the autograded notebook's metadata (or by collect's rejection)?"""
     found = _flags(graded[case.batch], case)
-    assert found & set(case.flags), f"{case.name} ({case.student}): expected one of {case.flags}, flags: {found}"
+    assert found & set(case.flags), f"{case.name} ({case.student}): expected one of {case.flags}, flags: {found}; " \
+        f"the answer cells printed: {_printed(graded[case.batch], case)!r}"
 
 
 def test_a_damaged_honest_notebook_is_repaired_not_accused(graded):

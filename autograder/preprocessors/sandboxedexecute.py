@@ -175,10 +175,11 @@ class SandboxedExecute(Execute):
         False, help="Give the kernel network access (False: a network namespace without interfaces)."
     ).tag(config=True)
     sandbox_uid = Integer(
-        61000, help="First unprivileged uid for kernels (root only); each grading process uses its own."
+        61000, help="First unprivileged uid for kernels (root only); kernels that run at the same time, on one "
+                    "machine, never share one (autograder.sandbox.uids)."
     ).tag(config=True)
     sandbox_uid_count = Integer(
-        1000, help="How many uids from sandbox_uid on may be used."
+        1000, help="How many uids from sandbox_uid on may be used (two per grading process: a kernel and its spare)."
     ).tag(config=True)
     data_dir = Unicode(
         None, allow_none=True,
@@ -288,11 +289,11 @@ class SandboxedExecute(Execute):
     # ------------------------------------------------------------------------------------------ spare kernels
 
     def _new_sandbox(self, notebook_dir: Path) -> Sandbox:
-        return Sandbox(notebook_dir, self._limits(), isolation=self.isolation, uid=self._uid(),
+        return Sandbox(notebook_dir, self._limits(), isolation=self.isolation, uids=self._uids(),
                        data_dir=self._data_dir(), env=self._kernel_env(), network=self.network)
 
     def _spare_key(self, kernel_name: str) -> tuple:
-        return (self._limits(), self.isolation, self._uid(), self._data_dir(), tuple(sorted(self._kernel_env().items())),
+        return (self._limits(), self.isolation, self._uids(), self._data_dir(), tuple(sorted(self._kernel_env().items())),
                 self.network, kernel_name, os.getpid(), self.history_database,
                 tuple(a for a in self.extra_arguments if not a.startswith("--HistoryManager.hist_file")))
 
@@ -367,8 +368,8 @@ class SandboxedExecute(Execute):
         return Limits(cpu_seconds=self.cpu_time_limit or self.notebook_timeout + 60, memory_bytes=self.memory_limit,
                       processes=self.process_limit, file_bytes=self.file_size_limit, tmpfs_bytes=self.tmpfs_size)
 
-    def _uid(self) -> int | None:
-        return self.sandbox_uid + os.getpid() % max(1, self.sandbox_uid_count) if os.geteuid() == 0 else None
+    def _uids(self) -> range | None:
+        return range(self.sandbox_uid, self.sandbox_uid + self.sandbox_uid_count) if os.geteuid() == 0 else None
 
     def _data_dir(self) -> str | None:
         folder = self.data_dir or os.environ.get("COURSE_DATA_DIR")

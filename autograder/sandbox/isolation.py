@@ -36,6 +36,7 @@ from traitlets import Any as AnyTrait
 from traitlets import Bool, Integer
 
 from .cgroups import KernelGroup
+from .uids import NoFreeUid, kill_processes_of, lease_uid
 from .zygote import ForkingKernelManager
 
 HERE = Path(__file__).resolve().parent
@@ -202,7 +203,7 @@ class Sandbox:
     notebook_dir: Path
     limits: Limits
     isolation: str = "auto"                # "namespaces", "plain" or "auto" (namespaces when possible)
-    uid: int | None = None                 # the unprivileged uid, when running as root
+    uids: range | None = None              # the unprivileged uids the kernel's own is leased from (root only)
     data_dir: str | None = None            # COURSE_DATA_DIR outside; bound read-only inside
     env: dict = field(default_factory=dict)
     network: bool = False                  # keep the host's network (no network namespace)
@@ -215,8 +216,7 @@ class Sandbox:
             raise SandboxError(f"isolation 'namespaces' is not available here: {caps.reason}")
         self.mode = "namespaces" if self.isolation in ("auto", "namespaces") and caps.namespaces else "plain"
         self.fallback_reason = "" if self.mode == "namespaces" or self.isolation == "plain" else caps.reason
-        if self.uid is not None and not caps.separate_uid:
-            self.uid = None
+        self.uid, self._lease = None, None
         remove_stale(self.base)
         self.group = KernelGroup.create(memory_bytes=self.limits.memory_bytes, processes=self.limits.processes)
         self.folder = Path(tempfile.mkdtemp(prefix="autograder-sbx-", dir=self.base))
@@ -240,6 +240,13 @@ class Sandbox:
         else:
             self.work = str(self.folder / "work")
             self.home = str(self.folder / "home")
+        if self.uids is not None and caps.separate_uid:
+            try:
+                self._lease = lease_uid(self.uids)
+            except (NoFreeUid, OSError) as exc:
+                self.close()
+                raise SandboxError(f"no uid for the kernel: {exc}") from exc
+            self.uid = self._lease.uid
 
     def _copy_notebook_dir(self) -> None:
         copy_notebook_dir(self.notebook_dir, self.files, max_bytes=self.max_copy_bytes)
@@ -327,11 +334,17 @@ class Sandbox:
         try:
             self.listener.close()
             self.lifeline.close()
+            held = set(self.group.held)
             self.group.close()  # what the kernel left running, whatever it did to escape its session
             if self.mode != "namespaces" and self.uid is not None:  # in namespaces the IPC namespace is gone
+                if not {"cgroup-memory", "cgroup-pids"} & held:  # no group held the kernel's processes
+                    kill_processes_of(self.uid)
                 remove_ipc_objects(self.uid)
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
+            if self._lease is not None:
+                self._lease.release()
+                self._lease = None
 
 
 class SandboxKernelManager(ForkingKernelManager):
