@@ -101,18 +101,17 @@ def test_two_sandboxes_at_once_have_their_own_uid_and_a_closed_ones_comes_back(t
         second.close()
 
 
-@pytest.mark.slow
-def test_the_kernel_that_runs_and_the_spare_beside_it_have_different_uids(tmp_path):
-    """Graded one after the other in one process (the second notebook's kernel started while the first ran), do the
-    two notebooks' kernels run as different sandbox uids, so neither can signal or starve the other?"""
+def _kernel_uids(notebooks: int, **options) -> list[int]:
+    """The uid each of `notebooks` notebooks ran as, graded one after the other by one SandboxedExecute(**options)
+    in a fresh process (a spare kernel started while each runs)."""
     script = textwrap.dedent("""
         import json, sys, tempfile
         from nbformat.v4 import new_code_cell, new_notebook
         from autograder.preprocessors import SandboxedExecute
 
         uids = []
-        executor = SandboxedExecute(timeout=60, prestart=True)
-        for _ in range(2):
+        executor = SandboxedExecute(timeout=60, prestart=True, **json.loads(sys.argv[2]))
+        for _ in range(int(sys.argv[1])):
             nb = new_notebook(cells=[new_code_cell("import os, time\\ntime.sleep(1)\\nprint(os.getuid())")],
                               metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                        "language": "python"}})
@@ -121,8 +120,22 @@ def test_the_kernel_that_runs_and_the_spare_beside_it_have_different_uids(tmp_pa
             uids.append(int(nb.cells[0].outputs[0]["text"]))
         print(json.dumps(uids))
         """)
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    done = subprocess.run([sys.executable, "-c", script, str(notebooks), json.dumps(options)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert done.returncode == 0, done.stderr[-3000:]
-    first, second = json.loads(done.stdout.splitlines()[-1])
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_the_kernel_that_runs_and_the_spare_beside_it_have_different_uids():
+    """Graded one after the other in one process (the second notebook's kernel started while the first ran), do the
+    two notebooks' kernels run as different sandbox uids, so neither can signal or starve the other?"""
+    first, second = _kernel_uids(2)
     assert os.geteuid() == 0 and first != second and {first, second} <= set(range(61000, 62000))
+
+
+@pytest.mark.slow
+def test_with_one_uid_left_notebooks_run_one_after_the_other_without_a_spare():
+    """With a single sandbox uid, is no spare started beside the running kernel (it would need a second uid), and
+    does each notebook still run, as that uid, once the one before gave it back?"""
+    assert _kernel_uids(3, sandbox_uid=62500, sandbox_uid_count=1) == [62500] * 3

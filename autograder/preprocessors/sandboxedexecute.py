@@ -300,6 +300,7 @@ class SandboxedExecute(Execute):
     def _start_spare(self, kernel_name: str) -> None:
         """Start the next notebook's kernel now (in an empty sandbox), so that it is ready when that comes."""
         global _SPARE
+        sandbox = km = None
         try:
             sandbox = self._new_sandbox(Path("/nonexistent"))
             km = self._configure(self.kernel_manager_class(kernel_name=kernel_name, config=self.config), sandbox)
@@ -308,6 +309,10 @@ class SandboxedExecute(Execute):
             run_sync(km.start_kernel)(extra_arguments=arguments, cwd=str(sandbox.folder))
         except Exception as exc:  # noqa: BLE001 - no spare: the next notebook starts its own kernel
             self.log.debug("[sandbox] no spare kernel: %s", exc)
+            if km is not None:
+                _discard(sandbox, km)
+            elif sandbox is not None:
+                sandbox.close()  # its folder, control group and uid
             return
         _discard_spare()
         _SPARE = (self._spare_key(kernel_name), sandbox, km)
