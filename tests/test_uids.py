@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
@@ -71,9 +70,10 @@ def test_what_runs_as_a_uid_is_killed_before_it_is_leased_again():
     assert os.geteuid() == 0, "the test suite runs as root (CI does), as kernels with a uid of their own need"
     uid = UIDS[-1]
     bystander = subprocess.Popen(["sleep", "60"])
-    tree = subprocess.Popen(["sh", "-c", "sleep 60 & sleep 60 & wait"], user=uid, group=uid)
+    tree = subprocess.Popen(["sh", "-c", "sleep 60 & sleep 60 & echo forked; wait"], user=uid, group=uid,
+                            stdout=subprocess.PIPE, text=True)
     try:
-        time.sleep(0.3)
+        assert tree.stdout.readline() == "forked\n"  # the shell and its two children are there
         assert kill_processes_of(uid) == 3
         assert tree.wait(timeout=5) == -9
         assert bystander.poll() is None
