@@ -125,8 +125,11 @@ def run_and_score(nb, *, workdir: Path, timeout: int = 300, render_figures: bool
             NotebookClient(executed, timeout=timeout, allow_errors=True, kernel_name="python3",
                            resources={"metadata": {"path": str(workdir)}}).execute(env=env)
             break
-        except Exception as exc:  # two kernels starting at once can race for a TCP port
-            if "Address already in use" not in str(exc) or attempt == KERNEL_START_ATTEMPTS - 1:
+        except Exception as exc:  # noqa: BLE001 - two kernels starting at once can race for a TCP port
+            # jupyter_client picks free ports, then the kernel binds them: one another process took in between kills
+            # the kernel before it is ready ("Address already in use" in its stderr), before any cell ran
+            lost_race = "Address already in use" in str(exc) or "died before replying to kernel_info" in str(exc)
+            if not lost_race or attempt == KERNEL_START_ATTEMPTS - 1:
                 raise
     nb = executed
     scores = {}

@@ -61,3 +61,30 @@ def test_variant_keeps_full_marks(assignment, variant, tmp_path):
     scores = grade_mutation(ROOT, assignment, variant.cells, workdir=tmp_path)
     lost = {gid: s.error for gid, s in scores.items() if s.points < s.max_points}
     assert not lost, f"{variant.name} loses points: {lost}"
+
+
+def test_a_kernel_that_loses_a_port_race_is_started_again(tmp_path, monkeypatch):
+    """When another process takes a port between jupyter_client picking it and the kernel binding it (the kernel
+    dies before it is ready, before any cell ran), is the notebook run in a new kernel and scored in full?"""
+    import socket
+
+    from jupyter_client.connect import LocalPortCache
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    handed_out = []
+    find = LocalPortCache.find_available_port
+
+    def first_one_taken(cache, ip):
+        if not handed_out:  # the first kernel's shell port is the one this test holds
+            handed_out.append(taken.getsockname()[1])
+            return handed_out[0]
+        return find(cache, ip)
+
+    monkeypatch.setattr(LocalPortCache, "find_available_port", first_one_taken)
+    try:
+        scores = grade_mutation(ROOT, REFERENCE, {}, workdir=tmp_path)
+    finally:
+        taken.close()
+    assert handed_out and scores and all(s.points == s.max_points for s in scores.values()), scores
