@@ -334,10 +334,9 @@ class Sandbox:
         try:
             self.listener.close()
             self.lifeline.close()
-            held = set(self.group.held)
             self.group.close()  # what the kernel left running, whatever it did to escape its session
             if self.mode != "namespaces" and self.uid is not None:  # in namespaces the IPC namespace is gone
-                if not {"cgroup-memory", "cgroup-pids"} & held:  # no group held the kernel's processes
+                if not {"cgroup-memory", "cgroup-pids"} & set(self.group.held):  # no group held its processes
                     kill_processes_of(self.uid)
                 remove_ipc_objects(self.uid)
         finally:
