@@ -2,7 +2,10 @@
 
 Each command imports its stage when it runs, not at the top: importing every stage (nbgrader, nbconvert,
 matplotlib, ...) takes about 4 s, against 8 ms for this module alone (measured with `python -X importtime`, on a
-2-core machine under load), and `--help`, a mistyped command or one stage need none of the others."""
+2-core machine under load), and `--help`, a mistyped command or one stage need none of the others. `grade` and
+`serve` first start the local pool's fork server (autograder.forkserver, standard library only), so that its
+import of nbgrader runs beside the stage's own: a `grade` of 2 submissions took 4.39 s instead of 5.75 s (medians
+of six alternating runs)."""
 from __future__ import annotations
 
 import argparse
@@ -83,7 +86,17 @@ def _collect(args, root):
           f"log: {done.log.relative_to(root)}")
 
 
+def _start_workers_server(args) -> None:
+    """Unless a Dask scheduler was given, start the local pool's fork server now, before the stage is imported, so
+    that its import of nbgrader runs beside this process's own."""
+    from .forkserver import start_server  # measured start-up cost: see the top
+
+    if not args.scheduler:
+        start_server()
+
+
 def _serve(args, root):
+    _start_workers_server(args)
     from .serve import serve  # measured start-up cost: see the top
 
     serve(root=root, host=args.host, port=args.port, scheduler=args.scheduler, workers=args.workers)
@@ -100,6 +113,7 @@ def _tokens(args, root):
 
 
 def _grade(args, root):
+    _start_workers_server(args)
     from .grade import grade  # measured start-up cost: see the top
     from .report import flag_lines, repairs_file, score_table  # measured start-up cost: see the top
 

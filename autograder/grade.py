@@ -39,7 +39,8 @@ from .course import (CourseError, check_assignment, collected_students, grading_
 from .database import retrying
 from .gradebook import Recorder, require_gradebook, sync_due_date, ungraded, write_snapshot
 from .nbconfig import ensure_tools_on_path, load_config
-from .pool import LocalPool, start_server
+from .forkserver import start_server
+from .pool import LocalPool
 from .sandbox.cgroups import remove_stale_groups
 
 PIPELINE_VERSION = "1"  # part of each submission's key: bump to regrade everything after a change of method

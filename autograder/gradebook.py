@@ -18,7 +18,7 @@
 - what the stages read back: `scores` (grade, demo), `stored_submissions` (report), `submitted_students`.
 
 nbgrader (and with it SQLAlchemy) is imported by the functions that use it, not at import time: `grade` imports
-this module before it starts its workers, which import nbgrader meanwhile (autograder.pool.start_server).
+this module before it starts its workers, which import nbgrader meanwhile (autograder.forkserver.start_server).
 """
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ def ungraded(config, assignment: str, students: list[str]) -> set[str]:
 def sync_due_date(*, assignment: str, config) -> bool:
     """Write the LatePolicy's deadline of `assignment` into the gradebook as its due date; True if it changed."""
     # imported here, not at the top: late.py imports nbgrader (3.2 s measured with `python -X importtime` on this
-    # 2-core machine under load), which grade's parent imports while its workers start (pool.start_server)
+    # 2-core machine under load), which grade's parent imports while its workers start (forkserver.start_server)
     from .late import LatePolicy
 
     deadline = LatePolicy(config=config).deadline(assignment)

@@ -1,26 +1,25 @@
 """pool: the local executor: worker processes on this machine, one submission at a time each.
 
 The workers are forked from one server process that imported nbgrader once (multiprocessing's forkserver,
-started early by `start_server`), so that they are ready soon; each holds one core.Grader and grades the Tasks it
-receives on its pipe with Grader.run, so a student is never graded twice at once. A worker that dies (out of
-memory) or does not answer within the hang limit is replaced and its submission recorded as `kernel died` or
+started early: autograder.forkserver), so that they are ready soon; each holds one core.Grader and grades the
+Tasks it receives on its pipe with Grader.run, so a student is never graded twice at once. A worker that dies (out
+of memory) or does not answer within the hang limit is replaced and its submission recorded as `kernel died` or
 `timed out`. The parent (`grade`) alone writes the gradebook, and never waits for a worker: each gets its next
 Task before the parent sees the outcome of its last one.
 """
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import queue
 import signal
 import time
 from dataclasses import dataclass
-from multiprocessing import forkserver
 from multiprocessing.connection import wait
 from typing import Callable, Iterator
 
 from .core import Grader, Outcome, Settings, Task
 from .course import CourseError
+from .forkserver import context
 
 
 def _die_with_parent() -> None:
@@ -74,32 +73,11 @@ async def _serve(conn, settings: Settings) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 # the parent side
 
-_PRELOAD = ["autograder.pool", "autograder.repair", "autograder.preprocessors.repaircells", "nbgrader.api",
-            "nbgrader.preprocessors", "nbclient", "jupyter_client.manager", "nbconvert.preprocessors"]
-
-
-def _context():
-    """The forkserver context: one server process imports nbgrader once; every worker is forked from it.
-
-    (Scripts that grade must guard their entry point with `if __name__ == "__main__":`, as multiprocessing
-    re-imports a main script in its children.)
-    """
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(_PRELOAD)
-    return ctx
-
-
-def start_server() -> None:
-    """Start the forkserver now, so that it imports nbgrader while this process does other work."""
-    _context()
-    forkserver.ensure_running()
-
-
 class LocalPool:
     """The local Executor: `size` worker processes fed one Task at a time; a worker that dies or hangs is replaced."""
 
     def __init__(self, size: int, settings: Settings):
-        self.ctx, self.settings, self.hang_limit = _context(), settings, None
+        self.ctx, self.settings, self.hang_limit = context(), settings, None
         self.slots = [self._spawn() for _ in range(size)]
         self.workers = size
 

@@ -50,7 +50,8 @@ from .gradebook import require_gradebook, stored_submissions
 from .inbox import Inbox, Replay, utcnow
 from .late import LatePolicy
 from .nbconfig import ensure_tools_on_path, load_config
-from .pool import LocalPool, start_server
+from .forkserver import start_server
+from .pool import LocalPool
 from .precheck import Refusal, check_results, receive, visible_snapshot
 from .uploadpage import PAGE
 
