@@ -256,7 +256,7 @@ def cases() -> list[Case]:
             _forked += 1
         """)}, honest(), ("processes", "process-limit"), batch="pipeline")
     # 30 MB at once: what the kernel sends in one flush may be over the grader's message bound (16 MiB), which
-    # drops it with its connection; the kernel then runs over the cell's time (a limit in docs/SECURITY.md)
+    # drops it with its connection, and what the cell prints after it (a limit in docs/SECURITY.md)
     add("output_flood", {"forward_pass": SOLUTION["forward_pass"] + "\n\n" + code("""
         for _ in range(300):
             print("x" * 100000)
@@ -464,8 +464,11 @@ def cases() -> list[Case]:
         honest(), ("hidden-test-output",))
     both("empty_arrays", only_hidden("forward_pass", "tuple(np.array([]) for _ in range(8))"), honest(forward=0), ())
     # --- the whole kernel tree: memory over several processes, and traces left behind
-    # (each child grows until it is killed, or holds what its own address-space limit let it take; the cell waits
-    # for the first child killed, at most 8.5 s, and says what it saw: the TA's flag must not depend on timing)
+    # (each child grows until it is killed, or holds what its own address-space limit let it take; the kernel waits
+    # for the first child killed, at most 8.5 s in each of two cells (the course's limit is 10 s per cell), and says
+    # what it saw: the TA's flag must not depend on timing. MAP_POPULATE has the kernel fault in and charge every
+    # page of a block at once, a third of the CPU of touching each page from Python: memory that a fresh virtual
+    # machine has never touched is slow to fault in, the more so on a loaded one)
     both("memory_over_children", {"backward_pass": SOLUTION["backward_pass"] + "\n\n" + code("""
         import mmap, os, signal, time
         for _ in range(6):
@@ -474,26 +477,29 @@ def cases() -> list[Case]:
                     _held = []
                     while True:
                         try:
-                            _block = mmap.mmap(-1, 100 << 20)
+                            _held.append(mmap.mmap(-1, 100 << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
+                                                   | mmap.MAP_POPULATE))
                         except (MemoryError, OSError):  # its own RLIMIT_AS
                             time.sleep(30)
-                            continue
-                        for _at in range(0, 100 << 20, 4096):  # one write per page: faulted in and charged,
-                            _block[_at] = 1                    # half the CPU of filling it (a loaded machine)
-                        _held.append(_block)
                 finally:
                     os._exit(0)
-        _deadline, _seen = time.monotonic() + 8.5, []  # within the course's 10 s per cell
-        while time.monotonic() < _deadline and signal.SIGKILL not in _seen:
-            try:
-                _pid, _status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if _pid:
-                _seen.append(os.WTERMSIG(_status) if os.WIFSIGNALED(_status) else -os.WEXITSTATUS(_status))
-            time.sleep(0.02)
-        print("children ended:", _seen)
-        """)}, honest(), ("memory-limit",))
+        _seen = []
+
+        def _wait_for_a_kill(seconds):
+            _deadline = time.monotonic() + seconds
+            while time.monotonic() < _deadline and signal.SIGKILL not in _seen:
+                try:
+                    _pid, _status = os.waitpid(-1, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if _pid:
+                    _seen.append(os.WTERMSIG(_status) if os.WIFSIGNALED(_status) else -os.WEXITSTATUS(_status))
+                time.sleep(0.02)
+            print("children ended:", _seen)
+
+        _wait_for_a_kill(8.5)
+        """), "parameter_derivatives": SOLUTION["parameter_derivatives"] + "\n\n_wait_for_a_kill(8.5)"},
+        honest(), ("memory-limit",))
     both("traces_left_behind", {"parameter_derivatives": SOLUTION["parameter_derivatives"] + "\n\n" + code("""
         import ctypes, os, subprocess, sys
         ctypes.CDLL(None).shmget(SHM_KEY, 4096, 0o1666)

@@ -28,6 +28,7 @@ import os
 import re
 import time
 from pathlib import Path
+from queue import Empty
 
 import zmq
 from zmq.utils.monitor import parse_monitor_message
@@ -257,6 +258,7 @@ class SandboxedExecute(Execute):
         self._cell_bytes = 0
         self._cell_truncated = False
         self._wall_flagged = False
+        self._iopub_remade = False
         self._test_seconds = 0.0
         info = resources.get("nbgrader", {}) if isinstance(resources, dict) else {}
         self._where = "/".join(str(info.get(k, "?")) for k in ("student", "assignment", "notebook"))
@@ -600,7 +602,8 @@ class SandboxedExecute(Execute):
 
     async def _check_channels(self) -> bool:
         """Did the kernel's channels drop a message over `kernel_message_limit` since the last look? A dropped iopub
-        connection is made again (libzmq does not), so later cells' outputs arrive; the TA is told."""
+        connection is made again (libzmq does not), so later cells' outputs arrive (`_iopub_ready`); the TA is
+        told."""
         dropped = False
         for name, monitor in list(getattr(self, "_monitors", {}).items()):
             while await monitor.poll(0):
@@ -616,6 +619,7 @@ class SandboxedExecute(Execute):
                     old.close()
                     self._monitors["iopub"] = self.kc.iopub_channel.socket.get_monitor_socket(
                         zmq.EVENT_DISCONNECTED)
+                    self._iopub_remade = True
                     break
         return dropped
 
@@ -706,7 +710,37 @@ class SandboxedExecute(Execute):
             self._run_in_kernel(cell, resources, index)
         if not self._dead:
             run_sync(self._check_channels)()
+        if not self._dead and self._iopub_remade:
+            run_sync(self._iopub_ready)()
         return cell, resources
+
+    async def _async_poll_output_msg(self, parent_msg_id: str, cell, cell_index: int) -> None:
+        """nbclient's, which also ends when the kernel's iopub connection was dropped (a message over
+        `kernel_message_limit`): the cell's idle status may have gone with it, and nbclient would wait for it until
+        the cell's time is up and the kernel is killed. The cell then ends with the kernel's reply, which nbclient
+        waits for beside this; what the kernel prints after the drop is not kept."""
+        while True:
+            try:
+                msg = await self.kc.iopub_channel.get_msg(timeout=0.25)
+            except Empty:
+                if await self._check_channels():
+                    return
+                continue
+            if msg["parent_header"].get("msg_id") == parent_msg_id:
+                try:
+                    self.process_message(msg, cell, cell_index)
+                except CellExecutionComplete:
+                    return
+
+    async def _iopub_ready(self) -> None:
+        """Wait, once the cell is done, until an iopub connection made again carries the kernel's messages: what
+        the kernel publishes before the new subscription is in place is lost, the next cell's idle status among it
+        (that cell would then seem to run over its time, and cost its points)."""
+        self._iopub_remade = False
+        try:
+            await self.kc.wait_for_ready(timeout=self.agent_timeout)
+        except (KernelNotReady, RuntimeError) as exc:  # dead or silent: the next cell says so
+            self.log.info("[sandbox] %s: iopub connected again, the kernel does not answer: %s", self._where, exc)
 
     def _restore_test(self, cell, gid) -> None:
         """The test's code and nbgrader metadata from the gradebook, whatever the notebook says."""
