@@ -170,6 +170,9 @@ class Service:
         self.workers = workers or self.settings.workers or grading.workers or len(os.sched_getaffinity(0))
         self.open = list(self.settings.assignments) or \
             [a for a in all_assignments(root) if release_notebook(root, a).is_file()]
+        if not self.open:
+            raise CourseError(f"{root}: no assignment is released, so none can be handed in; run `python -m "
+                              f"autograder release <assignment>` first")
         for assignment in self.open:
             require_gradebook(self.config, assignment)
             if not release_notebook(root, assignment).is_file():

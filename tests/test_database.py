@@ -31,6 +31,23 @@ def test_the_course_config_is_read_with_the_driver(tmp_path):
     assert load_config(course).CourseDirectory.db_url == "postgresql+psycopg://g@127.0.0.1/c"
 
 
+def test_a_course_config_without_a_gradebook_gets_nbgraders_defaults(tmp_path):
+    """Without db_url and course_id in nbgrader_config.py, do the stages read what nbgrader itself would use (the
+    course folder's gradebook.db, no course id), not traitlets' placeholders for unset values?"""
+    from nbgrader.coursedir import CourseDirectory
+
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "nbgrader_config.py").write_text("c = get_config()\nc.Exchange.timezone = 'UTC'\n")
+    config = load_config(course)
+    assert config.CourseDirectory.db_url == f"sqlite:///{course.resolve()}/gradebook.db"
+    assert config.CourseDirectory.db_url == CourseDirectory(root=str(course.resolve())).db_url
+    assert config.CourseDirectory.course_id == ""
+    elsewhere = tmp_path / "elsewhere"
+    assert load_config(course, course_root=elsewhere).CourseDirectory.db_url == \
+        f"sqlite:///{elsewhere.resolve()}/gradebook.db"
+
+
 def test_passwords_are_not_shown():
     """Is the password of a URL hidden in messages, and an unreachable server named without it?"""
     assert redacted("postgresql://grader:s3cret@db/course") == "postgresql://grader:***@db/course"

@@ -547,3 +547,16 @@ def test_with_the_courses_sandbox_the_hidden_tests_do_not_run_either(template, t
         assert passed == {"aa0001": [True, False, False], "aa0002": [True, True, True], "aa0003": [False] * 3}
     finally:
         service.stop()
+
+
+def test_a_course_with_nothing_released_is_a_clear_error_even_without_a_gradebook_setting(tmp_path):
+    """In a course whose nbgrader_config.py neither names a gradebook nor has released anything, does serve stop at
+    once with an error naming the course folder and what to run, rather than a traceback or an empty service?"""
+    course = tmp_path / "course"
+    course.mkdir()
+    config = "\n".join(line for line in (ROOT / "nbgrader_config.py").read_text().splitlines() if "db_url" not in line)
+    (course / "nbgrader_config.py").write_text(config + "\n")
+    done = cli(course, "serve", "--port", "1", timeout=120)
+    assert done.returncode != 0
+    assert f"{course}: no assignment is released" in done.stderr and "autograder release" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
