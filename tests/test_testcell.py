@@ -39,11 +39,13 @@ def test_test_code_cannot_swallow_the_timeout():
 
 def test_a_disarmed_watchdog_never_fires():
     """Once disarmed before its deadline, is no exception raised in the thread afterwards?"""
+    deadline = time.monotonic() + 1.0  # far enough for 20 starts and disarms on a loaded machine
     for _ in range(20):
-        watchdog = Watchdog(time.monotonic() + 0.02)
+        watchdog = Watchdog(deadline)
         watchdog.start()
         watchdog.disarm()
-    time.sleep(0.2)
+    assert time.monotonic() < deadline, "disarmed after the deadline: the test proves nothing"
+    time.sleep(deadline + 0.3 - time.monotonic())
     sum(range(100000))  # a pending exception would be raised here
 
 

@@ -350,3 +350,44 @@ def test_a_forked_kernel_runs_on_the_command_line_the_zygote_parsed(zygote, tmp_
             assert await _value(kc, f"{app}.connection_file") == repr(km.connection_file)
             assert await _value(kc, "get_ipython().history_manager.hist_file") == repr(":memory:")
     run(check())
+
+
+CELLS_THAT_TRANSFORM = [
+    "import asyncio\nawait asyncio.sleep(0)\nprint('awaited at top level')",
+    "async def twice(x):\n    return 2 * x\nprint([await twice(i) for i in range(3)])",
+    "%time _ = sum(range(10))",
+    "get_ipython().input_transformers_post.append(lambda lines: (_seen.append(1), lines)[1])\n_seen = []",
+    "y = 2",
+    "x = 1 +",
+    "'async' + 'await'",
+    "print(len(_seen))",
+]
+
+
+async def _outputs(zygote, folder) -> list:
+    """What each of CELLS_THAT_TRANSFORM shows, in a kernel forked from `zygote` (None: started from scratch)."""
+    async with _running(zygote, folder) as (_, kc):
+        shown = []
+        for cell in CELLS_THAT_TRANSFORM:
+            seen = []
+            reply = await kc.execute_interactive(cell, timeout=60, output_hook=lambda m: seen.append(
+                (m["msg_type"], m["content"].get("text") or m["content"].get("ename")
+                 or m["content"].get("data", {}).get("text/plain")))
+                if m["msg_type"] in ("stream", "error", "execute_result") else None)
+            shown.append((reply["content"]["status"], [s for s in seen if "Wall time" not in str(s)]))
+        return shown
+
+
+def test_a_kernel_transforms_each_cell_once_and_runs_it_as_a_kernel_started_from_scratch(zygote, tmp_path):
+    """Does a kernel of the grader's (its IPKernelApp, here forked) run top-level await, a magic, a syntax error and
+    a cell naming async and await as a kernel started from scratch does, while transforming each cell's text once
+    per execution, where ipykernel and run_cell each ask IPython for it?"""
+    forked, scratch = run(_outputs(zygote, tmp_path)), run(_outputs(None, tmp_path))
+    assert forked[:-1] == scratch[:-1]
+    assert forked[0] == ("ok", [("stream", "awaited at top level\n")])
+    assert forked[1] == ("ok", [("stream", "[0, 2, 4]\n")])
+    assert forked[5] == ("error", [("error", "SyntaxError")])
+    assert forked[6] == ("ok", [("execute_result", "'asyncawait'")])
+    executions = 4  # those after the counter was installed, the one printing it included
+    assert forked[-1] == ("ok", [("stream", f"{executions}\n")])
+    assert scratch[-1] == ("ok", [("stream", f"{2 * executions}\n")])

@@ -207,6 +207,7 @@ class Sandbox:
     data_dir: str | None = None            # COURSE_DATA_DIR outside; bound read-only inside
     env: dict = field(default_factory=dict)
     network: bool = False                  # keep the host's network (no network namespace)
+    transformed: dict = field(default_factory=dict)  # {course-written cell: IPython's static transform of it}
     max_copy_bytes: int = 256 << 20
     base: str | None = None
 
@@ -298,6 +299,7 @@ class Sandbox:
             "codec": str(HERE / "codec.py"), "agent": str(HERE / "agent.py"),
             "max_message": limits.max_message_bytes, "network": self.network,
             "lifeline": str(self.lifeline_socket), "cgroups": self.group.procs, "cgroup_held": self.group.held,
+            "transformed": self.transformed,
         }
 
     def command(self, kernel_cmd: list[str]) -> list[str]:
