@@ -11,23 +11,31 @@ import pytest
 
 from conftest import ROOT
 
-FLOOD_THEN_PRINT = textwrap.dedent("""
+# in a fresh process: one notebook of code cells run by SandboxedExecute(**options), the gradebook's test and locked
+# cells given (none: no gradebook); prints each cell's output texts and the flags
+RUN = textwrap.dedent("""
     import json, sys, tempfile
     from nbformat.v4 import new_code_cell, new_notebook
     from autograder.preprocessors import SandboxedExecute
 
-    cells = []
-    for i in range(int(sys.argv[1])):
-        cells += [new_code_cell("import sys\\nsys.stdout.write('z' * (3 << 20))\\nsys.stdout.flush()"),
-                  new_code_cell(f"print('after', {i})")]
-    nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                            "language": "python"}})
-    executor = SandboxedExecute(timeout=20, kernel_message_limit=1 << 20, output_limit=1 << 20)
+    given = json.loads(sys.argv[1])
+    tests = {gid: tuple(test) for gid, test in given["tests"].items()}
+    SandboxedExecute._gradebook_cells = lambda self, info: (tests, given["locked"])
+    nb = new_notebook(cells=[new_code_cell(source) for source in given["cells"]],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
     with tempfile.TemporaryDirectory() as folder:
-        nb, _ = executor.preprocess(nb, {"metadata": {"path": folder}})
+        nb, _ = SandboxedExecute(**given["options"]).preprocess(nb, {"metadata": {"path": folder}})
     print(json.dumps({"outputs": [[o.get("text") or o.get("evalue") or "" for o in c.outputs] for c in nb.cells],
                       "flags": nb.metadata["autograder"]["flags"]}))
     """)
+
+
+def _sandboxed(cells: list[str], options: dict, tests: dict | None = None, locked: dict | None = None) -> dict:
+    given = {"cells": cells, "options": options, "tests": tests or {}, "locked": locked or {}}
+    done = subprocess.run([sys.executable, "-c", RUN, json.dumps(given)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 @pytest.mark.slow
@@ -35,16 +43,15 @@ def test_a_message_over_the_bound_costs_only_its_own_output_even_on_a_busy_machi
     """When a cell prints more at once than the grader takes in one message, is that cell's output alone lost (and
     flagged): the kernel is kept, and every later cell's output reaches the notebook, with both cores busy?"""
     pairs = 6
+    flood = "import sys\nsys.stdout.write('z' * (3 << 20))\nsys.stdout.flush()"
+    cells = [cell for i in range(pairs) for cell in (flood, f"print('after', {i})")]
     busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(4)]
     try:
-        done = subprocess.run([sys.executable, "-c", FLOOD_THEN_PRINT, str(pairs)], cwd=ROOT, capture_output=True,
-                              text=True, timeout=300, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        result = _sandboxed(cells, {"timeout": 20, "kernel_message_limit": 1 << 20, "output_limit": 1 << 20})
     finally:
         for process in busy:
             process.kill()
             process.wait()
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.splitlines()[-1])
     printed = result["outputs"][1::2]
     assert printed == [[f"after {i}\n"] for i in range(pairs)], printed
     flags = {(f["code"], f["cell"]) for f in result["flags"]}
@@ -54,7 +61,7 @@ def test_a_message_over_the_bound_costs_only_its_own_output_even_on_a_busy_machi
 # the kernel's heap and anonymous memory, where Python keeps its objects (a sandboxed kernel may not read
 # /proc/self/mem), searched with patterns whose own text is not what they find
 MEMORY_PROBE = r"""
-import ctypes, re
+import ctypes, json, re
 found = {"hidden": 0, "provided": 0}
 for line in open("/proc/self/maps"):
     fields = line.split()
@@ -65,32 +72,18 @@ for line in open("/proc/self/maps"):
     found["hidden"] += len(re.findall(rb"hidden-7f3[a]", data))
     found["provided"] += len(re.findall(rb"# provided by the cours[e]", data))
     del data
-print(found)
+print(json.dumps(found))
 """
-KERNEL_KNOWS = textwrap.dedent("""
-    import json, sys, tempfile
-    from nbformat.v4 import new_code_cell, new_notebook
-    from autograder.preprocessors import SandboxedExecute
-
-    LOCKED = "# provided by the course\\nprint('provided cell ran')\\n"
-    TEST = "assert True\\n### BEGIN HIDDEN TESTS\\nassert 'hidden-7f3a' != ''\\n### END HIDDEN TESTS\\n"
-    SandboxedExecute._gradebook_cells = lambda self, info: ({"test_x": (TEST, 1.0)}, {"provided": LOCKED,
-                                                                                      "test_x": TEST})
-    nb = new_notebook(cells=[new_code_cell(LOCKED), new_code_cell(sys.argv[1])],
-                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    with tempfile.TemporaryDirectory() as folder:
-        nb, _ = SandboxedExecute(timeout=120).preprocess(nb, {"metadata": {"path": folder}})
-    print(json.dumps([[o.get("text") or o.get("evalue") or "" for o in c.outputs] for c in nb.cells]))
-    """)
+PROVIDED = "# provided by the course\nprint('provided cell ran')\n"
+TEST = "assert True\n### BEGIN HIDDEN TESTS\nassert 'hidden-7f3a' != ''\n### END HIDDEN TESTS\n"
 
 
 def test_the_kernel_gets_the_transforms_of_provided_cells_and_never_a_test_cells_source():
     """Does the provided cell run as written, its transform sent by the grader, while no page of the kernel's memory
     holds a test cell's source, whose hidden tests the student must not see?"""
-    done = subprocess.run([sys.executable, "-c", KERNEL_KNOWS, MEMORY_PROBE], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300, env=dict(os.environ, PYTHONPATH=str(ROOT)))
-    assert done.returncode == 0, done.stderr[-3000:]
-    provided, probe = json.loads(done.stdout.splitlines()[-1])
+    result = _sandboxed([PROVIDED, MEMORY_PROBE], {"timeout": 120}, tests={"test_x": (TEST, 1.0)},
+                        locked={"provided": PROVIDED, "test_x": TEST})
+    provided, probe = result["outputs"]
     assert provided == ["provided cell ran\n"]
-    found = json.loads(probe[0].replace("'", '"'))
+    found = json.loads(probe[0])
     assert found["hidden"] == 0 and found["provided"] >= 1, found
