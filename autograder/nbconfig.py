@@ -22,8 +22,8 @@ def load_config(root: Path, *, course_root: Path | None = None, db_path: Path | 
         config.CourseDirectory.db_url = database_url(config.CourseDirectory.db_url)
     else:  # nbgrader's default, which the stages read from the configuration: the course folder's gradebook.db
         course = config.CourseDirectory.get("root")
-        config.CourseDirectory.db_url = f"sqlite:///{Path(course if isinstance(course, str) else root).resolve()}" \
-                                        "/gradebook.db"
+        folder = Path(course if isinstance(course, str) else root).resolve()
+        config.CourseDirectory.db_url = f"sqlite:///{folder / 'gradebook.db'}"
     if not isinstance(config.CourseDirectory.get("course_id"), str):
         config.CourseDirectory.course_id = ""  # nbgrader's default
     return config
