@@ -2,9 +2,10 @@
 
 Each mutant of tests/mutations/<a>.py is put into the release notebook (the solution everywhere else) and the
 notebook runs with the test cells as the student has them, without their hidden part
-(autograder.mutation.visible_scores). A mutant is caught when some test cell raises. Mutants marked `unseen` in
-their file (with the reason no visible check can see them) are left out of the share and named in the table; one
-that a visible check catches after all is an error of its mark.
+(autograder.mutation.visible_scores). A mutant is caught when some test cell raises; its run stops there (what
+later checks say changes nothing in the table). Mutants marked `unseen` in their file (with the reason no visible
+check can see them) are left out of the share and named in the table; one that a visible check catches after all
+is an error of its mark.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .course import CourseError
-from .mutation import load_mutations, visible_scores
+from .mutation import kernel_zygote, load_mutations, visible_scores
 
 HEADER = ("| assignment | wrong answers | caught by a visible check | share | no visible check can see them |\n"
           "| --- | --- | --- | --- | --- |")
@@ -21,7 +22,8 @@ HEADER = ("| assignment | wrong answers | caught by a visible check | share | no
 
 @dataclass(frozen=True)
 class Coverage:
-    """One assignment's figures: every mutant, those marked unseen, and, for each caught one, the cells that raised."""
+    """One assignment's figures: every mutant, those marked unseen, and, for each caught one, the first check that
+    failed."""
     assignment: str
     mutants: tuple[str, ...]
     unseen: tuple[str, ...]
@@ -69,19 +71,24 @@ def measure(*, root: Path, assignment: str, timeout: int = 300, progress=None) -
     """Run every mutant of `assignment` against the visible checks and count the caught ones."""
     mutants, _ = load_mutations(root, assignment)
     caught = []
-    for mutant in mutants:
-        with tempfile.TemporaryDirectory(prefix=f"coverage-{assignment}-") as tmp:
-            try:
-                scores = visible_scores(root, assignment, mutant.cells, workdir=Path(tmp), timeout=timeout)
-            except Exception as exc:  # a run that times out or loses its kernel: no visible check said anything
-                scores, problem = {}, f"not caught (the run stopped: {type(exc).__name__}: {str(exc)[:200]})"
-            else:
-                problem = "not caught"
-        failing = tuple(gid for gid, s in scores.items() if s.points < s.max_points)
-        if failing:
-            caught.append((mutant.name, failing))
-        if progress:
-            progress(f"{assignment}: {mutant.name}: {', '.join(failing) or problem}")
+    zygote = kernel_zygote(root, assignment)
+    try:
+        for mutant in mutants:
+            with tempfile.TemporaryDirectory(prefix=f"coverage-{assignment}-") as tmp:
+                try:
+                    scores = visible_scores(root, assignment, mutant.cells, workdir=Path(tmp), timeout=timeout,
+                                            until_failing=True, zygote=zygote)
+                except Exception as exc:  # a run that times out or loses its kernel: no visible check said anything
+                    scores, problem = {}, f"not caught (the run stopped: {type(exc).__name__}: {str(exc)[:200]})"
+                else:
+                    problem = "not caught"
+            failing = tuple(gid for gid, s in scores.items() if s.points < s.max_points)
+            if failing:
+                caught.append((mutant.name, failing))
+            if progress:
+                progress(f"{assignment}: {mutant.name}: {', '.join(failing) or problem}")
+    finally:
+        zygote.close()
     return Coverage(assignment=assignment, mutants=tuple(m.name for m in mutants),
                     unseen=tuple(m.name for m in mutants if m.unseen), caught=tuple(caught))
 

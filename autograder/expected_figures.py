@@ -22,6 +22,7 @@ from pathlib import Path
 import nbformat
 
 from .course import CourseError, check_assignment, source_notebook
+from .sandbox.zygote import ForkingKernelManager
 from .twins import canonical, grade_id
 
 # assignment -> {grade_id of the plotting code cell: (grade_id of the markdown cell, attachment name, which PNG)}
@@ -58,7 +59,7 @@ def _execute(nb, folder: Path):
     setup["id"] = "expected-figures-setup"
     nb.cells.insert(0, setup)
     env = {k: v for k, v in os.environ.items() if k != "NBGRADER_EXECUTION"}  # run as a student would
-    client = NotebookClient(nb, timeout=TIMEOUT, kernel_name="python3",
+    client = NotebookClient(nb, timeout=TIMEOUT, kernel_name="python3", kernel_manager_class=ForkingKernelManager,
                             resources={"metadata": {"path": str(folder)}})
     try:
         client.execute(env=env)

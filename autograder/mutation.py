@@ -2,8 +2,9 @@
 
 A mutation is a set of answer cells (grade_id -> the whole cell as a student would hand it in). It is put
 into the release notebook, the locked cells (hidden tests included) are restored from the source notebook as
-`nbgrader autograde` does with OverwriteCells, the notebook runs in a fresh kernel with NBGRADER_EXECUTION set,
-and each test cell is scored with nbgrader's own rule (nbgrader.utils.determine_grade).
+`nbgrader autograde` does with OverwriteCells, the notebook runs in a new kernel with NBGRADER_EXECUTION set (forked,
+as the grader's are, from a zygote that did the notebook's imports, when the caller has one: kernel_zygote), and
+each test cell is scored with nbgrader's own rule (nbgrader.utils.determine_grade).
 """
 from __future__ import annotations
 
@@ -16,10 +17,8 @@ from pathlib import Path
 import nbformat
 
 from .course import CourseError, release_notebook, source_notebook
+from .sandbox.zygote import ForkingKernelManager, Zygote, cell_imports
 from .twins import grade_id
-
-
-KERNEL_START_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -107,35 +106,68 @@ def submission(root: Path, assignment: str, answers: dict[str, str]):
     return inject(release, answers, where=str(release_notebook(root, assignment)))
 
 
-def run_and_score(nb, *, workdir: Path, timeout: int = 300, render_figures: bool = False) -> dict[str, TestScore]:
-    """Execute `nb` in a fresh kernel in `workdir` as nbgrader does when grading, and score its test cells.
+class _FirstFailure(Exception):
+    """A test cell lost points and the run was asked to stop there."""
 
-    Unless `render_figures`, matplotlib draws nothing (MPLBACKEND=agg): no verdict depends on rendered pixels,
-    and rendering is most of the run time of the figure-heavy notebooks.
+
+def _is_test(cell) -> bool:
+    meta = cell.metadata.get("nbgrader", {})
+    return cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
+
+
+def kernel_env(*, render_figures: bool = False) -> dict:
+    """The environment of the kernels here: as when graded (NBGRADER_EXECUTION set) and, unless `render_figures`,
+    with matplotlib drawing nothing (MPLBACKEND=agg): no verdict depends on rendered pixels, and rendering is most
+    of the run time of the figure-heavy notebooks."""
+    env = dict(os.environ, NBGRADER_EXECUTION="autograde")
+    if not render_figures:
+        env["MPLBACKEND"] = "agg"
+    return env
+
+
+def kernel_zygote(root: Path, assignment: str) -> Zygote:
+    """A Zygote for the runs of `assignment` (kernel_env(), the modules its release notebook imports done once):
+    each run's kernel is forked from it, without a Python start and those imports (about 2 s of CPU for
+    wine_mlp_backprop). The caller closes it."""
+    release = nbformat.read(release_notebook(root, assignment), as_version=4)
+    modules = cell_imports([c.source for c in release.cells if c.cell_type == "code"])
+    return Zygote(modules=modules, env=kernel_env(), isolated=False)
+
+
+def run_and_score(nb, *, workdir: Path, timeout: int = 300, render_figures: bool = False,
+                  until_failing: bool = False, zygote: Zygote | None = None) -> dict[str, TestScore]:
+    """Execute `nb` in a new kernel in `workdir` as nbgrader does when grading (in kernel_env()), and score its
+    test cells.
+
+    The kernel is forked from `zygote` when it serves this environment, else started from scratch. With
+    `until_failing` the run stops after the first test cell that loses points: the scores are those of the test
+    cells up to it.
     """
     from nbclient import NotebookClient
     from nbgrader.utils import determine_grade
 
-    env = dict(os.environ, NBGRADER_EXECUTION="autograde")
-    if not render_figures:
-        env["MPLBACKEND"] = "agg"
-    for attempt in range(KERNEL_START_ATTEMPTS):
-        executed = copy.deepcopy(nb)
-        try:
-            NotebookClient(executed, timeout=timeout, allow_errors=True, kernel_name="python3",
-                           resources={"metadata": {"path": str(workdir)}}).execute(env=env)
-            break
-        except Exception as exc:  # noqa: BLE001 - two kernels starting at once can race for a TCP port
-            # jupyter_client picks free ports, then the kernel binds them: one another process took in between kills
-            # the kernel before it is ready ("Address already in use" in its stderr), before any cell ran
-            lost_race = "Address already in use" in str(exc) or "died before replying to kernel_info" in str(exc)
-            if not lost_race or attempt == KERNEL_START_ATTEMPTS - 1:
-                raise
-    nb = executed
+    def stop_if_failing(cell, **_):
+        if _is_test(cell):
+            points, max_points = determine_grade(cell)
+            if points < max_points:
+                raise _FirstFailure
+
+    env = kernel_env(render_figures=render_figures)
+    if zygote is not None and not zygote.serves(modules=zygote.modules, env=env, isolated=False):
+        zygote = None
+    nb = copy.deepcopy(nb)
+    km = ForkingKernelManager(kernel_name="python3", zygote=zygote)  # over IPC: no TCP port another kernel takes
+    client = NotebookClient(nb, km=km, timeout=timeout, allow_errors=True,
+                            on_cell_executed=stop_if_failing if until_failing else None,
+                            resources={"metadata": {"path": str(workdir)}})
+    try:
+        client.execute(env=env, cleanup_kc=True)
+    except _FirstFailure:
+        pass
     scores = {}
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+        if _is_test(cell) and (cell.get("execution_count") is not None or not until_failing):
+            meta = cell.metadata["nbgrader"]
             points, max_points = determine_grade(cell)
             error = "; ".join(f"{o.get('ename')}: {o.get('evalue')}" if o.output_type == "error" else o.get("text", "")
                               for o in cell.outputs if o.output_type == "error" or o.get("name") == "stderr")
@@ -144,10 +176,11 @@ def run_and_score(nb, *, workdir: Path, timeout: int = 300, render_figures: bool
 
 
 def grade_answers(root: Path, assignment: str, answers: dict[str, str], *, workdir: Path,
-                  timeout: int = 300) -> dict[str, TestScore]:
+                  timeout: int = 300, zygote: Zygote | None = None) -> dict[str, TestScore]:
     """Score `answers` the way autograding would: injected into the release, locked cells restored from source."""
     source = nbformat.read(source_notebook(root, assignment), as_version=4)
-    return run_and_score(restore_locked(submission(root, assignment, answers), source), workdir=workdir, timeout=timeout)
+    return run_and_score(restore_locked(submission(root, assignment, answers), source), workdir=workdir,
+                         timeout=timeout, zygote=zygote)
 
 
 def solution_answers(source_nb) -> dict[str, str]:
@@ -159,7 +192,8 @@ def solution_answers(source_nb) -> dict[str, str]:
 
 
 def visible_scores(root: Path, assignment: str, cells: dict[str, str], *, workdir: Path,
-                   timeout: int = 300) -> dict[str, TestScore]:
+                   timeout: int = 300, until_failing: bool = False,
+                   zygote: Zygote | None = None) -> dict[str, TestScore]:
     """Score the visible checks on a mutant or variant: the solution everywhere except the answer cells it replaces,
     in the release notebook as the student runs it, so each test cell is its visible part only (no hidden tests).
 
@@ -168,11 +202,12 @@ def visible_scores(root: Path, assignment: str, cells: dict[str, str], *, workdi
     """
     source = nbformat.read(source_notebook(root, assignment), as_version=4)
     return run_and_score(submission(root, assignment, {**solution_answers(source), **cells}), workdir=workdir,
-                         timeout=timeout)
+                         timeout=timeout, until_failing=until_failing, zygote=zygote)
 
 
 def grade_mutation(root: Path, assignment: str, cells: dict[str, str], *, workdir: Path,
-                   timeout: int = 300) -> dict[str, TestScore]:
+                   timeout: int = 300, zygote: Zygote | None = None) -> dict[str, TestScore]:
     """Score a mutant or variant: the solution everywhere except the answer cells it replaces."""
     source = nbformat.read(source_notebook(root, assignment), as_version=4)
-    return grade_answers(root, assignment, {**solution_answers(source), **cells}, workdir=workdir, timeout=timeout)
+    return grade_answers(root, assignment, {**solution_answers(source), **cells}, workdir=workdir, timeout=timeout,
+                         zygote=zygote)

@@ -41,6 +41,7 @@ from autograder.course import assignments, source_notebook
 from autograder.mutation import inject, solution_answers
 from autograder.nbconfig import load_config
 from autograder.release import generate
+from autograder.sandbox.zygote import ForkingKernelManager
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,7 +58,7 @@ def run(nb, grading: bool) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         NotebookClient(nbformat.from_dict(nb), timeout=600, kernel_name="python3",
-                       resources={"metadata": {"path": tmp}}).execute(env=env)
+                       kernel_manager_class=ForkingKernelManager, resources={"metadata": {"path": tmp}}).execute(env=env)
         return time.perf_counter() - start
 
 

@@ -36,7 +36,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from jupyter_client import AsyncKernelManager
 from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
@@ -44,6 +43,7 @@ from packaging.utils import canonicalize_name
 from traitlets import default
 
 from autograder.course import source_notebook
+from autograder.sandbox.zygote import ForkingKernelManager
 from autograder.twins import grade_id
 from conftest import ASSIGNMENTS, ROOT, per_assignment
 
@@ -176,7 +176,7 @@ class ColabEnv:
         self.build_seconds = record["build_seconds"]
         specs = str(venv / "share" / "jupyter" / "kernels")
 
-        class ColabKernelManager(AsyncKernelManager):
+        class ColabKernelManager(ForkingKernelManager):  # over IPC
             @default("kernel_spec_manager")
             def _colab_kernels(self):
                 return KernelSpecManager(kernel_dirs=[specs])  # its python3 comes before this Python's own

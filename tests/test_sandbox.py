@@ -843,11 +843,13 @@ def test_the_hand_in_cell_is_not_run_when_graded(graded, batch):
 @pytest.mark.parametrize("batch", ["nbgrader", "pipeline"])
 def test_a_graded_notebook_reads_its_own_history_which_no_database_keeps(graded, batch):
     """Do _i and In give an honest notebook its earlier cells when graded, while IPython's history database, which
-    `%history -l` searches, is off (SandboxedExecute.history_database: each cell's write to it saved)?"""
+    `%history -l` searches, is off (SandboxedExecute.history_database: each cell's write to it saved)? (nbgrader
+    keeps each message of a print as an output of its own: on a loaded machine a print may come in two)"""
     for student in HONEST[batch]:
         cells = _autograded(graded[batch]["course"], student).cells
         reader = next(c for c in cells if c.get("id") == "history-1")
-        assert [o.get("text") for o in reader.outputs] == ["True True\n"], (student, reader.outputs)
+        assert [o.get("text") for o in reader.outputs] == ["True True\n"] or batch == "nbgrader" and \
+            "".join(o.get("text") for o in reader.outputs) == "True True\n", (student, reader.outputs)
 
 
 @pytest.mark.parametrize("batch", ["nbgrader", "pipeline"])

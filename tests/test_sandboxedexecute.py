@@ -26,6 +26,7 @@ RUN = textwrap.dedent("""
     with tempfile.TemporaryDirectory() as folder:
         nb, _ = SandboxedExecute(**given["options"]).preprocess(nb, {"metadata": {"path": folder}})
     print(json.dumps({"outputs": [[o.get("text") or o.get("evalue") or "" for o in c.outputs] for c in nb.cells],
+                      "kinds": [[o.get("name") or o.output_type for o in c.outputs] for c in nb.cells],
                       "flags": nb.metadata["autograder"]["flags"]}))
     """)
 
@@ -56,6 +57,19 @@ def test_a_message_over_the_bound_costs_only_its_own_output_even_on_a_busy_machi
     assert printed == [[f"after {i}\n"] for i in range(pairs)], printed
     flags = {(f["code"], f["cell"]) for f in result["flags"]}
     assert flags == {("output-truncated", f"cell {2 * i}") for i in range(pairs)}, result["flags"]
+
+
+def test_a_print_cut_into_messages_is_one_output_per_run_of_a_stream():
+    """Is the text of one stream that reached the grader in several messages (each flush sends one, as the
+    kernel's 0.2 s timer does on a loaded machine) one output, as a notebook shows it, with a stream in between or
+    a figure's place kept apart?"""
+    cells = ["import sys\nprint('True', end='', flush=True)\nprint(' True')",
+             "import sys\nprint('a', end='', flush=True)\nprint('b', file=sys.stderr, flush=True)\n"
+             "print('c', end='', flush=True)\nprint('d', flush=True)\n"
+             "from IPython.display import display\ndisplay('shown')\nprint('e', flush=True)\nprint('f')"]
+    result = _sandboxed(cells, {"timeout": 20})
+    assert result["outputs"] == [["True True\n"], ["a", "b\n", "cd\n", "", "e\nf\n"]], result
+    assert result["kinds"][1] == ["stdout", "stderr", "stdout", "display_data", "stdout"], result
 
 
 # the kernel's heap and anonymous memory, where Python keeps its objects (a sandboxed kernel may not read

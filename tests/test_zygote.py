@@ -391,3 +391,23 @@ def test_a_kernel_transforms_each_cell_once_and_runs_it_as_a_kernel_started_from
     executions = 4  # those after the counter was installed, the one printing it included
     assert forked[-1] == ("ok", [("stream", f"{executions}\n")])
     assert scratch[-1] == ("ok", [("stream", f"{2 * executions}\n")])
+
+
+@pytest.mark.parametrize("forked", [True, False], ids=["forked", "from-scratch"])
+def test_a_kernel_talks_over_ipc_sockets_named_after_its_connection_file_and_removed_with_it(zygote, tmp_path, forked):
+    """Does a kernel of the manager, forked or started as usual, listen on IPC socket files beside its connection
+    file (no TCP port another process could take first), and are the files gone once it is shut down?"""
+    async def sockets():
+        km, kc = await _kernel(zygote if forked else None, tmp_path)
+        try:
+            info = json.loads(open(km.connection_file).read())
+            assert (info["transport"], info["ip"]) == ("ipc", km.connection_file[:-len(".json")] + "-ipc")
+            assert await _value(kc, "1 + 1") == "2"
+            paths = [f"{info['ip']}-{info[f'{name}_port']}" for name in ("shell", "iopub", "stdin", "control", "hb")]
+            assert all(os.path.exists(p) for p in paths), paths
+            return km.connection_file, paths
+        finally:
+            await _stop(km, kc)
+
+    connection_file, paths = run(sockets())
+    assert len(paths) == 5 and not any(os.path.exists(p) for p in [connection_file, *paths]), paths

@@ -121,6 +121,19 @@ def _output_size(content: dict) -> int:
     return sum(len(str(line)) for line in content.get("traceback", ())) + len(str(content.get("evalue", "")))
 
 
+def _joined(outs: list, out):
+    """`out`, just appended to `outs`, added to the output before it when both are text of the same stream, as a
+    notebook front end shows them: the kernel sends one print's text in as many messages as its flush timer (0.2 s)
+    happened to cut it into, more of them on a loaded machine."""
+    if out is not None and out.get("output_type") == "stream" and len(outs) > 1 and outs[-1] is out:
+        before = outs[-2]
+        if before.get("output_type") == "stream" and before.get("name") == out.get("name"):
+            before["text"] += out["text"]
+            outs.pop()
+            return before
+    return out
+
+
 def _without_hidden(source: str) -> str:
     """The test as released: nbgrader's ClearHiddenTests drops the lines from BEGIN to END HIDDEN TESTS."""
     kept, hidden = [], False
@@ -681,7 +694,7 @@ class SandboxedExecute(Execute):
                 content["text"] = content["text"][:left]
                 self._cell_bytes += left
                 self._nb_bytes += left
-                super().output(outs, msg, display_id, cell_index)
+                _joined(outs, super().output(outs, msg, display_id, cell_index))
             if not self._cell_truncated:
                 self._cell_truncated = True
                 outs.append(NotebookNode(output_type="stream", name="stdout",
@@ -690,7 +703,7 @@ class SandboxedExecute(Execute):
             return None
         self._cell_bytes += size
         self._nb_bytes += size
-        return super().output(outs, msg, display_id, cell_index)
+        return _joined(outs, super().output(outs, msg, display_id, cell_index))
 
     # ------------------------------------------------------------------------------------------ cells
 

@@ -8,6 +8,8 @@ and nothing else: no student code ever ran in the zygote, and each kernel is a n
 `ForkingKernelManager` is an AsyncKernelManager whose `zygote` (when set) launches its kernels; the command line
 the manager would have run says what the forked child does (a sandbox's `unshare ... launch.py CONFIG`, or
 `python -m ipykernel_launcher ARGS` with `kernel_rlimits`). A command it does not recognise is run as usual.
+Its kernels talk over IPC unless told otherwise (no TCP port to lose to another process), so it is also the
+manager of the plain kernels the authoring tools start (`zygote=None`).
 Its clients (`ReadyKernelClient`) are ready as soon as the kernel has answered, without jupyter_client's fixed
 0.2 s wait for IOPub to fall silent.
 """
@@ -32,8 +34,9 @@ from queue import Empty
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+from jupyter_core.paths import jupyter_runtime_dir
 from traitlets import Any as AnyTrait
-from traitlets import DottedObjectName, Dict, Type
+from traitlets import CaselessStrEnum, DottedObjectName, Dict, Type
 
 LAUNCH = Path(__file__).resolve().parent / "launch.py"
 KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger",
@@ -302,7 +305,18 @@ class ForkingKernelManager(AsyncKernelManager):
     client_class = DottedObjectName("autograder.sandbox.zygote.ReadyKernelClient")
     client_factory = Type(ReadyKernelClient, klass=AsyncKernelClient)
 
+    transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True,
+                                help="ipc: the kernel's sockets are files named after its connection file, in "
+                                     "Jupyter's runtime folder unless set; tcp: ports on the loopback, which "
+                                     "another process can take between jupyter_client picking them and the kernel "
+                                     "binding them (the kernel then dies, or answers nothing)")
+
     async def _async_pre_start_kernel(self, **kw):
+        if self.transport == "ipc" and not self.connection_file:
+            folder = Path(jupyter_runtime_dir())
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.connection_file = str(folder / f"kernel-{uuid.uuid4()}.json")
+            self.ip = self.connection_file[:-len(".json")] + "-ipc"
         if self.provisioner is None and self.zygote is not None:
             self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid.uuid4())
             self.provisioner = ForkingProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
