@@ -411,3 +411,29 @@ def test_a_kernel_talks_over_ipc_sockets_named_after_its_connection_file_and_rem
 
     connection_file, paths = run(sockets())
     assert len(paths) == 5 and not any(os.path.exists(p) for p in [connection_file, *paths]), paths
+
+
+
+def test_a_client_whose_replies_lag_its_requests_is_ready_at_once(zygote, tmp_path):
+    """When the kernel answered a kernel_info request before the client's IOPub subscription was in place (a kernel
+    slow to start, on a loaded machine), so that each reply read belongs to the request before the last one sent,
+    is the client ready at once, and not only at the time-out (each idle status read and dropped while it waited
+    for an older one's)?"""
+    async def ready_after() -> float:
+        km = ForkingKernelManager(zygote=zygote)
+        await km.start_kernel(cwd=str(tmp_path), extra_arguments=["--HistoryManager.hist_file=:memory:"])
+        kc = km.client()
+        kc.start_channels(iopub=False, stdin=False, hb=False, control=False)
+        kc.kernel_info()  # answered with no one subscribed to IOPub; its reply is left unread
+        while not await kc.shell_channel.msg_ready():
+            await asyncio.sleep(0.01)
+        kc.start_channels(shell=False, stdin=False, hb=False, control=False)
+        began = time.monotonic()
+        try:
+            await kc.wait_for_ready(timeout=15)
+            assert await _value(kc, "6 * 7") == "42"
+            return time.monotonic() - began
+        finally:
+            await _stop(km, kc)
+
+    assert run(ready_after()) < 5

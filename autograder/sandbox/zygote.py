@@ -266,7 +266,11 @@ class ReadyKernelClient(AsyncKernelClient):
     (jupyter_client waits instead for 0.2 s of IOPub silence, on every kernel start)."""
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:
+        """Ask kernel_info until a reply comes whose idle status IOPub carried, before the reply was read or within
+        0.2 s after. The replies can lag the requests by several (a kernel slow to start answers a queue of them at
+        once, its IOPub subscription late): the idle status a reply is matched with may have come already."""
         deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
+        idle: set[str] = set()
         while True:
             self.kernel_info()
             try:
@@ -274,7 +278,7 @@ class ReadyKernelClient(AsyncKernelClient):
             except Empty:
                 reply = None
             if reply is not None and reply["msg_type"] == "kernel_info_reply":
-                if await self._drain_iopub(reply["parent_header"].get("msg_id"), 0.2):
+                if await self._drain_iopub(reply["parent_header"].get("msg_id"), 0.2, idle):
                     self._handle_kernel_info_reply(reply)
                     return
             if not await self._async_is_alive():
@@ -282,19 +286,18 @@ class ReadyKernelClient(AsyncKernelClient):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
 
-    async def _drain_iopub(self, msg_id: str | None, seconds: float) -> bool:
-        """Read IOPub up to the idle status of request `msg_id`; False if it does not come within `seconds` (IOPub
-        not connected yet: jupyter_client then asks again)."""
+    async def _drain_iopub(self, msg_id: str | None, seconds: float, idle: set[str]) -> bool:
+        """Read IOPub up to the idle status of request `msg_id`, adding the request of each idle status read to
+        `idle`; False if it was not there and does not come within `seconds` (IOPub not connected yet)."""
         until = time.monotonic() + max(0.05, seconds)
-        while time.monotonic() < until:
+        while msg_id not in idle and time.monotonic() < until:
             try:
                 msg = await self.iopub_channel.get_msg(timeout=max(0.01, until - time.monotonic()))
             except Empty:
                 return False
-            if msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle" and \
-                    msg["parent_header"].get("msg_id") == msg_id:
-                return True
-        return False
+            if msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
+                idle.add(msg["parent_header"].get("msg_id"))
+        return msg_id in idle
 
 
 class ForkingKernelManager(AsyncKernelManager):
