@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -437,3 +438,17 @@ def test_a_client_whose_replies_lag_its_requests_is_ready_at_once(zygote, tmp_pa
             await _stop(km, kc)
 
     assert run(ready_after()) < 5
+
+
+def test_a_runtime_folder_it_cannot_make_puts_the_sockets_in_the_temporary_folder(zygote, tmp_path, monkeypatch):
+    """When Jupyter's runtime folder cannot be made (a home it may not write to), does the kernel still start, its
+    connection file and sockets in the temporary folder?"""
+    (tmp_path / "not-a-folder").write_text("")
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "not-a-folder" / "runtime"))
+
+    async def where() -> str:
+        async with _running(zygote, tmp_path) as (km, kc):
+            assert await _value(kc, "6 * 7") == "42"
+            return km.connection_file
+
+    assert os.path.dirname(run(where())) == tempfile.gettempdir()

@@ -310,14 +310,17 @@ class ForkingKernelManager(AsyncKernelManager):
 
     transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True,
                                 help="ipc: the kernel's sockets are files named after its connection file, in "
-                                     "Jupyter's runtime folder unless set; tcp: ports on the loopback, which "
-                                     "another process can take between jupyter_client picking them and the kernel "
-                                     "binding them (the kernel then dies, or answers nothing)")
+                                     "Jupyter's runtime folder (else the temporary one) unless set; tcp: ports on "
+                                     "the loopback, which another process can take between jupyter_client picking "
+                                     "them and the kernel binding them (the kernel then dies, or answers nothing)")
 
     async def _async_pre_start_kernel(self, **kw):
         if self.transport == "ipc" and not self.connection_file:
             folder = Path(jupyter_runtime_dir())
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            except OSError:  # a home folder it may not write to: where jupyter_client puts connection files then
+                folder = Path(tempfile.gettempdir())
             self.connection_file = str(folder / f"kernel-{uuid.uuid4()}.json")
             self.ip = self.connection_file[:-len(".json")] + "-ipc"
         if self.provisioner is None and self.zygote is not None:
