@@ -43,7 +43,7 @@ from ..database import read_once
 from ..readnotebook import MAX_NOTEBOOK_BYTES, NotebookFileError, parse_json, read_bytes, unsafe_entries
 from ..sandbox.isolation import Limits, Sandbox, SandboxError, SandboxKernelManager, descendants
 from ..sandbox.remote import Remote
-from ..sandbox.scan import ATTEMPT, LIMIT, NOTICE, Flag, printable, scan_cell
+from ..sandbox.scan import ATTEMPT, LIMIT, NOTICE, Flag, as_python, printable, scan_cell
 from ..sandbox.testcell import error_output, run_test_cell
 from ..sandbox.zygote import KernelNotReady, Zygote, cell_imports
 from .hidetestoutput import HIDDEN_MARKER
@@ -98,12 +98,10 @@ def _static_transforms(sources: tuple[str, ...]) -> dict[str, str]:
     """{source: what IPython's input transformer manager makes of it} for the locked cells that run in the kernel,
     once per process for each assignment's cells: each kernel takes these instead of working them out again
     (`launch.lean_cell_path`; 20-30 ms of CPU per toy notebook, 100 ms for MNIST's)."""
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    manager, transformed = TransformerManager(), {}
+    transformed = {}
     for source in sources:
         try:
-            transformed[source] = manager.transform_cell(source)
+            transformed[source] = as_python(source)
         except Exception:  # noqa: BLE001 - the kernel meets the same error itself, and reports it
             continue
     return transformed

@@ -71,12 +71,18 @@ PATTERNS = [
 _COMPILED = [(code, severity, re.compile(pattern, re.MULTILINE), what) for code, severity, pattern, what in PATTERNS]
 
 
-def _python(source: str) -> str:
-    """The cell as Python (IPython magics and shell escapes turned into calls), for the AST rules."""
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
+def as_python(source: str) -> str:
+    """What IPython's input transformer manager makes of a cell, the code a kernel compiles (magics and shell
+    escapes turned into calls); raises what IPython raises on a cell it cannot transform."""
+    from IPython.core.inputtransformer2 import TransformerManager  # here: the grader imports IPython only if asked
 
-        return TransformerManager().transform_cell(source)
+    return TransformerManager().transform_cell(source)
+
+
+def _python(source: str) -> str:
+    """The cell as Python for the AST rules (as it is when IPython cannot transform it)."""
+    try:
+        return as_python(source)
     except Exception:  # noqa: BLE001 - scanning must not fail on odd input
         return source
 
