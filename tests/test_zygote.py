@@ -1,4 +1,5 @@
 """Is a kernel forked from the zygote a kernel of its own: clean, limited, in its folder, and gone when it ends?"""
+import ast
 import asyncio
 import contextlib
 import io
@@ -162,6 +163,34 @@ def test_a_stopped_kernel_is_gone(zygote, tmp_path):
     assert _ends_soon(run(check()))
 
 
+@pytest.mark.parametrize("forked", [True, False], ids=["forked", "from-scratch"])
+def test_a_kernel_starts_and_stops_without_waiting_for_nothing_and_says_when_it_is_ready(zygote, tmp_path,
+                                                                                         monkeypatch, forked):
+    """Does the manager start and stop a kernel without the 10 ms sleep jupyter_client's `in_pending_state` takes
+    each time, while still giving each its own `ready` future, set once it is done?"""
+    sleeps, seen = [], {}
+    real_sleep = asyncio.sleep
+
+    async def sleep(delay, *args, **kwargs):
+        sleeps.append(delay)
+        return await real_sleep(delay, *args, **kwargs)
+
+    async def check():
+        km = ForkingKernelManager(zygote=zygote if forked else None)
+        await km.start_kernel(cwd=str(tmp_path), env=dict(os.environ),
+                              extra_arguments=["--HistoryManager.hist_file=:memory:"])
+        started = km.ready
+        seen["ready once started"] = started.done() and started.exception() is None
+        await km.shutdown_kernel(now=True)
+        seen["a new ready, set once stopped"] = km.ready is not started and km.ready.done()
+        seen["stopped"] = not await km.is_alive()
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    run(check())
+    assert seen == {"ready once started": True, "a new ready, set once stopped": True, "stopped": True}
+    assert 0.01 not in sleeps, sleeps
+
+
 def test_kernels_end_with_the_zygote(zygote, tmp_path):
     """When the zygote ends (its grader gone), do its kernels end with it?"""
     async def start():
@@ -261,7 +290,7 @@ def test_what_a_kernel_start_up_imports_is_imported_by_the_zygote(tmp_path):
 ERROR_CELL = "import numpy as np\ndef forward(x):\n    raise NotImplementedError(np.arange(3))\nforward(1)"
 
 
-async def _first_traceback(zygote, folder) -> list[str]:
+async def _first_traceback(zygote, folder) -> tuple[list[str], list[str]]:
     km = ForkingKernelManager(zygote=zygote)
     await km.start_kernel(cwd=str(folder), env=dict(os.environ),
                           extra_arguments=["--HistoryManager.hist_file=:memory:"])
@@ -272,19 +301,23 @@ async def _first_traceback(zygote, folder) -> list[str]:
         errors = []
         await kc.execute_interactive(ERROR_CELL, timeout=60, output_hook=lambda m: errors.append(m["content"])
                                      if m["msg_type"] == "error" else None)
-        return errors[0]["traceback"]
+        kept = await _value(kc, "get_ipython().history_manager.exceptions[max(get_ipython().history_manager.exceptions)]"
+                                "['traceback']")
+        return errors[0]["traceback"], ast.literal_eval(kept)
     finally:
         await _stop(km, kc)
 
 
 def test_a_forked_kernel_shows_a_traceback_as_a_kernel_started_from_scratch(zygote, tmp_path):
-    """Is the first traceback of a kernel forked from the zygote (which prepared the traceback machinery) the same
-    text, colours included, as that of a kernel started from scratch?"""
-    forked = run(_first_traceback(zygote, tmp_path))
-    scratch = run(_first_traceback(None, tmp_path))
+    """Is the first traceback of a kernel forked from the zygote (which prepared the traceback machinery, and formats
+    each error once) the same text, colours included, as that of a kernel started from scratch, both as shown and
+    as kept in the history?"""
+    forked, forked_kept = run(_first_traceback(zygote, tmp_path))
+    scratch, scratch_kept = run(_first_traceback(None, tmp_path))
     assert any("NotImplementedError" in line for line in forked)
     same = lambda lines: [re.sub(r"ipykernel_\d+", "ipykernel_PID", line) for line in lines]
     assert same(forked) == same(scratch)
+    assert same(forked_kept) == same(scratch_kept) == same(scratch)
 
 
 def _parsed_as_ipykernel(argv):

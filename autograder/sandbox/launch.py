@@ -36,6 +36,17 @@ import socket
 import sys
 import types
 
+if __package__:  # imported as autograder.sandbox.launch
+    from . import leanshell
+else:  # run as a script, in isolated mode: this folder is not on sys.path, so the module beside it by its path
+    import importlib.util
+
+    _spec = importlib.util.spec_from_file_location("_autograder_leanshell",
+                                                   os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                                "leanshell.py"))
+    leanshell = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(leanshell)
+
 CLONE_FLAGS = {"--mount": 0x00020000, "--pid": 0x20000000, "--net": 0x40000000,  # CLONE_NEWNS, NEWPID, NEWNET
                "--ipc": 0x08000000}  # CLONE_NEWIPC
 PR_SET_PDEATHSIG = 1
@@ -292,55 +303,13 @@ def kernel_app():
 
         def initialize(self, argv=None):
             super().initialize(argv)
-            lean_cell_path(self.shell, _TRANSFORMED)
+            leanshell.lean_cell_path(self.shell, _TRANSFORMED)
+            leanshell.one_format_per_error(self.shell)
 
     return IPKernelApp
 
 
 _TRANSFORMED = {}  # this kernel's sandbox configuration's "transformed": what the grader worked out once
-
-
-def lean_cell_path(shell, known: dict) -> None:
-    """Each execution has IPython transform the cell's text twice (ipykernel, then `run_cell`) and compile it twice
-    only to learn whether it awaits at top level (`should_run_async`): 40 ms of CPU per toy notebook. Here
-    - the static transform of a course-written cell is taken from `known` ({source: transformed}, what the grader's
-      IPython made of it), as long as the shell's transformers are IPython's defaults, untouched;
-    - the second transform of the same text object within an execution takes the first one's result;
-    - a transformed cell in which neither "await" nor "async" appears (no top-level await, async for, async with or
-      async comprehension can be written without them) is not compiled to find out.
-    What runs, and how, is unchanged."""
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    transform, should_run_async, last = shell.transform_cell, shell.should_run_async, []
-    manager = shell.input_transformer_manager
-    steps = lambda m: (m.cleanup_transforms, m.line_transforms, m.token_transformers)
-    names = lambda m: [[getattr(f, "__qualname__", type(f).__qualname__) for f in step] for step in steps(m)]
-    pristine = [list(step) for step in steps(manager)]
-    if known and names(manager) == names(TransformerManager()):
-        static = manager.transform_cell
-
-        def static_transform(cell):
-            if cell in known and [list(step) for step in steps(manager)] == pristine:
-                return known[cell]
-            return static(cell)
-
-        manager.transform_cell = static_transform
-
-    def transform_cell(raw_cell):
-        if last and last[0][0] is raw_cell:  # run_cell's transform of the text ipykernel has just transformed
-            return last.pop()[1]
-        last.clear()
-        transformed = transform(raw_cell)
-        last.append((raw_cell, transformed))
-        return transformed
-
-    def should_run_async_lean(raw_cell, *, transformed_cell=None, preprocessing_exc_tuple=None):
-        if isinstance(transformed_cell, str) and "await" not in transformed_cell and "async" not in transformed_cell:
-            return False
-        return should_run_async(raw_cell, transformed_cell=transformed_cell,
-                                preprocessing_exc_tuple=preprocessing_exc_tuple)
-
-    shell.transform_cell, shell.should_run_async = transform_cell, should_run_async_lean
 
 
 def pid1(config, held: list) -> None:

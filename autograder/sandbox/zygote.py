@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import functools
 import json
 import os
 import select
@@ -32,7 +33,7 @@ from pathlib import Path
 from queue import Empty
 
 from jupyter_client.asynchronous import AsyncKernelClient
-from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.manager import AsyncKernelManager, KernelManager
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 from jupyter_core.paths import jupyter_runtime_dir
 from traitlets import Any as AnyTrait
@@ -300,6 +301,29 @@ class ReadyKernelClient(AsyncKernelClient):
         return msg_id in idle
 
 
+def _pending_while(method):
+    """jupyter_client's `method` (a kernel manager's start or shutdown) as its `in_pending_state` makes it, a new
+    `ready` future while it runs and set when it ends, without the 10 ms sleep that decorator takes before setting it
+    (for jupyter_client's tests to see the pending state): 20 ms of a grading process's time per notebook."""
+    method = getattr(method, "__wrapped__", method)
+
+    @functools.wraps(method)
+    async def pending(self, *args, **kwargs):
+        if self._attempted_start or not self._ready:
+            self._ready = asyncio.get_running_loop().create_future()
+        try:
+            done = await method(self, *args, **kwargs)
+        except Exception as exc:
+            self._ready.set_exception(exc)
+            self.log.exception(exc)
+            raise
+        if self.owns_kernel:
+            self._ready.set_result(None)
+        return done
+
+    return pending
+
+
 class ForkingKernelManager(AsyncKernelManager):
     """An AsyncKernelManager that forks its kernel from `zygote` (a Zygote), or starts it as usual when None."""
 
@@ -313,6 +337,9 @@ class ForkingKernelManager(AsyncKernelManager):
                                      "Jupyter's runtime folder (else the temporary one) unless set; tcp: ports on "
                                      "the loopback, which another process can take between jupyter_client picking "
                                      "them and the kernel binding them (the kernel then dies, or answers nothing)")
+
+    start_kernel = _pending_while(KernelManager._async_start_kernel)
+    shutdown_kernel = _pending_while(KernelManager._async_shutdown_kernel)
 
     async def _async_pre_start_kernel(self, **kw):
         if self.transport == "ipc" and not self.connection_file:

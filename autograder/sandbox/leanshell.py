@@ -1,0 +1,76 @@
+"""What a sandbox's kernel changes in IPython's path for a cell: work IPython would do twice, done once.
+
+Loaded by launch.py (beside it, by its path: launch.py runs as a script in isolated mode) and applied to the shell
+of every kernel it starts (`kernel_app`). Nothing a cell runs, shows or keeps changes: only how often IPython works
+the same thing out. Only the standard library at import time; IPython is imported by the kernel that calls these.
+"""
+
+
+def lean_cell_path(shell, known: dict) -> None:
+    """Each execution has IPython transform the cell's text twice (ipykernel, then `run_cell`) and compile it twice
+    only to learn whether it awaits at top level (`should_run_async`): 40 ms of CPU per toy notebook. Here
+    - the static transform of a course-written cell is taken from `known` ({source: transformed}, what the grader's
+      IPython made of it), as long as the shell's transformers are IPython's defaults, untouched;
+    - the second transform of the same text object within an execution takes the first one's result;
+    - a transformed cell in which neither "await" nor "async" appears (no top-level await, async for, async with or
+      async comprehension can be written without them) is not compiled to find out.
+    What runs, and how, is unchanged."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    transform, should_run_async, last = shell.transform_cell, shell.should_run_async, []
+    manager = shell.input_transformer_manager
+    steps = lambda m: (m.cleanup_transforms, m.line_transforms, m.token_transformers)
+    names = lambda m: [[getattr(f, "__qualname__", type(f).__qualname__) for f in step] for step in steps(m)]
+    pristine = [list(step) for step in steps(manager)]
+    if known and names(manager) == names(TransformerManager()):
+        static = manager.transform_cell
+
+        def static_transform(cell):
+            if cell in known and [list(step) for step in steps(manager)] == pristine:
+                return known[cell]
+            return static(cell)
+
+        manager.transform_cell = static_transform
+
+    def transform_cell(raw_cell):
+        if last and last[0][0] is raw_cell:  # run_cell's transform of the text ipykernel has just transformed
+            return last.pop()[1]
+        last.clear()
+        transformed = transform(raw_cell)
+        last.append((raw_cell, transformed))
+        return transformed
+
+    def should_run_async_lean(raw_cell, *, transformed_cell=None, preprocessing_exc_tuple=None):
+        if isinstance(transformed_cell, str) and "await" not in transformed_cell and "async" not in transformed_cell:
+            return False
+        return should_run_async(raw_cell, transformed_cell=transformed_cell,
+                                preprocessing_exc_tuple=preprocessing_exc_tuple)
+
+    shell.transform_cell, shell.should_run_async = transform_cell, should_run_async_lean
+
+
+def one_format_per_error(shell) -> None:
+    """IPython formats the error of a failing cell twice: to show it (`showtraceback`), then again to keep it in the
+    history (`_format_exception_for_storage`, which `%notebook` reads), with the same handler and the same offset,
+    so into the same lines: 5-10 ms of CPU each time (stack_data, pygments, inspect), the larger part of what a
+    failing cell costs the kernel. Here the call right after one for the same exception and traceback, in the same
+    mode (one that shows no variables' values) and colours, takes a copy of the lines just made; any other call
+    formats as before. What was formatted last is let go when the execution ends (it holds the failing frames)."""
+    handler = shell.InteractiveTB
+    structured_traceback = handler.structured_traceback
+    last = []  # [(type, exception, traceback, settings, lines)]: the error formatted last, until the next call
+
+    def formatted_once(etype, evalue=None, etb=None, tb_offset=None, context=5):
+        settings = (handler.tb_offset if tb_offset is None else tb_offset, context, handler.mode,
+                    getattr(handler, "_theme_name", None))
+        kept = last.pop() if last else None
+        same = kept is not None and all(a is b for a, b in zip(kept[:3], (etype, evalue, etb)))
+        if same and evalue is not None and kept[3] == settings and not getattr(handler, "include_vars", False):
+            return list(kept[4])
+        lines = structured_traceback(etype, evalue, etb, tb_offset=tb_offset, context=context)
+        if evalue is not None and isinstance(lines, list):
+            last.append((etype, evalue, etb, settings, list(lines)))
+        return lines
+
+    handler.structured_traceback = formatted_once
+    shell.events.register("post_execute", last.clear)
