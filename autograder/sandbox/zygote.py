@@ -256,8 +256,10 @@ class ForkingProvisioner(LocalProvisioner):
         return self.connection_info
 
     async def wait(self):
+        pause = 0.001  # a killed kernel is gone in milliseconds: no need for 0.1 s steps
         while isinstance(self.process, ForkedProcess) and self.process.poll() is None:
-            await asyncio.sleep(0.005)  # a killed kernel is gone in milliseconds: no need for 0.1 s steps
+            await asyncio.sleep(pause)
+            pause = min(2 * pause, 0.005)
         return await super().wait()
 
 
