@@ -59,6 +59,20 @@ def test_a_message_over_the_bound_costs_only_its_own_output_even_on_a_busy_machi
     assert flags == {("output-truncated", f"cell {2 * i}") for i in range(pairs)}, result["flags"]
 
 
+def test_a_kernel_replies_without_pausing_and_a_cells_last_outputs_are_still_its_own():
+    """Does each kernel send its execute reply without ipykernel's pause before it (SandboxedExecute.reply_pause),
+    while every output a cell sends, up to its last, is still that cell's?"""
+    cells = ["print(get_ipython().kernel._execute_sleep)",
+             "import sys\nfor i in range(200):\n    print(i, flush=True)\n_ = sys.stderr.write('last')",
+             "print('next')"]
+    result = _sandboxed(cells, {"timeout": 30})
+    assert result["outputs"][0] == ["0.0\n"]
+    assert result["outputs"][1] == ["".join(f"{i}\n" for i in range(200)), "last"]
+    assert result["kinds"][1] == ["stdout", "stderr"]
+    assert result["outputs"][2] == ["next\n"]
+    assert result["flags"] == []
+
+
 def test_a_print_cut_into_messages_is_one_output_per_run_of_a_stream():
     """Is the text of one stream that reached the grader in several messages (each flush sends one, as the
     kernel's 0.2 s timer does on a loaded machine) one output, as a notebook shows it, with a stream in between or

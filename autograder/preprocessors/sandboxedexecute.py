@@ -257,6 +257,12 @@ class SandboxedExecute(Execute):
         True, help="Fork each kernel from a zygote that imported ipykernel and the modules the notebook's locked "
                    "cells import, once per grading process (False: start each kernel from scratch)."
     ).tag(config=True)
+    reply_pause = Float(
+        0.0, help="Seconds each kernel sleeps before each execute reply (ipykernel's Kernel._execute_sleep, 0.0005 by "
+                  "default: against outputs reaching a frontend after the reply). The grader takes a cell's outputs "
+                  "until the cell's idle status, which IOPub carries after them whatever the reply's order: here the "
+                  "sleep only holds the grading process up, at every cell."
+    ).tag(config=True)
     history_database = Bool(
         False, help="Keep the kernel's IPython history in an SQLite database (in memory: ipython_hist_file), as IPython "
                     "does. False: in lists only, which In, Out, _i and %history of the notebook's own cells read; "
@@ -325,7 +331,7 @@ class SandboxedExecute(Execute):
 
     def _spare_key(self, kernel_name: str) -> tuple:
         return (self._limits(), self.isolation, self._uids(), self._data_dir(), tuple(sorted(self._kernel_env().items())),
-                self.network, kernel_name, os.getpid(), self.history_database,
+                self.network, kernel_name, os.getpid(), self.history_database, self.reply_pause,
                 tuple(a for a in self.extra_arguments if not a.startswith("--HistoryManager.hist_file")))
 
     def _start_spare(self, kernel_name: str) -> None:
@@ -592,6 +598,7 @@ class SandboxedExecute(Execute):
         km.transport = "ipc"
         km.message_limit, km.message_queue = self.kernel_message_limit, self.kernel_message_queue
         km.history_database = self.history_database
+        km.reply_pause = self.reply_pause
         km.ip = str(sandbox.ctl / "k")
         km.connection_file = str(sandbox.ctl / "kernel.json")
         return km

@@ -33,7 +33,7 @@ import zmq
 import zmq.asyncio
 from jupyter_client.kernelspec import KernelSpec
 from traitlets import Any as AnyTrait
-from traitlets import Bool, Integer
+from traitlets import Bool, Float, Integer
 
 from .cgroups import KernelGroup
 from .uids import NoFreeUid, kill_processes_of, lease_uid
@@ -357,6 +357,8 @@ class SandboxKernelManager(ForkingKernelManager):
     message_queue = Integer(16, help="Messages held unread per channel (ZMQ_RCVHWM); past it the kernel waits.")
     history_database = Bool(True, help="Let IPython keep the kernel's history in its SQLite database (False: in "
                                        "lists only, --HistoryManager.enabled=False).")
+    reply_pause = Float(0.0005, help="Seconds the kernel sleeps before each execute reply (ipykernel's "
+                                     "Kernel._execute_sleep, 0.0005 unless set).")
 
     def _bounded(self, context):
         context.setsockopt(zmq.MAXMSGSIZE, self.message_limit)
@@ -381,5 +383,6 @@ class SandboxKernelManager(ForkingKernelManager):
         return spec
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        extra = [*(extra_arguments or []), *([] if self.history_database else ["--HistoryManager.enabled=False"])]
+        extra = [*(extra_arguments or []), *([] if self.history_database else ["--HistoryManager.enabled=False"]),
+                 f"--Kernel._execute_sleep={self.reply_pause!r}"]
         return self.sandbox.command(super().format_kernel_cmd(extra))
