@@ -115,3 +115,42 @@ def test_the_kernel_gets_the_transforms_of_provided_cells_and_never_a_test_cells
     assert provided == ["provided cell ran\n"]
     found = json.loads(probe[0])
     assert found["hidden"] == 0 and found["provided"] >= 1, found
+
+
+SPARES = textwrap.dedent("""
+    import json, os, tempfile, threading
+    from nbformat.v4 import new_code_cell, new_notebook
+    from autograder.preprocessors import SandboxedExecute
+    from autograder.sandbox.isolation import SandboxKernelManager
+
+    starts = []
+    start = SandboxKernelManager.start_kernel
+
+    async def recorded(self, *args, **kwargs):
+        starts.append(threading.current_thread().name)
+        return await start(self, *args, **kwargs)
+
+    SandboxKernelManager.start_kernel = recorded
+    executor = SandboxedExecute(timeout=60, prestart=True)
+    seen = []
+    for n in range(3):
+        nb = new_notebook(cells=[new_code_cell("import sys\\nprint(getattr(sys, 'mark', 'fresh'))\\nsys.mark = 1"),
+                                 new_code_cell(f"print({n} * 2)")],
+                          metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+        with tempfile.TemporaryDirectory() as folder:
+            nb, _ = executor.preprocess(nb, {"metadata": {"path": folder}})
+        seen.append([o.get("text", "") for c in nb.cells for o in c.outputs])
+    print(json.dumps({"starts": starts, "seen": seen, "main": threading.main_thread().name}))
+    """)
+
+
+def test_the_next_notebooks_kernel_starts_beside_this_ones_cells_and_each_notebook_has_its_own():
+    """With a spare kernel started for each next notebook, does that start run in a thread of its own (not the one
+    running the cells), and does each notebook still run every cell, in a kernel of its own?"""
+    done = subprocess.run([sys.executable, "-c", SPARES], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.splitlines()[-1])
+    # the first notebook's own kernel, then a spare for each notebook (the last one's stopped unused)
+    assert sorted(result["starts"]) == [result["main"]] + ["autograder-spare-kernel_0"] * 3, result["starts"]
+    assert result["seen"] == [["fresh\n", "0\n"], ["fresh\n", "2\n"], ["fresh\n", "4\n"]]

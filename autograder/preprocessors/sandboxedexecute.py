@@ -13,7 +13,8 @@ autograde` and `python -m autograder grade` both use it.
   their verdict for SaveAutoGrades, are written by the grader only.
 - What was attempted and which limits were hit are flags: in the log, and in the autograded notebook's metadata
   under `nb.metadata["autograder"]["flags"]`, next to `["sandbox"]` (the protections that held).
-- While a notebook runs, the next one's kernel starts in a fresh, empty sandbox (`prestart`); the next notebook's
+- While a notebook runs, the next one's kernel starts in a fresh, empty sandbox (`prestart`; its start, made ready
+  in this thread, runs in a thread of its own beside the notebook's cells); the next notebook's
   folder is copied into it when it comes, so every notebook still gets a kernel of its own (a spare that is not
   used by the time the grading process ends is stopped).
 - Kernels are forked from a zygote (`fork_kernels`, autograder.sandbox.zygote) that imported ipykernel and what the
@@ -27,6 +28,7 @@ import json
 import os
 import re
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from queue import Empty
 
@@ -57,7 +59,10 @@ OUTPUT_ERRORS = {  # ename of an output -> (flag code, severity, message)
     "MemoryError": ("memory-limit", LIMIT, "ran out of memory (the kernel's address-space limit)"),
     "CellTimeoutError": ("timeout", LIMIT, "ran over the per-cell time limit"),
 }
-_SPARE = None  # (key, Sandbox, kernel manager) of the kernel started for the next notebook of this process
+_SPARE = None  # (key, Sandbox, kernel manager, its start) of the kernel started for the next notebook of this process
+# where spare kernels start: one thread for the process's life (a zygote it starts again dies with it), its own
+# event loop
+_STARTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autograder-spare-kernel")
 _ZYGOTE: Zygote | None = None  # the zygote this process forks its kernels from
 
 
@@ -73,7 +78,17 @@ def _discard_spare() -> None:
     global _SPARE
     if _SPARE is not None:
         spare, _SPARE = _SPARE, None
-        _discard(*spare[1:])
+        _started(spare[3])
+        _discard(*spare[1:3])
+
+
+def _started(start: Future) -> BaseException | None:
+    """Wait for a spare kernel's start to end; what it raised, if it did."""
+    try:
+        start.result()
+    except BaseException as exc:  # noqa: BLE001 - the spare is then not used
+        return exc
+    return None
 
 
 def _close_zygote() -> None:
@@ -335,33 +350,36 @@ class SandboxedExecute(Execute):
                 tuple(a for a in self.extra_arguments if not a.startswith("--HistoryManager.hist_file")))
 
     def _start_spare(self, kernel_name: str) -> None:
-        """Start the next notebook's kernel now (in an empty sandbox), so that it is ready when that comes."""
+        """Start the next notebook's kernel now (in an empty sandbox), so that it is ready when that comes: its
+        sandbox, kernel manager and zygote are made here, the start (the zygote's fork, the kernel's sockets) runs
+        in the starter thread while this notebook's cells run."""
         global _SPARE
-        sandbox = km = None
+        sandbox = None
         try:
             sandbox = self._new_sandbox(Path("/nonexistent"))
             km = self._configure(self.kernel_manager_class(kernel_name=kernel_name, config=self.config), sandbox)
-            arguments = [a for a in self.extra_arguments if not a.startswith("--HistoryManager.hist_file")]
-            arguments.append(f"--HistoryManager.hist_file={self.ipython_hist_file}")
-            run_sync(km.start_kernel)(extra_arguments=arguments, cwd=str(sandbox.folder))
         except Exception as exc:  # noqa: BLE001 - no spare: the next notebook starts its own kernel
             self.log.debug("[sandbox] no spare kernel: %s", exc)
-            if km is not None:
-                _discard(sandbox, km)
-            elif sandbox is not None:
+            if sandbox is not None:
                 sandbox.close()  # its folder, control group and uid
             return
+        arguments = [a for a in self.extra_arguments if not a.startswith("--HistoryManager.hist_file")]
+        arguments.append(f"--HistoryManager.hist_file={self.ipython_hist_file}")
+        start = _STARTER.submit(run_sync(km.start_kernel), extra_arguments=arguments, cwd=str(sandbox.folder))
         _discard_spare()
-        _SPARE = (self._spare_key(kernel_name), sandbox, km)
+        _SPARE = (self._spare_key(kernel_name), sandbox, km, start)
 
     def _take_spare(self, kernel_name: str):
         global _SPARE
         spare, _SPARE = _SPARE, None
         if spare is None:
             return None
-        key, sandbox, km = spare
+        key, sandbox, km, start = spare
+        failed = _started(start)
+        if failed is not None:
+            self.log.debug("[sandbox] no spare kernel: %s", failed)
         try:
-            alive = run_sync(km.is_alive)()
+            alive = failed is None and run_sync(km.is_alive)()
         except Exception:  # noqa: BLE001
             alive = False
         if key != self._spare_key(kernel_name) or not alive:
@@ -371,10 +389,28 @@ class SandboxedExecute(Execute):
         return sandbox, km
 
     def _kernel_host_pid(self, km) -> int | None:
-        """The kernel's process id as this process sees it (in namespaces it is PID 2 of its own PID space)."""
+        """The kernel's process id as this process sees it (in namespaces it is PID 2 of its own PID space, which
+        its launcher forks a few milliseconds after the kernel manager's start returns: looked for until it is
+        there, its launcher is gone or `startup_timeout` is up)."""
         process = getattr(getattr(km, "provisioner", None), "process", None)
         if process is None:
             return None
+        if self._sandbox.mode != "namespaces":
+            return process.pid
+        deadline, pause = time.monotonic() + self.startup_timeout, 0.001
+        while True:
+            for pid in descendants(process.pid):
+                try:
+                    ns_pids = [line.split()[1:] for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                               if line.startswith("NSpid:")][0]
+                except (OSError, IndexError):
+                    continue
+                if ns_pids and ns_pids[-1] == "2":
+                    return pid
+            if process.poll() is not None or time.monotonic() > deadline:
+                return None
+            time.sleep(pause)
+            pause = min(2 * pause, 0.01)
         if self._sandbox.mode != "namespaces":
             return process.pid
         for pid in descendants(process.pid):
