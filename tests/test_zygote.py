@@ -320,6 +320,43 @@ def test_a_forked_kernel_shows_a_traceback_as_a_kernel_started_from_scratch(zygo
     assert same(forked_kept) == same(scratch_kept) == same(scratch)
 
 
+FLUSHES = [
+    # a flush with nothing written: does it wake ipykernel's IOPub thread?
+    "import sys\nthread = sys.stdout.pub_thread\nscheduled = []\nschedule = thread.schedule\n"
+    "thread.schedule = lambda f: (scheduled.append(f), schedule(f))[1]\nsys.stdout.flush(); sys.stderr.flush()\n"
+    "woken = len(scheduled)\nthread.schedule = schedule",
+    "print(woken)",
+    "print('a', end='')\nsys.stdout.flush()\nprint('b', end='')\nsys.stdout.write('c')",
+    "import threading\nt = threading.Thread(target=lambda: print('from a thread'))\nt.start(); t.join()",
+    "sys.stderr.write('to stderr')\nsys.stderr.flush()\nprint('then stdout')",
+]
+
+
+async def _flushed(zygote, folder) -> list:
+    async with _running(zygote, folder) as (_, kc):
+        shown = []
+        for cell in FLUSHES:
+            seen = []
+            await kc.execute_interactive(cell, timeout=60, output_hook=lambda m: seen.append(
+                (m["content"]["name"], m["content"]["text"])) if m["msg_type"] == "stream" else None)
+            shown.append(seen)
+        return shown
+
+
+def test_a_flush_with_nothing_written_costs_nothing_and_every_output_still_comes_in_its_cell(zygote, tmp_path):
+    """Does a forked kernel's flush of stdout or stderr with nothing written return without waking ipykernel's IOPub
+    thread, while what a cell writes (a print, a flushed partial line, a write, a thread's print, stderr then
+    stdout) still reaches its cell, in order, as in a kernel started from scratch?"""
+    forked, scratch = run(_flushed(zygote, tmp_path)), run(_flushed(None, tmp_path))
+    assert forked[1] == [("stdout", "0\n")] and scratch[1] != forked[1]
+    joined = lambda outputs: [(name, "".join(t for n, t in outputs if n == name)) for name in ("stdout", "stderr")]
+    for mine, theirs in zip(forked[2:], scratch[2:]):
+        assert joined(mine) == joined(theirs)
+    assert joined(forked[2])[0] == ("stdout", "abc")
+    assert joined(forked[3])[0] == ("stdout", "from a thread\n")
+    assert joined(forked[4]) == [("stdout", "then stdout\n"), ("stderr", "to stderr")]
+
+
 def _parsed_as_ipykernel(argv):
     from ipykernel.kernelapp import IPKernelApp
 

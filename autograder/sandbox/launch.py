@@ -305,6 +305,7 @@ def kernel_app():
             super().initialize(argv)
             leanshell.lean_cell_path(self.shell, _TRANSFORMED)
             leanshell.one_format_per_error(self.shell)
+            leanshell.flush_only_what_was_written(sys.stdout, sys.stderr)
 
     return IPKernelApp
 
