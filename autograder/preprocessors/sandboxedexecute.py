@@ -411,17 +411,6 @@ class SandboxedExecute(Execute):
                 return None
             time.sleep(pause)
             pause = min(2 * pause, 0.01)
-        if self._sandbox.mode != "namespaces":
-            return process.pid
-        for pid in descendants(process.pid):
-            try:
-                ns_pids = [line.split()[1:] for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                           if line.startswith("NSpid:")][0]
-            except (OSError, IndexError):
-                continue
-            if ns_pids and ns_pids[-1] == "2":
-                return pid
-        return None
 
     def _stop(self, km) -> None:
         try:
