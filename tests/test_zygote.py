@@ -14,6 +14,7 @@ import tempfile
 import time
 
 import pytest
+import zmq
 
 from autograder.sandbox.zygote import KERNEL_MODULES, ForkingKernelManager, Zygote, ZygoteError, cell_imports
 
@@ -189,6 +190,16 @@ def test_a_kernel_starts_and_stops_without_waiting_for_nothing_and_says_when_it_
     run(check())
     assert seen == {"ready once started": True, "a new ready, set once stopped": True, "stopped": True}
     assert 0.01 not in sleeps, sleeps
+
+
+def test_a_client_tries_a_kernel_not_listening_yet_again_after_5_ms(zygote, tmp_path):
+    """Do a forked kernel's client's sockets try a connection that failed (the kernel's socket files not bound yet,
+    as right after its start returns) again after 5 ms rather than libzmq's 100?"""
+    async def check():
+        async with _running(zygote, tmp_path) as (km, kc):
+            return [channel.socket.getsockopt(zmq.RECONNECT_IVL)
+                    for channel in (kc.shell_channel, kc.iopub_channel, kc.stdin_channel, kc.control_channel)]
+    assert run(check()) == [5, 5, 5, 5]
 
 
 def test_kernels_end_with_the_zygote(zygote, tmp_path):

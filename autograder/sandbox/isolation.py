@@ -363,9 +363,6 @@ class SandboxKernelManager(ForkingKernelManager):
     def _bounded(self, context):
         context.setsockopt(zmq.MAXMSGSIZE, self.message_limit)
         context.setsockopt(zmq.RCVHWM, self.message_queue)
-        # a new kernel's sockets are files it binds a few milliseconds after its start returns: a connection tried
-        # before then is tried again after 5 ms, not libzmq's 100 (each grading process's first kernel)
-        context.setsockopt(zmq.RECONNECT_IVL, 5)
         return context
 
     def client(self, **kwargs):

@@ -32,6 +32,7 @@ import uuid
 from pathlib import Path
 from queue import Empty
 
+import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager, KernelManager
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
@@ -359,3 +360,11 @@ class ForkingKernelManager(AsyncKernelManager):
 
     async def _async_wait(self, pollinterval: float = 0.1) -> None:
         await super()._async_wait(pollinterval=min(pollinterval, 0.005))
+
+    def client(self, **kwargs):
+        """A client whose sockets try a connection that failed again after 5 ms, not libzmq's 100: a new kernel
+        binds its sockets (over IPC, files) a few milliseconds after its start returns, and the client connects at
+        once."""
+        kc = super().client(**kwargs)
+        kc.context.setsockopt(zmq.RECONNECT_IVL, 5)
+        return kc
