@@ -312,8 +312,8 @@ async def _first_traceback(zygote, folder) -> tuple[list[str], list[str]]:
         errors = []
         await kc.execute_interactive(ERROR_CELL, timeout=60, output_hook=lambda m: errors.append(m["content"])
                                      if m["msg_type"] == "error" else None)
-        kept = await _value(kc, "get_ipython().history_manager.exceptions[max(get_ipython().history_manager.exceptions)]"
-                                "['traceback']")
+        kept = await _value(kc, "(lambda kept: kept[max(kept)]['traceback'])"
+                                "(get_ipython().history_manager.exceptions)")
         return errors[0]["traceback"], ast.literal_eval(kept)
     finally:
         await _stop(km, kc)
@@ -343,22 +343,33 @@ FLUSHES = [
 ]
 
 
-async def _flushed(zygote, folder) -> list:
+async def _shown(zygote, folder, cells: list[str], kept) -> list[tuple[str, list]]:
+    """(reply status, [kept(message) of each of its IOPub messages for which that is not None]) for each of
+    `cells`, run in a kernel forked from `zygote` (None: started from scratch)."""
     async with _running(zygote, folder) as (_, kc):
         shown = []
-        for cell in FLUSHES:
+        for cell in cells:
             seen = []
-            await kc.execute_interactive(cell, timeout=60, output_hook=lambda m: seen.append(
-                (m["content"]["name"], m["content"]["text"])) if m["msg_type"] == "stream" else None)
-            shown.append(seen)
+
+            def hook(message, seen=seen):
+                item = kept(message)
+                if item is not None:
+                    seen.append(item)
+
+            reply = await kc.execute_interactive(cell, timeout=60, output_hook=hook)
+            shown.append((reply["content"]["status"], seen))
         return shown
+
+
+def _stream(message):
+    return (message["content"]["name"], message["content"]["text"]) if message["msg_type"] == "stream" else None
 
 
 def test_a_flush_with_nothing_written_costs_nothing_and_every_output_still_comes_in_its_cell(zygote, tmp_path):
     """Does a forked kernel's flush of stdout or stderr with nothing written return without waking ipykernel's IOPub
     thread, while what a cell writes (a print, a flushed partial line, a write, a thread's print, stderr then
     stdout) still reaches its cell, in order, as in a kernel started from scratch?"""
-    forked, scratch = run(_flushed(zygote, tmp_path)), run(_flushed(None, tmp_path))
+    forked, scratch = ([seen for _, seen in run(_shown(z, tmp_path, FLUSHES, _stream))] for z in (zygote, None))
     assert forked[1] == [("stdout", "0\n")] and scratch[1] != forked[1]
     joined = lambda outputs: [(name, "".join(t for n, t in outputs if n == name)) for name in ("stdout", "stderr")]
     for mine, theirs in zip(forked[2:], scratch[2:]):
@@ -446,18 +457,20 @@ CELLS_THAT_TRANSFORM = [
 ]
 
 
+def _output(message):
+    """An output message's type and text (a stream's, an error's name, a result's plain text); None for any other
+    message and for %time's report."""
+    if message["msg_type"] not in ("stream", "error", "execute_result"):
+        return None
+    content = message["content"]
+    text = content.get("text") or content.get("ename") or content.get("data", {}).get("text/plain")
+    item = (message["msg_type"], text)
+    return None if "Wall time" in str(item) else item
+
+
 async def _outputs(zygote, folder) -> list:
     """What each of CELLS_THAT_TRANSFORM shows, in a kernel forked from `zygote` (None: started from scratch)."""
-    async with _running(zygote, folder) as (_, kc):
-        shown = []
-        for cell in CELLS_THAT_TRANSFORM:
-            seen = []
-            reply = await kc.execute_interactive(cell, timeout=60, output_hook=lambda m: seen.append(
-                (m["msg_type"], m["content"].get("text") or m["content"].get("ename")
-                 or m["content"].get("data", {}).get("text/plain")))
-                if m["msg_type"] in ("stream", "error", "execute_result") else None)
-            shown.append((reply["content"]["status"], [s for s in seen if "Wall time" not in str(s)]))
-        return shown
+    return await _shown(zygote, folder, CELLS_THAT_TRANSFORM, _output)
 
 
 def test_a_kernel_transforms_each_cell_once_and_runs_it_as_a_kernel_started_from_scratch(zygote, tmp_path):

@@ -112,7 +112,7 @@ def _imports_of(sources: tuple[str, ...]) -> list[str]:
 def _static_transforms(sources: tuple[str, ...]) -> dict[str, str]:
     """{source: what IPython's input transformer manager makes of it} for the locked cells that run in the kernel,
     once per process for each assignment's cells: each kernel takes these instead of working them out again
-    (`launch.lean_cell_path`; 20-30 ms of CPU per toy notebook, 100 ms for MNIST's)."""
+    (`leanshell.lean_cell_path`; 20-30 ms of CPU per toy notebook, 100 ms for MNIST's)."""
     transformed = {}
     for source in sources:
         try:
