@@ -386,9 +386,13 @@ class Grader:
             if self.warm else None
 
     def prepare(self) -> None:
-        """Start the first kernel now, for the first Task (with nbgrader's own Execute step; in the event loop)."""
+        """Start the first kernel now, for the first Task: nbgrader's own Execute step's in the event loop; an
+        Execute step that starts its kernels its own way (the sandbox's `prepare`) is asked to, for a notebook like
+        the release."""
         if self.pool is not None:
             self.pool.warm()
+        elif callable(getattr(self.execute_class, "prepare", None)):
+            self.execute_class(config=self.config).prepare(self.release, {"nbgrader": self._resources("")["nbgrader"]})
 
     async def close(self) -> None:
         if self.pool is not None:

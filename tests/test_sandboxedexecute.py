@@ -118,12 +118,19 @@ def test_the_kernel_gets_the_transforms_of_provided_cells_and_never_a_test_cells
 
 
 SPARES = textwrap.dedent("""
-    import json, os, tempfile, threading
+    import json, os, sys, tempfile, threading
     from nbformat.v4 import new_code_cell, new_notebook
     from autograder.preprocessors import SandboxedExecute
     from autograder.sandbox.isolation import SandboxKernelManager
 
-    starts = []
+    starts, imported = [], []
+
+    class Imports:  # what a spare kernel's thread imports, while the notebook's thread may import the same
+        def find_spec(self, name, path=None, target=None):
+            if threading.current_thread().name.startswith("autograder-spare-kernel"):
+                imported.append(name)
+
+    sys.meta_path.insert(0, Imports())
     start = SandboxKernelManager.start_kernel
 
     async def recorded(self, *args, **kwargs):
@@ -133,14 +140,18 @@ SPARES = textwrap.dedent("""
     SandboxKernelManager.start_kernel = recorded
     executor = SandboxedExecute(timeout=60, prestart=True)
     seen = []
+    notebook = lambda n: new_notebook(
+        cells=[new_code_cell("import sys\\nprint(getattr(sys, 'mark', 'fresh'))\\nsys.mark = 1"),
+               new_code_cell(f"print({n} * 2)")],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    if sys.argv[1:] == ["prepare"]:  # a worker's start, before any notebook
+        executor.prepare(notebook(None), {})
     for n in range(3):
-        nb = new_notebook(cells=[new_code_cell("import sys\\nprint(getattr(sys, 'mark', 'fresh'))\\nsys.mark = 1"),
-                                 new_code_cell(f"print({n} * 2)")],
-                          metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+        nb = notebook(n)
         with tempfile.TemporaryDirectory() as folder:
             nb, _ = executor.preprocess(nb, {"metadata": {"path": folder}})
         seen.append([o.get("text", "") for c in nb.cells for o in c.outputs])
-    print(json.dumps({"starts": starts, "seen": seen, "main": threading.main_thread().name}))
+    print(json.dumps({"starts": starts, "seen": seen, "main": threading.main_thread().name, "imported": imported}))
     """)
 
 
@@ -154,3 +165,21 @@ def test_the_next_notebooks_kernel_starts_beside_this_ones_cells_and_each_notebo
     # the first notebook's own kernel, then a spare for each notebook (the last one's stopped unused)
     assert sorted(result["starts"]) == [result["main"]] + ["autograder-spare-kernel_0"] * 3, result["starts"]
     assert result["seen"] == [["fresh\n", "0\n"], ["fresh\n", "2\n"], ["fresh\n", "4\n"]]
+    assert result["imported"] == []
+
+
+def test_a_workers_first_notebook_takes_a_kernel_started_before_it_came():
+    """When the grading process prepares (before any notebook comes), does the first notebook find its kernel
+    started, so that no kernel is started in the thread that runs the cells (and nothing is imported in the one
+    that starts them), and does each notebook still get a kernel of its own?"""
+    done = subprocess.run([sys.executable, "-c", SPARES, "prepare"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.splitlines()[-1])
+    # the prepared kernel (the first notebook's), then a spare for each notebook (the last one's stopped unused)
+    assert result["starts"] == ["autograder-spare-kernel_0"] * 4, result["starts"]
+    assert result["seen"] == [["fresh\n", "0\n"], ["fresh\n", "2\n"], ["fresh\n", "4\n"]]
+    # nothing imported in the spare's thread: the first notebook's cells are scanned (IPython imported) meanwhile,
+    # and two threads importing one package at once can each find it half made
+    assert result["imported"] == []
+

@@ -14,7 +14,8 @@ autograde` and `python -m autograder grade` both use it.
 - What was attempted and which limits were hit are flags: in the log, and in the autograded notebook's metadata
   under `nb.metadata["autograder"]["flags"]`, next to `["sandbox"]` (the protections that held).
 - While a notebook runs, the next one's kernel starts in a fresh, empty sandbox (`prestart`; its start, made ready
-  in this thread, runs in a thread of its own beside the notebook's cells); the next notebook's
+  in this thread, runs in a thread of its own beside the notebook's cells), and the first one's when the grading
+  process prepares (`prepare`, before any notebook has come); the next notebook's
   folder is copied into it when it comes, so every notebook still gets a kernel of its own (a spare that is not
   used by the time the grading process ends is stopped).
 - Kernels are forked from a zygote (`fork_kernels`, autograder.sandbox.zygote) that imported ipykernel and what the
@@ -308,13 +309,11 @@ class SandboxedExecute(Execute):
         self._wall_flagged = False
         self._iopub_remade = False
         self._test_seconds = 0.0
-        info = resources.get("nbgrader", {}) if isinstance(resources, dict) else {}
-        self._where = "/".join(str(info.get(k, "?")) for k in ("student", "assignment", "notebook"))
-        self._tests, self._locked = self._gradebook_cells(info)
+        info = self._read_cells(resources)
         self._scan_student_cells(nb)
         notebook_dir = Path((resources.get("metadata") or {}).get("path") or ".")
         self._check_submission(info, notebook_dir)
-        kernel_name = self.kernel_name or nb.metadata.get("kernelspec", {}).get("name") or "python3"
+        kernel_name = self._kernel_name_for(nb)
         spare = self._take_spare(kernel_name) if km is None else None
         if spare is not None:
             self._sandbox, km = spare
@@ -335,6 +334,31 @@ class SandboxedExecute(Execute):
             self._sandbox.close()
         self._record(nb, status)
         return nb, resources
+
+    def prepare(self, nb, resources) -> None:
+        """Start the first notebook's kernel before that notebook comes, as `prestart` starts each next one: this
+        process's zygote (its imports run in a process of their own) and a kernel in an empty sandbox, which the
+        first notebook like `nb` (the release: its kernel name, its locked cells' imports) then takes. `resources`
+        name the assignment, notebook and gradebook as `preprocess`'s do. Nothing is started without `prestart`."""
+        if not self.prestart:
+            return
+        try:
+            self._read_cells(resources)
+        except Exception as exc:  # noqa: BLE001 - the first notebook reads them itself, and says what is wrong
+            self.log.warning("[sandbox] no kernel started in advance: %s", exc)
+            return
+        self._start_spare(self._kernel_name_for(nb))
+
+    def _read_cells(self, resources) -> dict:
+        """The gradebook's test and locked cells of the notebook `resources` name (kept in `_tests`, `_locked`);
+        returns resources' nbgrader part."""
+        info = resources.get("nbgrader", {}) if isinstance(resources, dict) else {}
+        self._where = "/".join(str(info.get(k, "?")) for k in ("student", "assignment", "notebook"))
+        self._tests, self._locked = self._gradebook_cells(info)
+        return info
+
+    def _kernel_name_for(self, nb) -> str:
+        return self.kernel_name or nb.metadata.get("kernelspec", {}).get("name") or "python3"
 
     # ------------------------------------------------------------------------------------------ spare kernels
 
@@ -358,6 +382,8 @@ class SandboxedExecute(Execute):
         try:
             sandbox = self._new_sandbox(Path("/nonexistent"))
             km = self._configure(self.kernel_manager_class(kernel_name=kernel_name, config=self.config), sandbox)
+            km.kernel_spec  # looked up here: its lookup imports IPython and ipykernel, which a thread importing them
+            # while this one does (a notebook's cells scanned) could find half made
         except Exception as exc:  # noqa: BLE001 - no spare: the next notebook starts its own kernel
             self.log.debug("[sandbox] no spare kernel: %s", exc)
             if sandbox is not None:
