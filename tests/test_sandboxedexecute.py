@@ -183,3 +183,59 @@ def test_a_workers_first_notebook_takes_a_kernel_started_before_it_came():
     # and two threads importing one package at once can each find it half made
     assert result["imported"] == []
 
+
+LAUNCHERS = textwrap.dedent("""
+    import json, os, tempfile
+    from nbformat.v4 import new_code_cell, new_notebook
+    from autograder.preprocessors import SandboxedExecute, sandboxedexecute
+    from autograder.sandbox.isolation import probe
+
+    def status(pid):
+        return {line.split(":")[0]: line.split(":")[1].split() for line in open(f"/proc/{pid}/status")}
+
+    seen = []
+    host_pid = SandboxedExecute._kernel_host_pid
+
+    def recorded(self, km):
+        kernel = host_pid(self, km)
+        launcher = km.provisioner.process.pid
+        zygote = sandboxedexecute._ZYGOTE.process.pid
+        seen.append({"launcher": launcher, "launcher_ns_pid": status(launcher)["NSpid"][-1], "launcher_parent": int(status(launcher)["PPid"][0]),
+                     "kernel_parent": int(status(kernel)["PPid"][0]), "zygote": zygote,
+                     "namespace": os.readlink(f"/proc/{launcher}/ns/pid"),
+                     "zygote_children_at_home": os.readlink(f"/proc/{zygote}/ns/pid_for_children")
+                                                == os.readlink(f"/proc/{zygote}/ns/pid")})
+        return kernel
+
+    SandboxedExecute._kernel_host_pid = recorded
+    executor = SandboxedExecute(timeout=60, isolation="namespaces" if probe().namespaces else "plain")
+    outputs = []
+    notebook = lambda: new_notebook(cells=[new_code_cell("import os\\nprint(os.getpid(), os.getppid())")],
+                                    metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                             "language": "python"}})
+    executor.prepare(notebook(), {})  # each notebook then takes a kernel started in advance (seen above)
+    for n in range(2):
+        nb = notebook()
+        with tempfile.TemporaryDirectory() as folder:
+            nb, _ = executor.preprocess(nb, {"metadata": {"path": folder}})
+        outputs.append(nb.cells[0].outputs[0].get("text", ""))
+    print(json.dumps({"seen": seen, "outputs": outputs, "namespaces": probe().namespaces}))
+    """)
+
+
+def test_a_sandboxed_kernels_namespace_begins_with_a_child_of_the_zygote():
+    """Is each sandboxed kernel's first process (its namespace's PID 1, which reaps and reports) forked by the zygote
+    itself, with no process in between, and the kernel its child (PID 2) in a namespace of its own per notebook,
+    the zygote's next children born in the zygote's own namespace again?"""
+    done = subprocess.run([sys.executable, "-c", LAUNCHERS], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["namespaces"], "the sandbox's namespaces are not available here"
+    first, second = result["seen"]
+    for seen in (first, second):
+        assert seen["launcher_ns_pid"] == "1" and seen["launcher_parent"] == seen["zygote"], seen
+        assert seen["kernel_parent"] == seen["launcher"], seen
+        assert seen["zygote_children_at_home"], seen
+    assert first["namespace"] != second["namespace"]
+    assert result["outputs"] == ["2 1\n", "2 1\n"]

@@ -13,8 +13,9 @@ process): it imports ipykernel and the modules the notebooks import, once (and p
 traceback uses), then forks a kernel per request read on stdin, so that no kernel pays for a Python start and
 those imports. A forked child first becomes its own session and dies with the zygote (which dies with the
 grader); then it does what the command line would have done: for a sandbox, `unshare --mount [--net] --pid
---fork --kill-child launch.py CONFIG` (here the unshare(2) call and the fork); for a plain kernel, the rlimits,
-folder and environment it was given, then ipykernel.
+--fork --kill-child launch.py CONFIG`, the zygote forking it into the new PID namespace (unshare(2) before the
+fork, setns(2) back after it), so that the child is the namespace's PID 1 with no process in between, the child
+entering the others; for a plain kernel, the rlimits, folder and environment it was given, then ipykernel.
 
 Only the standard library here (and, in the zygote and kernel, ipykernel and the modules it was given); what was
 achieved is written to status.json for the grader, which reports it to the TA.
@@ -488,9 +489,15 @@ def zygote(modules) -> dict:
         except BaseException:  # noqa: BLE001 - SystemExit too (traitlets exits on --help or a bad option)
             pass
         ready_r, ready_w = os.pipe()
+        # a sandbox's kernel in a new PID namespace: the child forked here is its PID 1 (no process in between)
+        new_namespace = request.get("kind") == "launch" and "--pid" in request.get("unshare", [])
+        refused = _children_in_new_pid_namespace() if new_namespace else None
         pid = os.fork()
         if pid == 0:
             os.close(ready_r)
+            while _OWN_PID_NAMESPACE:
+                os.close(_OWN_PID_NAMESPACE.pop())
+            request = {**request, "refused": refused} if refused else request
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.setsid()
@@ -507,15 +514,38 @@ def zygote(modules) -> dict:
             os.close(ready_w)
             return request
         os.close(ready_w)
+        returned = not new_namespace or refused or _children_in_own_pid_namespace()
         os.read(ready_r, 1)  # the child is a session leader now: its process group is its own
         os.close(ready_r)
         replies.write(json.dumps({"pid": pid}).encode() + b"\n")
         replies.flush()
+        if not returned:  # its next children would be born in that kernel's namespace: a new zygote forks them
+            os._exit(0)
+
+
+_OWN_PID_NAMESPACE = []  # the zygote's own PID namespace, open (setns(2) takes it back for its next children)
+
+
+def _children_in_new_pid_namespace() -> str | None:
+    """unshare(CLONE_NEWPID) here, in the zygote: its next child is PID 1 of a new PID namespace, as the child of
+    `unshare --pid --fork` is. Returns why it could not be done (the child then reports it), or None."""
+    try:
+        if not _OWN_PID_NAMESPACE:
+            _OWN_PID_NAMESPACE.append(os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC))
+        unshare(["--pid"])
+    except OSError as exc:
+        return str(exc)
+    return None
+
+
+def _children_in_own_pid_namespace() -> bool:
+    """After the fork: the zygote's later children in its own PID namespace again (setns(2))."""
+    return _libc.setns(_OWN_PID_NAMESPACE[0], CLONE_FLAGS["--pid"]) == 0
 
 
 def unshare(flags) -> None:
-    """unshare(2) with util-linux's flags (--mount, --net, --pid; --fork and --kill-child are carried out by the
-    caller)."""
+    """unshare(2) with util-linux's flags (--mount, --net, --pid, --ipc; --fork and --kill-child are the zygote's:
+    it forks the new PID namespace's first process, which dies with it)."""
     mask = 0
     for flag in flags:
         mask |= CLONE_FLAGS.get(flag, 0)
@@ -527,30 +557,21 @@ def unshare(flags) -> None:
 def forked(request) -> None:
     """In a child of the zygote: carry out the request as its command line would have."""
     if request["kind"] == "launch":
-        flags = request.get("unshare", [])
-        if flags:
-            try:
-                unshare(flags)
-            except OSError as exc:
-                with open(request["config"]) as f:
-                    write_status(json.load(f), error=f"could not enter new namespaces: {exc}")
-                os._exit(70)
-        if "--pid" in flags:  # as `unshare --fork --kill-child`: the next child is PID 1 and dies with this one
-            child = os.fork()
-            if child == 0:
-                die_with_parent()
-                try:
-                    main(["launch.py", request["config"]])
-                finally:
-                    os._exit(70)
-            while True:
-                try:
-                    _, status = os.waitpid(child, 0)
-                except InterruptedError:
-                    continue
-                os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
-        main(["launch.py", request["config"]])
-        return
+        try:
+            if request.get("refused"):
+                raise OSError(request["refused"])
+            unshare([f for f in request.get("unshare", []) if f != "--pid"])  # a new PID namespace: the zygote's
+        except OSError as exc:
+            with open(request["config"]) as f:
+                write_status(json.load(f), error=f"could not enter new namespaces: {exc}")
+            os._exit(70)
+        if "--pid" not in request.get("unshare", []):
+            main(["launch.py", request["config"]])
+            return
+        try:  # PID 1 of the kernel's namespace (as `unshare --fork --kill-child`'s child, but forked by the zygote)
+            main(["launch.py", request["config"]])
+        finally:
+            os._exit(70)
     # a plain kernel: what grade's kernel command sets up, then `python -m ipykernel_launcher ARGS`
     wanted = {key: value for key, value in request.get("rlimits", {}).items() if value}  # 0: no limit
     missed = set(wanted) - set(set_limits({"rlimits": wanted}))
