@@ -239,3 +239,37 @@ def test_a_sandboxed_kernels_namespace_begins_with_a_child_of_the_zygote():
         assert seen["zygote_children_at_home"], seen
     assert first["namespace"] != second["namespace"]
     assert result["outputs"] == ["2 1\n", "2 1\n"]
+
+
+TERMINATED = textwrap.dedent("""
+    import json, os, time
+    from nbformat.v4 import new_notebook
+    from autograder.preprocessors import SandboxedExecute, sandboxedexecute
+    from autograder.sandbox.isolation import descendants
+
+    executor = SandboxedExecute(timeout=60, isolation="namespaces")
+    executor.prepare(new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}}), {})
+    _, sandbox, km, start = sandboxedexecute._SPARE
+    start.result()
+    launcher = km.provisioner.process
+    while not descendants(launcher.pid):  # its kernel forked
+        time.sleep(0.01)
+    kernel = descendants(launcher.pid)[0]
+    began = time.monotonic()
+    launcher.terminate()
+    while launcher.poll() is None and time.monotonic() - began < 10:
+        time.sleep(0.01)
+    print(json.dumps({"seconds": time.monotonic() - began, "kernel_left": os.path.exists(f"/proc/{kernel}")}))
+    """)
+
+
+def test_a_sandboxed_kernel_asked_to_terminate_ends_with_its_namespace():
+    """When the kernel manager sends its SIGTERM (a graceful shutdown's second step, for a kernel that did not end
+    when asked), does the sandbox's first process, which a PID namespace's first process would otherwise ignore,
+    end at once, and its kernel with it?"""
+    done = subprocess.run([sys.executable, "-c", TERMINATED], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["seconds"] < 2 and not result["kernel_left"], result

@@ -338,6 +338,9 @@ def pid1(config, held: list) -> None:
         finally:
             os._exit(70)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # a PID namespace's first process ignores the signals it has no handler for, even from outside: the kernel
+    # manager's SIGTERM (the second step of a graceful shutdown) ends it, and the namespace with it
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(128 + signal.SIGTERM))
     while True:
         if lifeline is not None:
             ready, _, _ = select.select([lifeline], [], [], 0.5)
