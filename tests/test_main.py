@@ -7,7 +7,8 @@ import sys
 from conftest import ROOT
 
 PROBE = ("import atexit, gc, runpy, sys; atexit.register(lambda: print('frozen', gc.get_freeze_count())); "
-         "sys.argv = ['autograder', 'grade', 'no-such-assignment']; runpy.run_module('autograder', run_name='__main__')")
+         "sys.argv = ['autograder', 'grade', 'no-such-assignment']; "
+         "runpy.run_module('autograder', run_name='__main__')")
 
 
 def test_a_command_exits_with_its_code_and_what_it_made_is_left_out_of_the_last_collections(tmp_path):

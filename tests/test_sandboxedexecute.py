@@ -200,7 +200,8 @@ LAUNCHERS = textwrap.dedent("""
         kernel = host_pid(self, km)
         launcher = km.provisioner.process.pid
         zygote = sandboxedexecute._ZYGOTE.process.pid
-        seen.append({"launcher": launcher, "launcher_ns_pid": status(launcher)["NSpid"][-1], "launcher_parent": int(status(launcher)["PPid"][0]),
+        seen.append({"launcher": launcher, "launcher_ns_pid": status(launcher)["NSpid"][-1],
+                     "launcher_parent": int(status(launcher)["PPid"][0]),
                      "kernel_parent": int(status(kernel)["PPid"][0]), "zygote": zygote,
                      "namespace": os.readlink(f"/proc/{launcher}/ns/pid"),
                      "zygote_children_at_home": os.readlink(f"/proc/{zygote}/ns/pid_for_children")
