@@ -302,6 +302,10 @@ def kernel_app():
             self.extra_args = list(parsed[1])
             return None
 
+        def init_kernel(self):
+            leanshell.without_subshells(self)
+            super().init_kernel()
+
         def initialize(self, argv=None):
             super().initialize(argv)
             leanshell.lean_cell_path(self.shell, _TRANSFORMED)
@@ -430,22 +434,6 @@ def die_with_parent() -> None:
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def warm_tracebacks() -> None:
-    """Do once here what a kernel's first traceback costs it (30-40 ms of CPU, IPython formats it with stack_data
-    and pygments): compile the Python lexer's rules (stack_data makes a new lexer class for each traceback, whose
-    rules re.compile then finds in its cache) and fill inspect's map of module files. Library code only, run before
-    any kernel exists; a traceback shows the same text."""
-    try:
-        import inspect
-
-        from pygments.lexers import get_lexer_by_name
-
-        get_lexer_by_name("python3")
-        inspect.getmodule(warm_tracebacks.__code__)
-    except Exception:  # noqa: BLE001 - the kernel pays for it itself, as without a zygote
-        pass
-
-
 def zygote(modules) -> dict:
     """Import `modules`, then fork a child per JSON request line on stdin and answer {"pid": ...} on stdout.
 
@@ -465,7 +453,7 @@ def zygote(modules) -> dict:
         except BaseException:  # noqa: BLE001 - the notebook will meet the same error itself
             pass
     if "IPython.core.completer" in modules:  # a kernel's zygote
-        warm_tracebacks()
+        leanshell.warm_tracebacks()
     os.dup2(stderr, 2)
     os.close(stderr)
     os.close(null)

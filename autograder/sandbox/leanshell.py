@@ -1,8 +1,10 @@
 """What a sandbox's kernel changes in IPython's path for a cell: work IPython would do twice, done once.
 
 Loaded by launch.py (beside it, by its path: launch.py runs as a script in isolated mode) and applied to the shell
-of every kernel it starts (`kernel_app`). Nothing a cell runs, shows or keeps changes: only how often IPython works
-the same thing out. Only the standard library at import time; IPython is imported by the kernel that calls these.
+of every kernel it starts (`kernel_app`), or run once in the zygote before any kernel exists (`warm_tracebacks`).
+Nothing a cell runs, shows or keeps changes: only how often IPython and ipykernel work the same thing out, and how
+many threads a request crosses (a kernel offers no subshells, which no grader asks for). Only the standard library
+at import time; IPython is imported by the kernel that calls these.
 """
 
 
@@ -96,3 +98,56 @@ def flush_only_what_was_written(*streams) -> None:
             return None
 
         stream.flush = flush
+
+
+def warm_tracebacks() -> None:
+    """Do once here what a kernel's first traceback costs it (30-40 ms of CPU, IPython formats it with stack_data
+    and pygments): compile the Python lexer's rules (stack_data makes a new lexer class for each traceback, whose
+    rules re.compile then finds in its cache), fill inspect's map of module files, and format an error of this
+    function's own in IPython's default mode and theme (which builds and keeps that theme's styles and formatter).
+    Library code only, run before any kernel exists; a traceback shows the same text."""
+    try:
+        import inspect
+        import sys
+
+        from IPython.core.interactiveshell import InteractiveShell
+        from IPython.core.ultratb import AutoFormattedTB
+        from pygments.lexers import get_lexer_by_name
+
+        get_lexer_by_name("python3")
+        inspect.getmodule(warm_tracebacks.__code__)
+        shell = InteractiveShell.class_traits()
+        try:
+            raise RuntimeError("formatted before any kernel exists")
+        except RuntimeError:
+            AutoFormattedTB(mode=shell["xmode"].default_value,
+                            theme_name=shell["colors"].default_value).structured_traceback(*sys.exc_info())
+    except Exception:  # noqa: BLE001 - the kernel pays for it itself, as without a zygote
+        pass
+
+
+def without_subshells(app) -> None:
+    """ipykernel 7 reads a kernel's shell socket on a thread of its own, for subshells (which no grader asks for), and
+    hands each request to the main thread over an in-process socket, and each reply back the same way: thread hops
+    that cost the kernel about 0.4 ms of CPU per execution. Called by the kernel's IPKernelApp before `init_kernel`,
+    this has the main thread read the shell socket itself, as ipykernel does for a kernel without subshells: its
+    shell channel thread is never started and the kernel says it has no subshells (kernel_info's features). A cell
+    runs as before; one that awaits at top level can still be interrupted, in the main thread."""
+    import threading
+
+    class NoShellChannelThread:  # false where ipykernel asks for the thread, and its parent where it asks for that
+        parent_thread = threading.current_thread()
+
+        def __bool__(self):
+            return False
+
+    class Kernel(app.kernel_class):
+        @property
+        def _supports_kernel_subshells(self):
+            return False
+
+    Kernel.__name__, Kernel.__qualname__ = app.kernel_class.__name__, app.kernel_class.__qualname__
+    unused, app.shell_channel_thread = app.shell_channel_thread, NoShellChannelThread()
+    if unused is not None:
+        unused.io_loop.close()
+    app.kernel_class = Kernel
