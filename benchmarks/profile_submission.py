@@ -130,7 +130,7 @@ def instrument() -> None:
         ("_finish_serve", "wait for the kernel's serve cell to end"),
         ("_check_channels", "check the channels"),
         ("_record", "record sandbox metadata"),
-        ("_stop", "stop the kernel"),
+        ("_end_later", "leave the kernel's stop to the starter thread"),
     ]:
         traced(sx.SandboxedExecute, name, lambda *a, _l=label, **k: _l)
     traced(sx.SandboxedExecute, "preprocess_cell", cell_label)
@@ -138,13 +138,13 @@ def instrument() -> None:
     sx.SandboxedExecute.start_new_kernel_client = run_sync(sx.SandboxedExecute.async_start_new_kernel_client)
     traced(sx, "run_test_cell", lambda *a, **k: "the grader's part (test code through the codec)")
     traced(isolation.Sandbox, "deliver", lambda *a, **k: "copy the notebook folder into the sandbox")
-    stop = sx.SandboxedExecute._stop
+    stop = sx.SandboxedExecute._end_later
 
     def stop_counting(self, km):
         kernel_cpu(self._sandbox)
         return stop(self, km)
 
-    sx.SandboxedExecute._stop = stop_counting
+    sx.SandboxedExecute._end_later = stop_counting
 
     def kernel_cpu_of(name):
         run = getattr(sx.SandboxedExecute, name)
@@ -161,7 +161,7 @@ def instrument() -> None:
 
     kernel_cpu_of("_run_in_kernel")
     kernel_cpu_of("_run_test")
-    traced(isolation.Sandbox, "close", lambda *a, **k: "close the sandbox")
+    traced(isolation.Sandbox, "close", lambda *a, **k: "close the sandbox (the last notebook's, in the starter thread)")
     traced(isolation.Sandbox, "accept_agent", lambda *a, **k: "accept the agent's connection")
     traced(remote.Remote, "begin", lambda *a, **k: "codec: begin (the agent's hello)")
     traced(remote.Remote, "request", lambda self, op, *a, **k: f"codec round trip: {op}")

@@ -120,8 +120,8 @@ def test_the_kernel_gets_the_transforms_of_provided_cells_and_never_a_test_cells
 SPARES = textwrap.dedent("""
     import json, os, sys, tempfile, threading
     from nbformat.v4 import new_code_cell, new_notebook
-    from autograder.preprocessors import SandboxedExecute
-    from autograder.sandbox.isolation import SandboxKernelManager
+    from autograder.preprocessors import SandboxedExecute, sandboxedexecute
+    from autograder.sandbox.isolation import Sandbox, SandboxKernelManager
 
     starts, imported = [], []
 
@@ -138,6 +138,11 @@ SPARES = textwrap.dedent("""
         return await start(self, *args, **kwargs)
 
     SandboxKernelManager.start_kernel = recorded
+    closed, running = [], [None]  # (thread, notebook) of each sandbox closed: the notebook's number if one ran in it
+    close, deliver = Sandbox.close, Sandbox.deliver
+    Sandbox.close = lambda self: (closed.append((threading.current_thread().name, getattr(self, "ran", None))),
+                                  close(self))[1]
+    Sandbox.deliver = lambda self, *a: (setattr(self, "ran", running[0]), deliver(self, *a))[1]
     executor = SandboxedExecute(timeout=60, prestart=True)
     seen = []
     notebook = lambda n: new_notebook(
@@ -148,10 +153,13 @@ SPARES = textwrap.dedent("""
         executor.prepare(notebook(None), {})
     for n in range(3):
         nb = notebook(n)
+        running[0] = n
         with tempfile.TemporaryDirectory() as folder:
             nb, _ = executor.preprocess(nb, {"metadata": {"path": folder}})
         seen.append([o.get("text", "") for c in nb.cells for o in c.outputs])
-    print(json.dumps({"starts": starts, "seen": seen, "main": threading.main_thread().name, "imported": imported}))
+    sandboxedexecute._STARTER.submit(lambda: None).result()  # what the starter thread was given is done
+    print(json.dumps({"starts": starts, "seen": seen, "main": threading.main_thread().name, "imported": imported,
+                      "closed": closed}))
     """)
 
 
@@ -166,6 +174,20 @@ def test_the_next_notebooks_kernel_starts_beside_this_ones_cells_and_each_notebo
     assert sorted(result["starts"]) == [result["main"]] + ["autograder-spare-kernel_0"] * 3, result["starts"]
     assert result["seen"] == [["fresh\n", "0\n"], ["fresh\n", "2\n"], ["fresh\n", "4\n"]]
     assert result["imported"] == []
+
+
+def test_a_used_kernel_is_stopped_and_its_sandbox_closed_beside_the_next_notebook():
+    """Once a notebook has run in a kernel started in advance, is that kernel stopped and its sandbox closed in the
+    thread that starts kernels, while the next notebook goes on in this one (a killed kernel's namespace takes
+    10-15 ms to die), and is each sandbox closed once?"""
+    done = subprocess.run([sys.executable, "-c", SPARES, "prepare"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.splitlines()[-1])
+    ran = [notebook for _, notebook in result["closed"] if notebook is not None]
+    assert sorted(ran) == [0, 1, 2]
+    assert {thread for thread, notebook in result["closed"] if notebook is not None} == {"autograder-spare-kernel_0"}, \
+        result["closed"]
 
 
 def test_a_workers_first_notebook_takes_a_kernel_started_before_it_came():

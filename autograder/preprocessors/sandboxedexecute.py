@@ -61,8 +61,8 @@ OUTPUT_ERRORS = {  # ename of an output -> (flag code, severity, message)
     "CellTimeoutError": ("timeout", LIMIT, "ran over the per-cell time limit"),
 }
 _SPARE = None  # (key, Sandbox, kernel manager, its start) of the kernel started for the next notebook of this process
-# where spare kernels start: one thread for the process's life (a zygote it starts again dies with it), its own
-# event loop
+# where spare kernels start, and where used ones are stopped: one thread for the process's life (a zygote it starts
+# again dies with it), its own event loop
 _STARTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autograder-spare-kernel")
 _ZYGOTE: Zygote | None = None  # the zygote this process forks its kernels from
 
@@ -327,11 +327,12 @@ class SandboxedExecute(Execute):
         finally:
             status = self._sandbox.status()
             self._group_flags(self._sandbox.group.events())
-            if spare is not None:
-                self._stop(km)
             if self._agent is not None:
                 self._agent.close()
-            self._sandbox.close()
+            if spare is not None:
+                self._end_later(km)
+            else:  # nbclient stopped the kernel it started
+                self._sandbox.close()
         self._record(nb, status)
         return nb, resources
 
@@ -438,13 +439,24 @@ class SandboxedExecute(Execute):
             time.sleep(pause)
             pause = min(2 * pause, 0.01)
 
-    def _stop(self, km) -> None:
+    def _end_later(self, km) -> None:
+        """Close this notebook's client, and leave the kernel's stop and the sandbox's close to the starter thread,
+        while the next notebook runs: a killed kernel's namespace takes 10-15 ms to die, which the sandbox's close
+        waits for. What the notebook did was read from the sandbox before (its status, its group's events)."""
         try:
             if self.kc is not None:
                 self.kc.stop_channels()
-            run_sync(km.shutdown_kernel)(now=True)
-        except Exception as exc:  # noqa: BLE001 - it may be gone already
-            self.log.debug("[sandbox] stopping the kernel: %s", exc)
+        except Exception as exc:  # noqa: BLE001 - closed already
+            self.log.debug("[sandbox] closing the kernel's client: %s", exc)
+        sandbox, where, log = self._sandbox, self._where, self.log
+
+        def end() -> None:
+            try:
+                _discard(sandbox, km)
+            except Exception as exc:  # noqa: BLE001 - said, as when it was done before the notebook's outcome
+                log.warning("[sandbox] %s: closing the sandbox: %s", where, exc)
+
+        _STARTER.submit(end)
 
     def _zygote(self, sandbox: Sandbox) -> Zygote:
         """This process's zygote for kernels like `sandbox`'s (a new one when the modules or environment changed)."""
