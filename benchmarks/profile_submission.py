@@ -123,8 +123,7 @@ def instrument() -> None:
         ("_check_submission", "check the submitted file against the gradebook"),
         ("_take_spare", "take the kernel started in advance"),
         ("_start_spare", "start the next notebook's kernel (spare)"),
-        ("async_start_new_kernel_client", "kernel ready: client, agent, baseline"),
-        ("_run_hidden", "baseline round trip"),
+        ("async_start_new_kernel_client", "kernel ready: client, agent"),
         ("_run_in_kernel", "round trip in the kernel"),
         ("_run_test", "test cell (grader + kernel)"),
         ("_finish_serve", "wait for the kernel's serve cell to end"),
@@ -202,7 +201,7 @@ def kind_of(label: str) -> str | None:
     """The benchmark's split of a submission's time."""
     return {"worker: Grader.grade (the whole submission)": "worker, in all",
             "Execute step (sandboxed): execute_seconds": "execution (execute_seconds)",
-            "kernel ready: client, agent, baseline": "  kernel ready",
+            "kernel ready: client, agent": "  kernel ready",
             "the grader's part (test code through the codec)": "  the grader's part of test cells",
             "wait for the kernel's serve cell to end": "  waiting for serve cells to end",
             "start the next notebook's kernel (spare)": "  starting the spare kernel",

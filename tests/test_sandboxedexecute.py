@@ -86,6 +86,40 @@ def test_a_print_cut_into_messages_is_one_output_per_run_of_a_stream():
     assert result["kinds"][1] == ["stdout", "stderr", "stdout", "display_data", "stdout"], result
 
 
+# in a fresh process: what the grader's client sends the kernel to execute for a notebook of two cells, and what
+# the kernel's agent says of its baseline from within a cell
+BASELINED = textwrap.dedent("""
+    import json, tempfile
+    from jupyter_client.asynchronous import AsyncKernelClient
+    from nbformat.v4 import new_code_cell, new_notebook
+    from autograder.preprocessors import SandboxedExecute
+
+    sent, execute = [], AsyncKernelClient.execute
+    AsyncKernelClient.execute = lambda self, code, *a, **k: (sent.append(code), execute(self, code, *a, **k))[1]
+    SandboxedExecute._gradebook_cells = lambda self, info: ({}, {})
+    cells = ["import sys\\nagent = sys.modules['_autograder_agent']",
+             "print(agent._baseline['sys.displayhook'] is sys.displayhook, "
+             "agent._baseline['sys.excepthook'] == sys.excepthook, agent.tampered())"]
+    nb = new_notebook(cells=[new_code_cell(source) for source in cells],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    with tempfile.TemporaryDirectory() as folder:
+        nb, _ = SandboxedExecute(timeout=30).preprocess(nb, {"metadata": {"path": folder}})
+    print(json.dumps({"sent": sent, "cells": cells, "shown": [o.get("text") for o in nb.cells[1].outputs]}))
+    """)
+
+
+def test_a_kernel_takes_its_agents_baseline_as_it_starts_within_an_execution():
+    """Does a sandboxed kernel take its agent's baseline before it takes any request, within an execution (IPython's
+    display hook and excepthook set as when the agent looks again), so that the grader sends the kernel nothing to
+    execute but the notebook's cells, and an honest notebook has changed nothing?"""
+    done = subprocess.run([sys.executable, "-c", BASELINED], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["sent"] == result["cells"]
+    assert result["shown"] == ["True True ([], [])\n"]
+
+
 # the kernel's heap and anonymous memory, where Python keeps its objects (a sandboxed kernel may not read
 # /proc/self/mem), searched with patterns whose own text is not what they find
 MEMORY_PROBE = r"""

@@ -52,7 +52,6 @@ from ..sandbox.zygote import KernelNotReady, Zygote, cell_imports
 from .hidetestoutput import HIDDEN_MARKER
 
 SERVE = "__import__('_autograder_agent').serve()"
-BASELINE = "__import__('_autograder_agent').baseline()"
 SUSPICIOUS_OUTPUT = re.compile(r"\b(pass(ed|es)?|success\w*|correct|all tests|full marks|points)\b|\u2713|\u2714",
                                re.IGNORECASE)
 SEVERITY = {"timeout": LIMIT, "kernel-died": LIMIT}
@@ -667,8 +666,9 @@ class SandboxedExecute(Execute):
         return km
 
     async def async_start_new_kernel_client(self):
-        """The client of a kernel that is ready: it answered kernel_info, its agent connected and it ran the
-        baseline. A kernel that died before (no student code has run in it) is KernelNotReady."""
+        """The client of a kernel that is ready: it answered kernel_info (having taken its agent's baseline as it
+        started, launch.py) and its agent connected. A kernel that died before (no student code has run in it) is
+        KernelNotReady."""
         kc = await super().async_start_new_kernel_client()
         self._monitors = {name: getattr(kc, f"{name}_channel").socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
                           for name in ("iopub", "shell")}
@@ -677,8 +677,6 @@ class SandboxedExecute(Execute):
             status = self._sandbox.status()
             if status.get("error"):
                 raise SandboxError(f"{self._where}: {status['error']}")
-            if await self._run_hidden(BASELINE) is None:
-                raise SandboxError(f"{self._where}: the sandboxed kernel did not run its first cell")
         except SandboxError as exc:
             if not await self.km.is_alive():
                 raise KernelNotReady(str(exc)) from None
@@ -686,18 +684,6 @@ class SandboxedExecute(Execute):
         return kc
 
     start_new_kernel_client = run_sync(async_start_new_kernel_client)
-
-    async def _run_hidden(self, code: str, timeout: float | None = None):
-        msg_id = self.kc.execute(code, store_history=False, allow_stdin=False, stop_on_error=False)
-        deadline = time.monotonic() + (timeout or self.agent_timeout)
-        while time.monotonic() < deadline:
-            try:
-                msg = await self.kc.get_shell_msg(timeout=max(0.05, deadline - time.monotonic()))
-            except Exception:  # noqa: BLE001 - queue.Empty: time is up
-                break
-            if msg["parent_header"].get("msg_id") == msg_id:
-                return msg
-        return None
 
     async def _check_channels(self) -> bool:
         """Did the kernel's channels drop a message over `kernel_message_limit` since the last look? A dropped iopub

@@ -60,7 +60,8 @@ def setup(sock, *, user_ns, shell=None, max_bytes=1 << 28):
 
 
 def baseline():
-    """What is pristine: called again by the grader's first cell, once IPython has set up its hooks."""
+    """What is pristine: called again by the launcher in a silent execution of the kernel's shell, before the kernel
+    takes any request: where IPython's hooks are set as they are when the grader's serve cells look again."""
     _baseline.clear()
     _baseline.update(_watched_now())
     _baseline_ns.clear()

@@ -227,6 +227,8 @@ def run_kernel(config, held: list) -> None:
     write_status(config, held=held + (["uid"] if dropping else []), kernel_pid=os.getpid())
     if dropping and not drop_privileges(config):
         raise OSError("could not drop to the sandbox uid")
+    # what is pristine, taken where the agent's later looks are taken: within an execution (IPython's traps set)
+    app.shell.run_cell("__import__('_autograder_agent').baseline()", store_history=False, silent=True)
     app.start()
 
 
