@@ -160,7 +160,9 @@ def instrument() -> None:
 
     kernel_cpu_of("_run_in_kernel")
     kernel_cpu_of("_run_test")
-    traced(isolation.Sandbox, "close", lambda *a, **k: "close the sandbox (the last notebook's, in the starter thread)")
+    # a used kernel's sandbox is closed in the starter thread, during the next submission (the first submission's
+    # own kernel, started without a spare, in this thread)
+    traced(isolation.Sandbox, "close", lambda *a, **k: "close a sandbox")
     traced(isolation.Sandbox, "accept_agent", lambda *a, **k: "accept the agent's connection")
     traced(remote.Remote, "begin", lambda *a, **k: "codec: begin (the agent's hello)")
     traced(remote.Remote, "request", lambda self, op, *a, **k: f"codec round trip: {op}")
