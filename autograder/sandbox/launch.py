@@ -330,9 +330,14 @@ def pid1(config, held: list) -> None:
     if config.get("lifeline"):
         lifeline = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         lifeline.connect(config["lifeline"])
+    # a PID namespace's first process ignores the signals it has no handler for, even from outside: the kernel
+    # manager's SIGTERM (the second step of a graceful shutdown) ends it, and the namespace with it; set before the
+    # fork, so that no SIGTERM after the kernel exists finds it unset (the kernel takes the default back)
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(128 + signal.SIGTERM))
     child = os.fork()
     if child == 0:
         try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
             if lifeline is not None:
                 lifeline.close()
             run_kernel(config, held)
@@ -344,9 +349,6 @@ def pid1(config, held: list) -> None:
         finally:
             os._exit(70)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # a PID namespace's first process ignores the signals it has no handler for, even from outside: the kernel
-    # manager's SIGTERM (the second step of a graceful shutdown) ends it, and the namespace with it
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(128 + signal.SIGTERM))
     while True:
         if lifeline is not None:
             ready, _, _ = select.select([lifeline], [], [], 0.5)
