@@ -592,3 +592,20 @@ def test_a_kernel_reads_its_shell_socket_in_its_main_thread_and_an_await_is_inte
     assert forked[2] == scratch[2]
     status, shown, after = forked[2]
     assert status == "error" and ("stream", "not interrupted\n") not in shown and after == "'still answering'"
+
+
+MADE = ("(lambda made: (made['kernel_app'].cache_info()[:2], made['leanshell'].kernel_without_subshells.cache_info()[:2]))"
+        "(type(__import__('ipykernel.kernelapp').kernelapp.IPKernelApp.instance()).init_kernel.__globals__)")
+
+
+def test_a_forked_kernel_takes_its_app_and_kernel_classes_as_the_zygote_made_them(zygote, tmp_path):
+    """Does a kernel forked from the zygote find its IPKernelApp class and its kernel class without subshells made
+    (once, by the zygote, as it parsed the command line: traitlets sets up a class's traits as the class is made,
+    about 3 ms of each kernel's start), rather than make them itself, and still run as the kernel of that line?"""
+    async def check():
+        async with _running(zygote, tmp_path) as (_, kc):
+            (app_hits, app_made), (kernel_hits, kernel_made) = ast.literal_eval(await _value(kc, MADE))
+            assert (app_made, kernel_made) == (1, 1) and app_hits >= 1 and kernel_hits >= 1
+            assert await _value(kc, "type(get_ipython().kernel).__name__") == "'IPythonKernel'"
+            assert await _value(kc, "get_ipython().kernel._supports_kernel_subshells") == "False"
+    run(check())

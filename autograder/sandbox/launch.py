@@ -270,7 +270,8 @@ def _template(argv) -> tuple | None:
 def preparse(argv) -> None:
     """In the zygote, before it forks a kernel: parse the kernel's command line as IPKernelApp does, once for all
     the kernels whose command lines differ only in their connection file (traitlets builds an argument parser for
-    all of ipykernel's classes to do it: some 10 ms of CPU per kernel)."""
+    all of ipykernel's classes to do it: some 10 ms of CPU per kernel), and make the classes a kernel of that line
+    uses (`kernel_app`'s and its kernel's without subshells: traitlets sets up each class's traits as it is made)."""
     template = _template(argv)
     if template is None or template[0] in _PARSED:
         return
@@ -282,6 +283,8 @@ def preparse(argv) -> None:
     app.parse_command_line(list(template[0]))
     if app.cli_config.get("IPKernelApp", {}).get("connection_file") == CONNECTION_FILE:  # -f meant nothing else
         _PARSED[template[0]] = (app.cli_config, list(app.extra_args))
+        kernel_app()
+        leanshell.kernel_without_subshells(app.kernel_class)
 
 
 @functools.cache

@@ -1,11 +1,13 @@
 """What a sandbox's kernel changes in IPython's path for a cell: work IPython would do twice, done once.
 
 Loaded by launch.py (beside it, by its path: launch.py runs as a script in isolated mode) and applied to the shell
-of every kernel it starts (`kernel_app`), or run once in the zygote before any kernel exists (`warm_tracebacks`).
+of every kernel it starts (`kernel_app`), or run once in the zygote before any kernel exists (`warm_tracebacks`,
+`kernel_without_subshells`).
 Nothing a cell runs, shows or keeps changes: only how often IPython and ipykernel work the same thing out, and how
 many threads a request crosses (a kernel offers no subshells, which no grader asks for). Only the standard library
 at import time; IPython is imported by the kernel that calls these.
 """
+import functools
 
 
 def lean_cell_path(shell, known: dict) -> None:
@@ -141,13 +143,21 @@ def without_subshells(app) -> None:
         def __bool__(self):
             return False
 
-    class Kernel(app.kernel_class):
+    unused, app.shell_channel_thread = app.shell_channel_thread, NoShellChannelThread()
+    if unused is not None:
+        unused.io_loop.close()
+    app.kernel_class = kernel_without_subshells(app.kernel_class)
+
+
+@functools.cache
+def kernel_without_subshells(kernel_class):
+    """`kernel_class` saying it offers no subshells (made once per class: the zygote makes ipykernel's before any
+    kernel exists, so that a kernel does not build the class and its traits again)."""
+
+    class Kernel(kernel_class):
         @property
         def _supports_kernel_subshells(self):
             return False
 
-    Kernel.__name__, Kernel.__qualname__ = app.kernel_class.__name__, app.kernel_class.__qualname__
-    unused, app.shell_channel_thread = app.shell_channel_thread, NoShellChannelThread()
-    if unused is not None:
-        unused.io_loop.close()
-    app.kernel_class = Kernel
+    Kernel.__name__, Kernel.__qualname__ = kernel_class.__name__, kernel_class.__qualname__
+    return Kernel
