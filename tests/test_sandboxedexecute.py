@@ -224,6 +224,60 @@ def test_a_used_kernel_is_stopped_and_its_sandbox_closed_beside_the_next_noteboo
         result["closed"]
 
 
+STUCK = textwrap.dedent("""
+    import gc, json, logging, sys, tempfile, threading
+    from nbformat.v4 import new_code_cell, new_notebook
+    from autograder.preprocessors import SandboxedExecute, sandboxedexecute
+    from autograder.sandbox.isolation import Sandbox, SandboxKernelManager
+
+    logged, closed = [], []
+    close = Sandbox.close
+    Sandbox.close = lambda self: (closed.append(threading.current_thread().name), close(self))[1]
+    class Messages(logging.Handler):
+        def emit(self, record):
+            logged.append(record.getMessage())
+    logging.getLogger().addHandler(Messages())
+    stops, failed = [], []
+    shutdown = SandboxKernelManager.shutdown_kernel
+
+    async def recorded(self, *args, **kwargs):
+        stops.append(id(self))
+        try:
+            return await shutdown(self, *args, **kwargs)
+        except Exception as exc:
+            failed.append(repr(exc))
+            raise
+
+    SandboxKernelManager.shutdown_kernel = recorded
+    executor = SandboxedExecute(timeout=2, prestart=True)
+    notebook = lambda code: new_notebook(cells=[new_code_cell(code)], metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    executor.prepare(notebook("1"), {})
+    seen = []
+    for code in ("import signal, time\\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\\nwhile True:\\n    time.sleep(0.1)",
+                 "print('next')"):
+        with tempfile.TemporaryDirectory() as folder:
+            nb, _ = executor.preprocess(notebook(code), {"metadata": {"path": folder}})
+        seen.append([o.get("ename", o.get("text", "")) for o in nb.cells[0].outputs])
+    sandboxedexecute._STARTER.submit(lambda: None).result()  # what the starter thread was given is done
+    gc.collect()
+    print(json.dumps({"stops": [stops.count(km) for km in dict.fromkeys(stops)], "failed": failed, "seen": seen,
+                      "never": [m for m in logged if "never retrieved" in m], "closed": closed}))
+    """)
+
+
+def test_a_stuck_kernel_stopped_in_its_notebook_is_not_stopped_again_and_its_sandbox_is_closed():
+    """When a kernel started in advance does not stop after its cell's time limit and is stopped then, in its
+    notebook's thread, is it left at that (its manager's sockets are closed: a second stop would fail on them) while
+    its sandbox is still closed beside the next notebook, which runs as usual?"""
+    done = subprocess.run([sys.executable, "-c", STUCK], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["seen"] == [["CellTimeoutError"], ["next\n"]], result
+    assert result["stops"] == [1, 1] and result["failed"] == [] and result["never"] == [], result
+    assert result["closed"] == ["autograder-spare-kernel_0"] * 2, result
+
 def test_a_workers_first_notebook_takes_a_kernel_started_before_it_came():
     """When the grading process prepares (before any notebook comes), does the first notebook find its kernel
     started, so that no kernel is started in the thread that runs the cells (and nothing is imported in the one

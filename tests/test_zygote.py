@@ -17,6 +17,7 @@ import pytest
 import zmq
 
 from autograder.sandbox.zygote import KERNEL_MODULES, ForkingKernelManager, Zygote, ZygoteError, cell_imports
+from conftest import ROOT
 
 
 def run(coro):
@@ -609,3 +610,51 @@ def test_a_forked_kernel_takes_its_app_and_kernel_classes_as_the_zygote_made_the
             assert await _value(kc, "type(get_ipython().kernel).__name__") == "'IPythonKernel'"
             assert await _value(kc, "get_ipython().kernel._supports_kernel_subshells") == "False"
     run(check())
+
+
+
+FAILED_STOP = """
+import asyncio, gc, json, logging, os, sys, tempfile, weakref
+from autograder.sandbox.zygote import ForkingKernelManager, Zygote
+
+logged = []
+class Messages(logging.Handler):  # the text only: a record's traceback would keep the kernel manager alive
+    def emit(self, record):
+        logged.append(record.getMessage())
+logging.getLogger().addHandler(Messages())
+
+async def fail_a_stop(zygote, folder):
+    km = ForkingKernelManager(zygote=zygote)
+    await km.start_kernel(cwd=folder, env=dict(os.environ), extra_arguments=["--HistoryManager.hist_file=:memory:"])
+    await km.shutdown_kernel(now=True)
+
+    async def kill_fails(*args, **kwargs):
+        raise RuntimeError("the kill failed")
+
+    km._async_kill_kernel, km.shutting_down = kill_fails, False
+    try:
+        await km.shutdown_kernel(now=True)
+    except RuntimeError as exc:
+        logged.append(f"raised: {exc}")
+    return weakref.ref(km.ready)
+
+zygote = Zygote(modules=[], env=dict(os.environ), isolated=False)
+with tempfile.TemporaryDirectory() as folder:
+    ready = asyncio.run(fail_a_stop(zygote, folder))
+zygote.close()
+gc.collect()
+print(json.dumps({"collected": ready() is None, "logged": logged}))
+"""
+
+
+def test_a_failed_stop_is_taken_from_the_ready_future_and_not_logged_again_when_that_is_collected(tmp_path):
+    """When a kernel manager's stop fails, is the failure raised and logged once, and taken from its `ready` future,
+    so that asyncio does not log it again when the future is collected (which can come in the middle of another
+    parse of source: formatting that traceback parses too, and in Python 3.11 breaks the parse it interrupts)?"""
+    done = subprocess.run([sys.executable, "-c", FAILED_STOP], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["collected"], result
+    assert result["logged"].count("the kill failed") == 1 and "raised: the kill failed" in result["logged"], result
+    assert not [m for m in result["logged"] if "never retrieved" in m], result

@@ -67,10 +67,13 @@ _ZYGOTE: Zygote | None = None  # the zygote this process forks its kernels from
 
 
 def _discard(sandbox, km) -> None:
-    try:
-        run_sync(km.shutdown_kernel)(now=True)
-    except Exception:  # noqa: BLE001 - gone already
-        pass
+    """Stop `km`'s kernel, unless it was stopped already (a stuck kernel: its manager's sockets are closed, and a
+    second stop would fail on them), and close its sandbox, which kills whatever is left in it."""
+    if not km.shutting_down:
+        try:
+            run_sync(km.shutdown_kernel)(now=True)
+        except Exception:  # noqa: BLE001 - gone already
+            pass
     sandbox.close()
 
 

@@ -318,7 +318,10 @@ def _pending_while(method):
             done = await method(self, *args, **kwargs)
         except Exception as exc:
             self._ready.set_exception(exc)
-            self.log.exception(exc)
+            # logged through the future, as jupyter_client's decorator logs it: its exception is then retrieved, and
+            # asyncio does not log it again when the future is collected, at any moment (formatting a traceback
+            # parses source, and in Python 3.11 a parse begun while another builds its tree makes that one fail)
+            self.log.exception(self._ready.exception())
             raise
         if self.owns_kernel:
             self._ready.set_result(None)
